@@ -1,0 +1,181 @@
+//! Wall-clock times of packets, in local time as tcpdump prints them (or UTC).
+
+use std::fmt::Write as _;
+
+use vxscope_rewriter::capture::Timestamp;
+
+/// Turns epoch seconds into local (or UTC) dates and times, caching the UTC offset for the current hour.
+pub struct Clock {
+    utc: bool,
+    cached_hour: i64,
+    offset: i64,
+}
+
+/// A broken-down time.
+pub struct Civil {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+}
+
+impl Clock {
+    pub fn new(utc: bool) -> Clock {
+        Clock {
+            utc,
+            cached_hour: i64::MIN,
+            offset: 0,
+        }
+    }
+
+    /// The UTC offset in seconds at `sec` (0 in UTC mode).
+    fn offset_at(&mut self, sec: i64) -> i64 {
+        if self.utc {
+            return 0;
+        }
+        let hour = sec.div_euclid(3600);
+        if hour != self.cached_hour {
+            self.cached_hour = hour;
+            self.offset = local_offset(sec);
+        }
+        self.offset
+    }
+
+    pub fn civil(&mut self, sec: i64) -> Civil {
+        let local = sec + self.offset_at(sec);
+        let days = local.div_euclid(86_400);
+        let rem = local.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        Civil {
+            year,
+            month,
+            day,
+            hour: (rem / 3600) as u32,
+            minute: (rem / 60 % 60) as u32,
+            second: (rem % 60) as u32,
+        }
+    }
+
+    /// `HH:MM:SS.ffffff` (or nine digits).
+    pub fn time_of_day(&mut self, out: &mut Vec<u8>, ts: Timestamp, digits: u8) {
+        let c = self.civil(ts.sec);
+        two(out, c.hour);
+        out.push(b':');
+        two(out, c.minute);
+        out.push(b':');
+        two(out, c.second);
+        fraction(out, ts.nsec, digits);
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS.ffffff ZONE`.
+    pub fn date_time(&mut self, ts: Timestamp, digits: u8) -> String {
+        let c = self.civil(ts.sec);
+        let mut s = String::new();
+        let _ = write!(s, "{:04}-{:02}-{:02} ", c.year, c.month, c.day);
+        let mut t = Vec::new();
+        self.time_of_day(&mut t, ts, digits);
+        s.push_str(&String::from_utf8_lossy(&t));
+        if self.utc || self.offset_at(ts.sec) == 0 {
+            s.push_str(" UTC");
+        } else {
+            let o = self.offset_at(ts.sec);
+            let _ = write!(
+                s,
+                " {}{:02}{:02}",
+                if o < 0 { '-' } else { '+' },
+                o.abs() / 3600,
+                o.abs() / 60 % 60
+            );
+        }
+        s
+    }
+}
+
+fn two(out: &mut Vec<u8>, v: u32) {
+    out.push(b'0' + (v / 10 % 10) as u8);
+    out.push(b'0' + (v % 10) as u8);
+}
+
+fn fraction(out: &mut Vec<u8>, nsec: u32, digits: u8) {
+    out.push(b'.');
+    let mut d = [b'0'; 9];
+    let mut v = nsec;
+    for b in d.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend_from_slice(&d[..usize::from(digits.clamp(1, 9))]);
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The local UTC offset at `sec`, from the C library (which reads TZ and the zone database).
+fn local_offset(sec: i64) -> i64 {
+    let t = sec as libc::time_t;
+    // SAFETY: localtime_r writes only into the zeroed struct we own; both pointers are valid for the call.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return 0;
+        }
+        tm.tm_gmtoff
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_utc() {
+        let mut c = Clock::new(true);
+        assert_eq!(
+            c.date_time(
+                Timestamp {
+                    sec: 1_630_859_447,
+                    nsec: 124_500_000
+                },
+                6
+            ),
+            "2021-09-05 16:30:47.124500 UTC"
+        );
+        assert_eq!(
+            c.date_time(Timestamp { sec: 0, nsec: 1 }, 9),
+            "1970-01-01 00:00:00.000000001 UTC"
+        );
+        assert_eq!(
+            c.date_time(
+                Timestamp {
+                    sec: 951_782_400,
+                    nsec: 0
+                },
+                6
+            ),
+            "2000-02-29 00:00:00.000000 UTC"
+        );
+        let mut out = Vec::new();
+        c.time_of_day(
+            &mut out,
+            Timestamp {
+                sec: 1_630_859_447,
+                nsec: 124_500_000,
+            },
+            6,
+        );
+        assert_eq!(out, b"16:30:47.124500");
+    }
+}

@@ -1,0 +1,244 @@
+//! `vxscope dissect`: one line a packet, the full tree (`-V`), or JSON lines (`--json`).
+
+use std::fs::File;
+use std::io::Read;
+
+use std::process::ExitCode;
+
+use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
+use vxscope_dissector::render::{NativeView, summary, tree};
+use vxscope_dissector::{Config, Dissection, Dissector, PORT_LINUX_VXLAN};
+use vxscope_rewriter::capture::{CaptureReader, Packet};
+
+use crate::clock::Clock;
+use crate::output::Output;
+use crate::{BUNDLED_SAMPLE, BUNDLED_SAMPLE_NAME, DecodeAs, DissectArgs};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    OneLine,
+    Tree,
+    Json,
+}
+
+/// Which frames to print.
+struct Selection {
+    first: u64,
+    last: u64,
+    count: Option<u64>,
+}
+
+impl Selection {
+    fn from_args(args: &DissectArgs) -> Selection {
+        let (first, last) = match (args.frame, args.frames) {
+            (Some(n), _) => (n, n),
+            (None, Some(range)) => range,
+            (None, None) => (1, u64::MAX),
+        };
+        Selection {
+            first,
+            last,
+            count: args.count,
+        }
+    }
+}
+
+struct Printer {
+    mode: Mode,
+    clock: Clock,
+    json: JsonWriter,
+    out: Output,
+    /// Name files in the output (several files in one run).
+    name_files: bool,
+}
+
+pub fn config_from_args(args: &DissectArgs) -> Config {
+    let mut config = Config::default();
+    for &p in &args.ports {
+        if !config.vxlan_ports.contains(&p) {
+            config.vxlan_ports.push(p);
+        }
+    }
+    for &p in &args.gpe_ports {
+        if !config.gpe_ports.contains(&p) {
+            config.gpe_ports.push(p);
+        }
+    }
+    config.decode_8472_as_otv = args.decode_as == DecodeAs::Otv;
+    config.gbp = args.gbp;
+    if config.decode_8472_as_otv && !config.vxlan_ports.contains(&PORT_LINUX_VXLAN) {
+        config.vxlan_ports.push(PORT_LINUX_VXLAN);
+    }
+    config
+}
+
+pub fn run(args: &DissectArgs) -> ExitCode {
+    let dissector = Dissector::new(config_from_args(args));
+    let mode = if args.json {
+        Mode::Json
+    } else if args.verbose {
+        Mode::Tree
+    } else {
+        Mode::OneLine
+    };
+    let mut printer = Printer {
+        mode,
+        clock: Clock::new(args.utc),
+        json: JsonWriter::new(),
+        out: Output::new(),
+        name_files: args.files.len() > 1,
+    };
+    let selection = Selection::from_args(args);
+    let mut failed = false;
+    for path in &args.files {
+        let name = path.display().to_string();
+        let result = if path.as_os_str() == "-" {
+            dissect_stream(
+                "-",
+                std::io::stdin().lock(),
+                &dissector,
+                &selection,
+                &mut printer,
+            )
+        } else {
+            match File::open(path) {
+                Ok(f) => dissect_stream(&name, f, &dissector, &selection, &mut printer),
+                Err(e) => Err(format!("{name}: {e}")),
+            }
+        };
+        if let Err(message) = result {
+            printer.out.flush();
+            eprintln!("vxscope: {message}");
+            failed = true;
+        }
+    }
+    printer.out.flush();
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `vxscope` without arguments: the bundled sample, in full.
+pub fn run_bundled_sample() -> ExitCode {
+    let dissector = Dissector::new(Config::default());
+    let mut printer = Printer {
+        mode: Mode::Tree,
+        clock: Clock::new(true),
+        json: JsonWriter::new(),
+        out: Output::new(),
+        name_files: false,
+    };
+    let selection = Selection {
+        first: 1,
+        last: u64::MAX,
+        count: None,
+    };
+    printer.out.buf.extend_from_slice(
+        b"vxscope: the bundled sample, a ping from pod 10.244.1.12 on k8s-node1 to pod 10.244.2.14 on k8s-node2,\n\
+          captured on k8s-node1's NIC (run `vxscope dissect FILE` for your own captures, `vxscope --help` for more)\n\n",
+    );
+    match dissect_stream(
+        BUNDLED_SAMPLE_NAME,
+        BUNDLED_SAMPLE,
+        &dissector,
+        &selection,
+        &mut printer,
+    ) {
+        Ok(()) => {
+            printer.out.flush();
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            printer.out.flush();
+            eprintln!("vxscope: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dissect_stream(
+    name: &str,
+    src: impl Read,
+    dissector: &Dissector,
+    selection: &Selection,
+    printer: &mut Printer,
+) -> Result<(), String> {
+    let mut reader = CaptureReader::new(src).map_err(|e| format!("{name}: {e}"))?;
+    if printer.name_files && printer.mode != Mode::Json {
+        printer
+            .out
+            .buf
+            .extend_from_slice(format!("# {name}\n").as_bytes());
+    }
+    let mut d = Dissection::new();
+    let mut printed = 0u64;
+    loop {
+        let packet = match reader.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(format!("{name}: {e}")),
+        };
+        if packet.number < selection.first {
+            continue;
+        }
+        if packet.number > selection.last || selection.count.is_some_and(|c| printed >= c) {
+            return Ok(());
+        }
+        dissector.dissect(packet.link_type, packet.data, packet.orig_len, &mut d);
+        printer.frame(name, &packet, &d);
+        printed += 1;
+        if !printer.out.maybe_flush() {
+            return Ok(());
+        }
+    }
+}
+
+impl Printer {
+    fn frame(&mut self, name: &str, p: &Packet<'_>, d: &Dissection<'_>) {
+        let view = NativeView {
+            dissection: d,
+            frame: p.data,
+        };
+        let out = &mut self.out.buf;
+        match self.mode {
+            Mode::OneLine => {
+                self.clock.time_of_day(out, p.ts, p.ts_digits);
+                out.push(b' ');
+                summary::write(out, d, p.data);
+                out.push(b'\n');
+            }
+            Mode::Tree => {
+                let when = self.clock.date_time(p.ts, p.ts_digits);
+                out.extend_from_slice(
+                    format!(
+                        "Frame {}: {} bytes on the wire, {} captured, {}, link type {}\n",
+                        p.number,
+                        p.orig_len,
+                        p.data.len(),
+                        when,
+                        p.link_type
+                    )
+                    .as_bytes(),
+                );
+                out.extend_from_slice(b"Summary: ");
+                summary::write(out, d, p.data);
+                out.push(b'\n');
+                tree::write(out, &view);
+                out.push(b'\n');
+            }
+            Mode::Json => {
+                let info = FrameInfo {
+                    number: p.number,
+                    ts_sec: p.ts.sec,
+                    ts_nsec: p.ts.nsec,
+                    caplen: p.data.len() as u32,
+                    len: p.orig_len,
+                    file: self.name_files.then_some(name),
+                };
+                self.json.write_frame(out, &info, &view);
+            }
+        }
+    }
+}

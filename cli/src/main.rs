@@ -1,0 +1,116 @@
+//! `vxscope`: read flannel's VXLAN traffic (UDP 8472) byte by byte.
+
+mod clock;
+mod dissect;
+mod fields;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The seed packet (k8s-node1's pod pinging a pod on k8s-node2, captured on the node NIC), dissected when
+/// vxscope runs without arguments.
+pub const BUNDLED_SAMPLE: &[u8] = include_bytes!("../../samples/seed.pcap");
+pub const BUNDLED_SAMPLE_NAME: &str = "samples/seed.pcap (bundled)";
+
+#[derive(Parser)]
+#[command(
+    name = "vxscope",
+    version,
+    about = "Decode VXLAN traffic on UDP 8472 (Linux and flannel) and 4789, every byte labelled",
+    long_about = "Decode VXLAN traffic on UDP 8472 (Linux and flannel) and 4789, every byte labelled.\n\n\
+                  Without a command, dissects the bundled sample packet (a pod-to-pod ping through flannel) in full."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Dissect capture files (pcap or pcapng; - for standard input)
+    Dissect(DissectArgs),
+    /// List the field registry: every field's abbreviation, name and type
+    Fields(FieldsArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct DissectArgs {
+    /// Capture files (pcap or pcapng), or - for standard input
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print every field with its offset and length (the full tree)
+    #[arg(short = 'V', long)]
+    pub verbose: bool,
+    /// Print one JSON object a frame (JSON lines)
+    #[arg(long, conflicts_with = "verbose")]
+    pub json: bool,
+    /// Stop after N frames
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+    /// Only frame N (1-based, as Wireshark numbers them)
+    #[arg(long, value_name = "N", conflicts_with = "frames")]
+    pub frame: Option<u64>,
+    /// Only frames A to B (inclusive; `A-` for A to the end)
+    #[arg(long, value_name = "A-B", value_parser = parse_range)]
+    pub frames: Option<(u64, u64)>,
+    /// Also decode VXLAN on this UDP port (repeatable; 8472 and 4789 always are)
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<u16>,
+    /// Also decode VXLAN-GPE on this UDP port (repeatable; 4790 always is)
+    #[arg(long = "gpe-port", value_name = "PORT")]
+    pub gpe_ports: Vec<u16>,
+    /// How to read UDP 8472: as VXLAN (what Linux and flannel send) or as OTV (IANA's assignment, tcpdump 4.99)
+    #[arg(long = "decode-as", value_enum, default_value = "vxlan")]
+    pub decode_as: DecodeAs,
+    /// The VXLAN Group Based Policy extension is in use (do not report a set G flag)
+    #[arg(long)]
+    pub gbp: bool,
+    /// Print times in UTC instead of local time
+    #[arg(long)]
+    pub utc: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecodeAs {
+    Vxlan,
+    Otv,
+}
+
+#[derive(Args)]
+struct FieldsArgs {
+    /// Only fields whose abbreviation starts with this (`vxlan`, `ip.`)
+    prefix: Option<String>,
+}
+
+fn parse_range(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s.split_once('-').ok_or("expected A-B, for example 10-20")?;
+    let a: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("{a:?} is not a frame number"))?;
+    let b: u64 = if b.trim().is_empty() {
+        u64::MAX
+    } else {
+        b.trim()
+            .parse()
+            .map_err(|_| format!("{b:?} is not a frame number"))?
+    };
+    if a == 0 || b < a {
+        return Err(format!(
+            "{s}: frames are numbered from 1 and the range must not be empty"
+        ));
+    }
+    Ok((a, b))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => dissect::run_bundled_sample(),
+        Some(Command::Dissect(args)) => dissect::run(&args),
+        Some(Command::Fields(args)) => fields::run(args.prefix.as_deref()),
+    }
+}

@@ -1,0 +1,185 @@
+//! The result of dissecting one frame: its layers, fields and notes. Every output is a view of this.
+//!
+//! A [`Dissection`] does not hold the frame's bytes; renderers are given both. It is meant to be reused from
+//! frame to frame ([`Dissector::dissect`](crate::Dissector::dissect) clears it), so that dissecting a capture
+//! allocates only while the buffers grow.
+
+use crate::fields::{FieldId, Scope};
+use crate::link::LinkType;
+use crate::notes::{NoteCode, Severity};
+use crate::value::Value;
+
+/// One field of one frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field<'d> {
+    pub id: FieldId,
+    pub scope: Scope,
+    /// Index of the layer the field belongs to, in [`Dissection::layers`].
+    pub layer: u16,
+    /// Nesting within its layer: 0 for a field of the layer, 1 for a field inside a field (a flag of a flags
+    /// field, an option inside the options), ...
+    pub level: u8,
+    /// Byte offset from the start of the frame.
+    pub offset: u32,
+    /// Length in bytes; 0 for a field computed from others (no bytes of its own).
+    pub len: u32,
+    pub value: Value<'d>,
+}
+
+impl Field<'_> {
+    /// The byte range of the field in the frame.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.offset as usize..(self.offset + self.len) as usize
+    }
+
+    /// The field's bytes, if the frame holds them.
+    pub fn bytes<'f>(&self, frame: &'f [u8]) -> &'f [u8] {
+        frame.get(self.range()).unwrap_or(&[])
+    }
+}
+
+/// One protocol layer of a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layer {
+    /// The protocol's row in the registry (`FieldId::Ip`, `FieldId::Vxlan`, ...).
+    pub proto: FieldId,
+    pub scope: Scope,
+    pub offset: u32,
+    pub len: u32,
+}
+
+/// An anomaly or a diagnosis, attached to the bytes it concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Note<'d> {
+    pub code: NoteCode,
+    pub scope: Scope,
+    pub offset: u32,
+    pub len: u32,
+    /// The values the message template refers to as `{0}`, `{1}`, `{2}`.
+    pub args: [Value<'d>; 3],
+}
+
+impl Note<'_> {
+    pub fn severity(&self) -> Severity {
+        self.code.def().severity
+    }
+}
+
+/// Layers, fields and notes of one frame.
+#[derive(Debug, Default)]
+pub struct Dissection<'d> {
+    pub link_type: LinkType,
+    /// Bytes captured.
+    pub caplen: u32,
+    /// Bytes on the wire.
+    pub len: u32,
+    layers: Vec<Layer>,
+    fields: Vec<Field<'d>>,
+    notes: Vec<Note<'d>>,
+}
+
+impl<'d> Dissection<'d> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn clear(&mut self) {
+        self.layers.clear();
+        self.fields.clear();
+        self.notes.clear();
+    }
+
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    pub fn fields(&self) -> &[Field<'d>] {
+        &self.fields
+    }
+
+    pub fn notes(&self) -> &[Note<'d>] {
+        &self.notes
+    }
+
+    /// The first field with this identifier in this scope.
+    pub fn find(&self, id: FieldId, scope: Scope) -> Option<&Field<'d>> {
+        self.fields.iter().find(|f| f.id == id && f.scope == scope)
+    }
+
+    /// The value of the first field with this identifier in this scope.
+    pub fn value(&self, id: FieldId, scope: Scope) -> Option<Value<'d>> {
+        self.find(id, scope).map(|f| f.value)
+    }
+
+    /// The integer value of the first field with this identifier in this scope.
+    pub fn uint(&self, id: FieldId, scope: Scope) -> Option<u64> {
+        self.value(id, scope).and_then(|v| v.as_u64())
+    }
+
+    /// Whether a layer of this protocol exists in this scope.
+    pub fn has_layer(&self, proto: FieldId, scope: Scope) -> bool {
+        self.layers
+            .iter()
+            .any(|l| l.proto == proto && l.scope == scope)
+    }
+
+    /// Whether a note with this code was raised.
+    pub fn has_note(&self, code: NoteCode) -> bool {
+        self.notes.iter().any(|n| n.code == code)
+    }
+
+    /// The fields of one layer, in order.
+    pub fn layer_fields(&self, layer: usize) -> impl Iterator<Item = &Field<'d>> {
+        self.fields
+            .iter()
+            .filter(move |f| usize::from(f.layer) == layer)
+    }
+
+    /// The most serious severity among the notes.
+    pub fn worst_severity(&self) -> Option<Severity> {
+        self.notes.iter().map(|n| n.severity()).max()
+    }
+
+    // Building, for the layer dissectors and annotators.
+
+    pub(crate) fn begin_layer(&mut self, proto: FieldId, scope: Scope, offset: usize) -> u16 {
+        self.layers.push(Layer {
+            proto,
+            scope,
+            offset: offset as u32,
+            len: 0,
+        });
+        (self.layers.len() - 1) as u16
+    }
+
+    pub(crate) fn end_layer(&mut self, layer: u16, end: usize) {
+        let l = &mut self.layers[usize::from(layer)];
+        l.len = (end as u32).saturating_sub(l.offset);
+    }
+
+    /// Replaces the value of the field at `index` (a status known only after later bytes were read).
+    pub(crate) fn set_value(&mut self, index: usize, value: Value<'d>) {
+        self.fields[index].value = value;
+    }
+
+    /// Adds a field. Used by the dissector and by annotators (flannel) that add fields after decoding.
+    pub fn push_field(&mut self, field: Field<'d>) {
+        self.fields.push(field);
+    }
+
+    /// Adds a note.
+    pub fn push_note(&mut self, note: Note<'d>) {
+        self.notes.push(note);
+    }
+
+    /// Adds a layer of computed fields (no bytes of their own), such as the flannel annotations.
+    pub fn push_layer(&mut self, proto: FieldId, scope: Scope, offset: usize, len: usize) -> u16 {
+        self.layers.push(Layer {
+            proto,
+            scope,
+            offset: offset as u32,
+            len: len as u32,
+        });
+        (self.layers.len() - 1) as u16
+    }
+}

@@ -1,0 +1,184 @@
+//! TCP (RFC 9293): ports, sequence numbers, flags, options (MSS, window scale, SACK, timestamps), checksum.
+
+use super::ipv4::tlv_options;
+use super::{Ctx, Net, be, checksum_note, data};
+use crate::checksum::{self, Status};
+use crate::fields::FieldId as F;
+use crate::notes::NoteCode;
+use crate::value::Value;
+
+/// TCP header layout.
+pub mod field {
+    use std::ops::Range;
+    pub const SRC_PORT: Range<usize> = 0..2;
+    pub const DST_PORT: Range<usize> = 2..4;
+    pub const SEQ_NUM: Range<usize> = 4..8;
+    pub const ACK_NUM: Range<usize> = 8..12;
+    pub const FLAGS: Range<usize> = 12..14;
+    pub const WIN_SIZE: Range<usize> = 14..16;
+    pub const CHECKSUM: Range<usize> = 16..18;
+    pub const URGENT: Range<usize> = 18..20;
+    pub const HEADER_LEN: usize = 20;
+}
+
+const PROTOCOL: u8 = 6;
+
+/// The flag bits in the order of the flags field, with their fields.
+const FLAG_BITS: [(u64, F); 9] = [
+    (0x100, F::TcpFlagAe),
+    (0x080, F::TcpFlagCwr),
+    (0x040, F::TcpFlagEce),
+    (0x020, F::TcpFlagUrg),
+    (0x010, F::TcpFlagAck),
+    (0x008, F::TcpFlagPush),
+    (0x004, F::TcpFlagReset),
+    (0x002, F::TcpFlagSyn),
+    (0x001, F::TcpFlagFin),
+];
+
+pub(crate) fn tcp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> usize {
+    use field as f;
+    let Some(h) = cx.take("TCP header", offset, f::HEADER_LEN, end) else {
+        return data(cx, offset, end);
+    };
+    let layer = cx.begin(F::Tcp, offset);
+    cx.uint(
+        F::TcpSrcport,
+        offset + f::SRC_PORT.start,
+        2,
+        be(&h[f::SRC_PORT]),
+    );
+    cx.uint(
+        F::TcpDstport,
+        offset + f::DST_PORT.start,
+        2,
+        be(&h[f::DST_PORT]),
+    );
+    cx.uint(F::TcpSeq, offset + f::SEQ_NUM.start, 4, be(&h[f::SEQ_NUM]));
+    cx.uint(F::TcpAck, offset + f::ACK_NUM.start, 4, be(&h[f::ACK_NUM]));
+    let off_flags = be(&h[f::FLAGS]);
+    let hdr_len = ((off_flags >> 12) * 4) as usize;
+    let at = offset + f::FLAGS.start;
+    cx.uint(F::TcpHdrLen, at, 1, hdr_len as u64);
+    let flags = off_flags & 0x0fff;
+    cx.uint(F::TcpFlags, at, 2, flags);
+    cx.nested(|cx| {
+        cx.uint(F::TcpFlagRes, at, 2, (flags >> 9) & 7);
+        for (bit, id) in FLAG_BITS {
+            cx.field(id, at, 2, Value::Bool(flags & bit != 0));
+        }
+    });
+    cx.uint(
+        F::TcpWindow,
+        offset + f::WIN_SIZE.start,
+        2,
+        be(&h[f::WIN_SIZE]),
+    );
+    let checksum_field = be(&h[f::CHECKSUM]) as u16;
+    cx.uint(
+        F::TcpChecksum,
+        offset + f::CHECKSUM.start,
+        2,
+        u64::from(checksum_field),
+    );
+    let status_at = cx.out.fields().len();
+    cx.field(
+        F::TcpChecksumStatus,
+        offset + f::CHECKSUM.start,
+        0,
+        Value::Text("unverified"),
+    );
+    cx.uint(
+        F::TcpUrgentPointer,
+        offset + f::URGENT.start,
+        2,
+        be(&h[f::URGENT]),
+    );
+
+    if hdr_len < f::HEADER_LEN {
+        cx.note(
+            NoteCode::LengthShort,
+            at,
+            1,
+            [
+                Value::Text("TCP data offset"),
+                Value::UInt(hdr_len as u64),
+                Value::UInt(f::HEADER_LEN as u64),
+            ],
+        );
+        cx.end(layer, offset + f::HEADER_LEN);
+        return data(cx, offset + f::HEADER_LEN, end);
+    }
+    let Some(header) = cx.take("TCP header with options", offset, hdr_len, end) else {
+        cx.end(layer, end);
+        return end;
+    };
+    if hdr_len > f::HEADER_LEN {
+        let opts = &header[f::HEADER_LEN..];
+        let opts_at = offset + f::HEADER_LEN;
+        cx.bytes(F::TcpOptions, opts_at, opts.len());
+        cx.nested(|cx| {
+            tlv_options(
+                cx,
+                opts,
+                opts_at,
+                "TCP",
+                [F::TcpOptionKind, F::TcpOptionLen, F::TcpOptionData],
+                option_body,
+            )
+        });
+    }
+    let payload_len = net.len.saturating_sub(hdr_len);
+    cx.uint(F::TcpLen, offset, 0, payload_len as u64);
+    if net.whole && offset + net.len <= end && net.len >= hdr_len {
+        let pseudo = checksum::pseudo_header_sum(&net.src, &net.dst, PROTOCOL, net.len as u32);
+        let status =
+            checksum::verify_transport(&cx.frame[offset..offset + net.len], pseudo, checksum_field);
+        cx.out.set_value(status_at, Value::Text(status.word()));
+        match status {
+            Status::Bad { expected } => checksum_note(
+                cx,
+                "TCP",
+                offset + f::CHECKSUM.start,
+                checksum_field,
+                expected,
+                false,
+            ),
+            Status::Partial => cx.note(
+                NoteCode::ChecksumPartial,
+                offset + f::CHECKSUM.start,
+                2,
+                [
+                    Value::Text("TCP"),
+                    Value::UInt(u64::from(checksum_field)),
+                    Value::None,
+                ],
+            ),
+            _ => {}
+        }
+    }
+    cx.end(layer, offset + hdr_len);
+    let seg_end = (offset + net.len.max(hdr_len)).min(end);
+    data(cx, offset + hdr_len, seg_end);
+    seg_end
+}
+
+/// Decodes the data of the options vxscope knows; returns whether it did.
+fn option_body(cx: &mut Ctx<'_, '_>, kind: u8, at: usize, body: &[u8]) -> bool {
+    match (kind, body.len()) {
+        (2, 2) => cx.uint(F::TcpOptionMss, at, 2, be(body)),
+        (3, 1) => cx.uint(F::TcpOptionWscale, at, 1, be(body)),
+        (5, n) if n % 8 == 0 => {
+            for (i, edge) in body.chunks_exact(8).enumerate() {
+                cx.uint(F::TcpOptionSackLe, at + i * 8, 4, be(&edge[..4]));
+                cx.uint(F::TcpOptionSackRe, at + i * 8 + 4, 4, be(&edge[4..]));
+            }
+        }
+        (8, 8) => {
+            cx.uint(F::TcpOptionTsval, at, 4, be(&body[..4]));
+            cx.uint(F::TcpOptionTsecr, at + 4, 4, be(&body[4..]));
+        }
+        _ => return false,
+    }
+    true
+}

@@ -1,0 +1,143 @@
+//! UDP (RFC 768): ports, length, checksum; VXLAN on the configured ports.
+
+use super::{Ctx, Net, be, checksum_note, data, vxlan};
+use crate::Tunnel;
+use crate::checksum::{self, Status};
+use crate::fields::FieldId as F;
+use crate::notes::NoteCode;
+use crate::value::Value;
+
+/// UDP header layout.
+pub mod field {
+    use std::ops::Range;
+    pub const SRC_PORT: Range<usize> = 0..2;
+    pub const DST_PORT: Range<usize> = 2..4;
+    pub const LENGTH: Range<usize> = 4..6;
+    pub const CHECKSUM: Range<usize> = 6..8;
+    pub const HEADER_LEN: usize = 8;
+}
+
+const PROTOCOL: u8 = 17;
+
+pub(crate) fn udp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> usize {
+    use field as f;
+    let Some(h) = cx.take("UDP header", offset, f::HEADER_LEN, end) else {
+        return data(cx, offset, end);
+    };
+    let layer = cx.begin(F::Udp, offset);
+    let sport = be(&h[f::SRC_PORT]) as u16;
+    let dport = be(&h[f::DST_PORT]) as u16;
+    let length = be(&h[f::LENGTH]) as usize;
+    let checksum_field = be(&h[f::CHECKSUM]) as u16;
+    cx.uint(
+        F::UdpSrcport,
+        offset + f::SRC_PORT.start,
+        2,
+        u64::from(sport),
+    );
+    cx.uint(
+        F::UdpDstport,
+        offset + f::DST_PORT.start,
+        2,
+        u64::from(dport),
+    );
+    cx.uint(F::UdpLength, offset + f::LENGTH.start, 2, length as u64);
+    cx.uint(
+        F::UdpChecksum,
+        offset + f::CHECKSUM.start,
+        2,
+        u64::from(checksum_field),
+    );
+    let tunnel = cx.dissector.tunnel(sport, dport);
+
+    let datagram_len = if length == 0 && net.len > f::HEADER_LEN {
+        // A GSO super-packet on the sender leaves the length for the NIC to fill in.
+        cx.note(
+            NoteCode::LengthZero,
+            offset + f::LENGTH.start,
+            2,
+            [Value::Text("UDP"), Value::None, Value::None],
+        );
+        net.len
+    } else if length < f::HEADER_LEN {
+        cx.note(
+            NoteCode::LengthShort,
+            offset + f::LENGTH.start,
+            2,
+            [
+                Value::Text("UDP length"),
+                Value::UInt(length as u64),
+                Value::UInt(f::HEADER_LEN as u64),
+            ],
+        );
+        f::HEADER_LEN
+    } else if length > net.len && !cx.quoted() {
+        cx.note(
+            NoteCode::LengthOverrun,
+            offset + f::LENGTH.start,
+            2,
+            [
+                Value::Text("UDP length"),
+                Value::UInt(length as u64),
+                Value::UInt(net.len as u64),
+            ],
+        );
+        net.len.max(f::HEADER_LEN)
+    } else {
+        length
+    };
+    let status = if checksum_field == 0 {
+        // Zero means "no checksum" over IPv4, and for tunnels over IPv6 (RFC 6935).
+        Status::Absent
+    } else if !net.whole || offset + datagram_len > end || length != datagram_len {
+        Status::Unverified
+    } else {
+        let pseudo = checksum::pseudo_header_sum(&net.src, &net.dst, PROTOCOL, datagram_len as u32);
+        checksum::verify_transport(
+            &cx.frame[offset..offset + datagram_len],
+            pseudo,
+            checksum_field,
+        )
+    };
+    cx.field(
+        F::UdpChecksumStatus,
+        offset + f::CHECKSUM.start,
+        0,
+        Value::Text(status.word()),
+    );
+    match status {
+        Status::Bad { expected } => checksum_note(
+            cx,
+            "UDP",
+            offset + f::CHECKSUM.start,
+            checksum_field,
+            expected,
+            tunnel.is_some(),
+        ),
+        Status::Partial => cx.note(
+            NoteCode::ChecksumPartial,
+            offset + f::CHECKSUM.start,
+            2,
+            [
+                Value::Text("UDP"),
+                Value::UInt(u64::from(checksum_field)),
+                Value::None,
+            ],
+        ),
+        _ => {}
+    }
+    cx.end(layer, offset + f::HEADER_LEN);
+
+    let payload = offset + f::HEADER_LEN;
+    let udp_end = (offset + datagram_len).min(end);
+    if payload >= udp_end {
+        return udp_end.max(payload.min(end));
+    }
+    match tunnel {
+        Some(Tunnel::Vxlan) => vxlan::vxlan(cx, payload, udp_end, Some((sport, dport))),
+        Some(Tunnel::Gpe) => vxlan::gpe(cx, payload, udp_end),
+        Some(Tunnel::Otv) => vxlan::otv(cx, payload, udp_end),
+        None => data(cx, payload, udp_end),
+    };
+    udp_end
+}

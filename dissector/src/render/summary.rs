@@ -1,0 +1,398 @@
+//! The one-line summary, tcpdump-like: one segment an encapsulation level, joined by ` | `.
+//!
+//! `172.16.100.101:40592 > 172.16.100.102:8472 VXLAN vni 1 | 10.244.1.12 > 10.244.2.14 ICMP echo request id 3143 seq 1102, ttl 63`
+//!
+//! Notes of severity warning and above follow in brackets: `[flannel.inner_checksum_bad]`.
+
+use crate::dissection::Dissection;
+use crate::fields::{FieldId as F, Scope};
+use crate::notes::Severity;
+use crate::value::{Value, write};
+
+/// Writes the summary of a dissected frame (without timestamp).
+pub fn write(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8]) {
+    let deepest = d
+        .layers()
+        .iter()
+        .filter(|l| !l.scope.is_quoted())
+        .map(|l| l.scope.depth())
+        .max();
+    let Some(deepest) = deepest else {
+        out.extend_from_slice(b"(nothing decoded)");
+        notes(out, d);
+        return;
+    };
+    for depth in 0..=deepest {
+        if depth > 0 {
+            out.extend_from_slice(b" | ");
+        }
+        segment(out, d, frame, Scope::at_depth(depth));
+    }
+    notes(out, d);
+}
+
+fn notes(out: &mut Vec<u8>, d: &Dissection<'_>) {
+    for (i, n) in d.notes().iter().enumerate() {
+        if n.severity() >= Severity::Warning && !d.notes()[..i].iter().any(|m| m.code == n.code) {
+            out.extend_from_slice(b" [");
+            out.extend_from_slice(n.code.def().code.as_bytes());
+            out.push(b']');
+        }
+    }
+}
+
+/// The network addresses of a scope and the hop count of its header.
+struct NetAddrs<'d> {
+    src: Value<'d>,
+    dst: Value<'d>,
+    /// `ttl` or `hlim` and its value.
+    hops: (&'static str, Option<u64>),
+}
+
+fn net_addrs<'d>(d: &Dissection<'d>, scope: Scope) -> Option<NetAddrs<'d>> {
+    if let (Some(src), Some(dst)) = (d.value(F::IpSrc, scope), d.value(F::IpDst, scope)) {
+        return Some(NetAddrs {
+            src,
+            dst,
+            hops: ("ttl", d.uint(F::IpTtl, scope)),
+        });
+    }
+    if let (Some(src), Some(dst)) = (d.value(F::Ipv6Src, scope), d.value(F::Ipv6Dst, scope)) {
+        return Some(NetAddrs {
+            src,
+            dst,
+            hops: ("hlim", d.uint(F::Ipv6Hlim, scope)),
+        });
+    }
+    None
+}
+
+fn addr(out: &mut Vec<u8>, v: &Value<'_>) {
+    match v {
+        Value::Ipv4(a) => write::ipv4(out, a),
+        Value::Ipv6(a) => write::ipv6(out, a),
+        Value::Mac(m) => write::mac(out, m),
+        _ => out.push(b'?'),
+    }
+}
+
+fn addr_port(out: &mut Vec<u8>, v: &Value<'_>, port: Option<u64>) {
+    let bracket = matches!(v, Value::Ipv6(_)) && port.is_some();
+    if bracket {
+        out.push(b'[');
+    }
+    addr(out, v);
+    if bracket {
+        out.push(b']');
+    }
+    if let Some(p) = port {
+        out.push(b':');
+        write::u64_dec(out, p);
+    }
+}
+
+fn endpoints(out: &mut Vec<u8>, net: &NetAddrs<'_>, ports: Option<(u64, u64)>) {
+    addr_port(out, &net.src, ports.map(|p| p.0));
+    out.extend_from_slice(b" > ");
+    addr_port(out, &net.dst, ports.map(|p| p.1));
+}
+
+fn num(out: &mut Vec<u8>, label: &[u8], v: Option<u64>) {
+    if let Some(v) = v {
+        out.extend_from_slice(label);
+        write::u64_dec(out, v);
+    }
+}
+
+fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope) {
+    let udp_ports = d
+        .uint(F::UdpSrcport, scope)
+        .zip(d.uint(F::UdpDstport, scope));
+    let tcp_ports = d
+        .uint(F::TcpSrcport, scope)
+        .zip(d.uint(F::TcpDstport, scope));
+    let Some(net) = net_addrs(d, scope) else {
+        return link_segment(out, d, frame, scope);
+    };
+    if d.has_layer(F::Vxlan, scope) || d.has_layer(F::VxlanGpe, scope) || d.has_layer(F::Otv, scope)
+    {
+        endpoints(out, &net, udp_ports);
+        tunnel(out, d, scope);
+        return;
+    }
+    if let Some(ports) = tcp_ports {
+        endpoints(out, &net, Some(ports));
+        out.extend_from_slice(b" TCP [");
+        let flags = d.uint(F::TcpFlags, scope).unwrap_or(0);
+        for (bit, letter) in [
+            (0x01, b'F'),
+            (0x02, b'S'),
+            (0x04, b'R'),
+            (0x08, b'P'),
+            (0x10, b'.'),
+            (0x20, b'U'),
+            (0x40, b'E'),
+            (0x80, b'W'),
+        ] {
+            if flags & bit != 0 {
+                out.push(letter);
+            }
+        }
+        if flags & 0xff == 0 {
+            out.extend_from_slice(b"none");
+        }
+        out.push(b']');
+        num(out, b" seq ", d.uint(F::TcpSeq, scope));
+        if flags & 0x10 != 0 {
+            num(out, b" ack ", d.uint(F::TcpAck, scope));
+        }
+        num(out, b" win ", d.uint(F::TcpWindow, scope));
+        num(out, b" len ", d.uint(F::TcpLen, scope));
+    } else if let Some(ports) = udp_ports {
+        endpoints(out, &net, Some(ports));
+        out.extend_from_slice(b" UDP");
+        num(
+            out,
+            b" len ",
+            d.uint(F::UdpLength, scope).map(|l| l.saturating_sub(8)),
+        );
+    } else if let Some(kind) = d.uint(F::IcmpType, scope) {
+        endpoints(out, &net, None);
+        out.extend_from_slice(b" ICMP ");
+        icmp(out, d, scope, kind);
+    } else if let Some(kind) = d.uint(F::Icmpv6Type, scope) {
+        endpoints(out, &net, None);
+        out.extend_from_slice(b" ICMPv6 ");
+        icmpv6(out, d, scope, kind);
+    } else {
+        endpoints(out, &net, None);
+        let proto = d
+            .uint(F::IpProto, scope)
+            .or_else(|| last_next_header(d, scope));
+        match proto.and_then(|p| F::IpProto.def().value_name(p)) {
+            Some(name) => {
+                out.push(b' ');
+                out.extend_from_slice(name.as_bytes());
+            }
+            None => num(out, b" ip-proto-", proto),
+        }
+    }
+    if let (label, Some(hops)) = net.hops {
+        out.extend_from_slice(b", ");
+        out.extend_from_slice(label.as_bytes());
+        out.push(b' ');
+        write::u64_dec(out, hops);
+    }
+}
+
+fn last_next_header(d: &Dissection<'_>, scope: Scope) -> Option<u64> {
+    d.fields()
+        .iter()
+        .rev()
+        .find(|f| f.scope == scope && matches!(f.id, F::Ipv6Nxt | F::Ipv6ExtNxt))
+        .and_then(|f| f.value.as_u64())
+}
+
+fn tunnel(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope) {
+    if d.has_layer(F::Otv, scope) {
+        out.extend_from_slice(b" OTV");
+        num(out, b" overlay ", d.uint(F::OtvOverlay, scope));
+        num(out, b" instance ", d.uint(F::OtvInstance, scope));
+        return;
+    }
+    if d.has_layer(F::VxlanGpe, scope) {
+        out.extend_from_slice(b" VXLAN-GPE");
+    } else {
+        out.extend_from_slice(b" VXLAN");
+        num(out, b" gbp ", d.uint(F::VxlanGbp, scope));
+    }
+    num(out, b" vni ", d.uint(F::VxlanVni, scope));
+}
+
+fn icmp(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope, kind: u64) {
+    let code = d.uint(F::IcmpCode, scope).unwrap_or(0);
+    match kind {
+        0 | 8 => {
+            out.extend_from_slice(if kind == 8 {
+                b"echo request"
+            } else {
+                b"echo reply"
+            });
+            num(out, b" id ", d.uint(F::IcmpIdent, scope));
+            num(out, b" seq ", d.uint(F::IcmpSeq, scope));
+        }
+        3 => {
+            let text = match code {
+                0 => "net unreachable",
+                1 => "host unreachable",
+                2 => "protocol unreachable",
+                3 => "port unreachable",
+                4 => "fragmentation needed",
+                9 | 10 | 13 => "administratively prohibited",
+                _ => "unreachable",
+            };
+            out.extend_from_slice(text.as_bytes());
+            if code == 4 {
+                num(out, b", mtu ", d.uint(F::IcmpMtu, scope));
+            }
+            quoted(out, d, scope);
+        }
+        11 => {
+            out.extend_from_slice(if code == 1 {
+                b"time exceeded in reassembly"
+            } else {
+                b"time exceeded in transit"
+            });
+            quoted(out, d, scope);
+        }
+        5 => {
+            out.extend_from_slice(b"redirect");
+            quoted(out, d, scope);
+        }
+        12 => {
+            out.extend_from_slice(b"parameter problem");
+            quoted(out, d, scope);
+        }
+        _ => {
+            num(out, b"type ", Some(kind));
+            num(out, b" code ", Some(code));
+        }
+    }
+}
+
+fn icmpv6(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope, kind: u64) {
+    match kind {
+        128 | 129 => {
+            out.extend_from_slice(if kind == 128 {
+                b"echo request"
+            } else {
+                b"echo reply"
+            });
+            num(out, b" id ", d.uint(F::Icmpv6EchoId, scope));
+            num(out, b" seq ", d.uint(F::Icmpv6EchoSeq, scope));
+        }
+        1 => {
+            out.extend_from_slice(if d.uint(F::Icmpv6Code, scope) == Some(4) {
+                b"port unreachable"
+            } else {
+                b"destination unreachable"
+            });
+            quoted(out, d, scope);
+        }
+        2 => {
+            out.extend_from_slice(b"packet too big");
+            num(out, b", mtu ", d.uint(F::Icmpv6Mtu, scope));
+            quoted(out, d, scope);
+        }
+        3 => {
+            out.extend_from_slice(b"time exceeded");
+            quoted(out, d, scope);
+        }
+        4 => {
+            out.extend_from_slice(b"parameter problem");
+            quoted(out, d, scope);
+        }
+        135 | 136 => {
+            out.extend_from_slice(if kind == 135 {
+                b"neighbor solicitation, who has "
+            } else {
+                b"neighbor advertisement, tgt is "
+            });
+            if let Some(t) = d.value(F::Icmpv6NdTarget, scope) {
+                addr(out, &t);
+            }
+        }
+        133 => out.extend_from_slice(b"router solicitation"),
+        134 => out.extend_from_slice(b"router advertisement"),
+        _ => {
+            num(out, b"type ", Some(kind));
+            num(out, b" code ", d.uint(F::Icmpv6Code, scope));
+        }
+    }
+}
+
+/// ` for SRC:PORT > DST:PORT UDP VXLAN vni N`: the packet an ICMP error quotes.
+fn quoted(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope) {
+    let Some(q) = scope.quoted() else { return };
+    let Some(net) = net_addrs(d, q) else { return };
+    out.extend_from_slice(b" for ");
+    let udp = d.uint(F::UdpSrcport, q).zip(d.uint(F::UdpDstport, q));
+    let tcp = d.uint(F::TcpSrcport, q).zip(d.uint(F::TcpDstport, q));
+    endpoints(out, &net, udp.or(tcp));
+    if udp.is_some() {
+        out.extend_from_slice(b" UDP");
+    } else if tcp.is_some() {
+        out.extend_from_slice(b" TCP");
+    } else if let Some(p) = d
+        .uint(F::IpProto, q)
+        .and_then(|p| F::IpProto.def().value_name(p))
+    {
+        out.push(b' ');
+        out.extend_from_slice(p.as_bytes());
+    }
+    if d.has_layer(F::Vxlan, q) || d.has_layer(F::VxlanGpe, q) {
+        tunnel(out, d, q);
+    }
+}
+
+/// A segment without IP: ARP, or the Ethernet addresses and EtherType.
+fn link_segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope) {
+    if let Some(op) = d.uint(F::ArpOpcode, scope) {
+        let spa = d.value(F::ArpSrcProtoIpv4, scope);
+        let tpa = d.value(F::ArpDstProtoIpv4, scope);
+        let sha = d.value(F::ArpSrcHwMac, scope);
+        match (op, spa, tpa) {
+            (1, Some(spa), Some(tpa)) => {
+                out.extend_from_slice(b"ARP who-has ");
+                addr(out, &tpa);
+                out.extend_from_slice(b" tell ");
+                addr(out, &spa);
+            }
+            (2, Some(spa), _) => {
+                out.extend_from_slice(b"ARP reply ");
+                addr(out, &spa);
+                out.extend_from_slice(b" is-at ");
+                if let Some(sha) = sha {
+                    addr(out, &sha);
+                }
+            }
+            _ => num(out, b"ARP opcode ", Some(op)),
+        }
+        return;
+    }
+    if let (Some(src), Some(dst)) = (d.value(F::EthSrc, scope), d.value(F::EthDst, scope)) {
+        addr(out, &src);
+        out.extend_from_slice(b" > ");
+        addr(out, &dst);
+        let ethertype = d
+            .fields()
+            .iter()
+            .rev()
+            .find(|f| f.scope == scope && matches!(f.id, F::EthType | F::VlanEtype))
+            .and_then(|f| f.value.as_u64());
+        if let Some(t) = ethertype {
+            out.extend_from_slice(b" ethertype ");
+            write::u64_hex(out, t, 4);
+            if let Some(name) = F::EthType.def().value_name(t) {
+                out.extend_from_slice(b" (");
+                out.extend_from_slice(name.as_bytes());
+                out.push(b')');
+            }
+        } else {
+            num(out, b" 802.3 length ", d.uint(F::EthLen, scope));
+        }
+        return;
+    }
+    let first = d.layers().iter().find(|l| l.scope == scope);
+    match first {
+        Some(l) => {
+            out.extend_from_slice(l.proto.def().name.as_bytes());
+            num(out, b", ", Some(u64::from(l.len)));
+            out.extend_from_slice(b" bytes");
+        }
+        None => {
+            num(out, b"", Some(frame.len() as u64));
+            out.extend_from_slice(b" bytes");
+        }
+    }
+}

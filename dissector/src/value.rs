@@ -1,0 +1,296 @@
+//! Field values, and how they are written as text.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::fields::{Base, FieldDef, Kind};
+
+/// An IPv4 or IPv6 network (a pod subnet), stored inline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IpNet {
+    pub addr: IpBytes,
+    pub prefix: u8,
+}
+
+/// An address of either family, stored inline (no allocation, `Copy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IpBytes {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+impl IpBytes {
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            IpBytes::V4(a) => a,
+            IpBytes::V6(a) => a,
+        }
+    }
+
+    pub fn to_ip(self) -> std::net::IpAddr {
+        match self {
+            IpBytes::V4(a) => Ipv4Addr::from(a).into(),
+            IpBytes::V6(a) => Ipv6Addr::from(a).into(),
+        }
+    }
+
+    pub fn from_ip(ip: std::net::IpAddr) -> IpBytes {
+        match ip {
+            std::net::IpAddr::V4(a) => IpBytes::V4(a.octets()),
+            std::net::IpAddr::V6(a) => IpBytes::V6(a.octets()),
+        }
+    }
+
+    /// The value a field of this address holds.
+    pub fn value<'d>(self) -> Value<'d> {
+        match self {
+            IpBytes::V4(a) => Value::Ipv4(a),
+            IpBytes::V6(a) => Value::Ipv6(a),
+        }
+    }
+}
+
+impl std::fmt::Display for IpBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IpBytes::V4(a) => Ipv4Addr::from(*a).fmt(f),
+            IpBytes::V6(a) => Ipv6Addr::from(*a).fmt(f),
+        }
+    }
+}
+
+impl IpNet {
+    /// Whether `addr` lies in this network.
+    pub fn contains(&self, addr: IpBytes) -> bool {
+        match (self.addr, addr) {
+            (IpBytes::V4(n), IpBytes::V4(a)) => prefix_eq(&n, &a, self.prefix),
+            (IpBytes::V6(n), IpBytes::V6(a)) => prefix_eq(&n, &a, self.prefix),
+            _ => false,
+        }
+    }
+}
+
+fn prefix_eq(net: &[u8], addr: &[u8], prefix: u8) -> bool {
+    let full = usize::from(prefix / 8).min(net.len());
+    let rest = prefix % 8;
+    if net[..full] != addr[..full] {
+        return false;
+    }
+    if full == net.len() || rest == 0 {
+        return true;
+    }
+    let mask = 0xffu8 << (8 - rest);
+    (net[full] & mask) == (addr[full] & mask)
+}
+
+impl std::fmt::Display for IpNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// The value of one field of one frame. `Copy` and allocation-free: text borrows from the dissector (its
+/// topology), bytes are the field's own range of the frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value<'d> {
+    /// No value: a protocol, or bytes shown only by their range.
+    None,
+    Bool(bool),
+    UInt(u64),
+    Mac([u8; 6]),
+    Ipv4([u8; 4]),
+    Ipv6([u8; 16]),
+    /// The field's bytes in the frame.
+    Bytes,
+    Text(&'d str),
+    Net(IpNet),
+}
+
+impl Value<'_> {
+    /// The integer, if the value is one (booleans count as 0 or 1).
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            Value::UInt(v) => Some(v),
+            Value::Bool(b) => Some(u64::from(b)),
+            _ => None,
+        }
+    }
+}
+
+/// Low-level writers into a byte buffer: the renderers' hot path uses these instead of `format!`.
+pub mod write {
+    use super::*;
+
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+
+    #[inline]
+    pub fn u64_dec(out: &mut Vec<u8>, mut v: u64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&buf[i..]);
+    }
+
+    /// `0x` and `width` hex digits (more if the value needs them).
+    #[inline]
+    pub fn u64_hex(out: &mut Vec<u8>, v: u64, width: usize) {
+        out.extend_from_slice(b"0x");
+        let digits = (16 - (v.leading_zeros() as usize) / 4).max(width).max(1);
+        for i in (0..digits).rev() {
+            out.push(HEX[((v >> (i * 4)) & 0xf) as usize]);
+        }
+    }
+
+    #[inline]
+    pub fn mac(out: &mut Vec<u8>, m: &[u8; 6]) {
+        for (i, b) in m.iter().enumerate() {
+            if i > 0 {
+                out.push(b':');
+            }
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
+        }
+    }
+
+    #[inline]
+    pub fn ipv4(out: &mut Vec<u8>, a: &[u8; 4]) {
+        for (i, b) in a.iter().enumerate() {
+            if i > 0 {
+                out.push(b'.');
+            }
+            u64_dec(out, u64::from(*b));
+        }
+    }
+
+    pub fn ipv6(out: &mut Vec<u8>, a: &[u8; 16]) {
+        use std::io::Write;
+        let _ = write!(out, "{}", Ipv6Addr::from(*a));
+    }
+
+    pub fn ip(out: &mut Vec<u8>, a: &IpBytes) {
+        match a {
+            IpBytes::V4(a) => ipv4(out, a),
+            IpBytes::V6(a) => ipv6(out, a),
+        }
+    }
+
+    /// Bytes as contiguous lowercase hex.
+    pub fn hex_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+        for b in bytes {
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
+        }
+    }
+
+    /// A value as text, as the tree, the C ABI and JSON strings show it. `bytes` is the field's range of the
+    /// frame (used by [`Value::Bytes`]).
+    pub fn value(out: &mut Vec<u8>, def: &FieldDef, value: &Value<'_>, bytes: &[u8]) {
+        match value {
+            Value::None => {}
+            Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::UInt(v) => match def.base {
+                Base::Hex => u64_hex(out, *v, def.hex_width()),
+                Base::Dec => u64_dec(out, *v),
+            },
+            Value::Mac(m) => mac(out, m),
+            Value::Ipv4(a) => ipv4(out, a),
+            Value::Ipv6(a) => ipv6(out, a),
+            Value::Bytes => hex_bytes(out, bytes),
+            Value::Text(t) => out.extend_from_slice(t.as_bytes()),
+            Value::Net(n) => {
+                ip(out, &n.addr);
+                out.push(b'/');
+                u64_dec(out, u64::from(n.prefix));
+            }
+        }
+    }
+
+    /// Whether JSON writes this field's value as a bare number (decimal integers) rather than a string.
+    pub fn is_json_number(def: &FieldDef, value: &Value<'_>) -> bool {
+        matches!(value, Value::UInt(_)) && def.base == Base::Dec && def.kind != Kind::Text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::FieldId;
+
+    fn text(id: FieldId, v: Value<'_>, bytes: &[u8]) -> String {
+        let mut out = Vec::new();
+        write::value(&mut out, id.def(), &v, bytes);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn values_as_text() {
+        assert_eq!(
+            text(
+                FieldId::EthDst,
+                Value::Mac([0, 0x50, 0x56, 0x93, 0x63, 0x3b]),
+                &[]
+            ),
+            "00:50:56:93:63:3b"
+        );
+        assert_eq!(
+            text(FieldId::IpSrc, Value::Ipv4([172, 16, 100, 101]), &[]),
+            "172.16.100.101"
+        );
+        assert_eq!(text(FieldId::VxlanFlags, Value::UInt(8), &[]), "0x08");
+        assert_eq!(text(FieldId::EthType, Value::UInt(0x800), &[]), "0x0800");
+        assert_eq!(text(FieldId::IpTtl, Value::UInt(63), &[]), "63");
+        assert_eq!(text(FieldId::UdpSrcport, Value::UInt(0), &[]), "0");
+        assert_eq!(
+            text(FieldId::VxlanVni, Value::UInt(16_777_215), &[]),
+            "16777215"
+        );
+        assert_eq!(
+            text(FieldId::DataData, Value::Bytes, &[0x0d, 0x1e, 0x55]),
+            "0d1e55"
+        );
+        let v6: [u8; 16] = "2001:db8::1".parse::<Ipv6Addr>().unwrap().octets();
+        assert_eq!(text(FieldId::Ipv6Src, Value::Ipv6(v6), &[]), "2001:db8::1");
+        assert_eq!(text(FieldId::IpFlags, Value::UInt(2), &[]), "0x2");
+    }
+
+    #[test]
+    fn networks_contain_their_addresses() {
+        let net = IpNet {
+            addr: IpBytes::V4([10, 244, 2, 0]),
+            prefix: 24,
+        };
+        assert!(net.contains(IpBytes::V4([10, 244, 2, 14])));
+        assert!(!net.contains(IpBytes::V4([10, 244, 1, 12])));
+        let wide = IpNet {
+            addr: IpBytes::V4([10, 244, 0, 0]),
+            prefix: 16,
+        };
+        assert!(wide.contains(IpBytes::V4([10, 244, 200, 1])));
+        let odd = IpNet {
+            addr: IpBytes::V4([10, 244, 128, 0]),
+            prefix: 17,
+        };
+        assert!(
+            IpNet {
+                addr: IpBytes::V4([10, 0, 0, 1]),
+                prefix: 40
+            }
+            .contains(IpBytes::V4([10, 0, 0, 1]))
+        );
+        assert!(odd.contains(IpBytes::V4([10, 244, 200, 1])));
+        assert!(!odd.contains(IpBytes::V4([10, 244, 100, 1])));
+        let host = IpNet {
+            addr: IpBytes::V4([10, 0, 0, 1]),
+            prefix: 32,
+        };
+        assert!(host.contains(IpBytes::V4([10, 0, 0, 1])));
+        assert!(!net.contains(IpBytes::V6([0; 16])));
+        assert_eq!(net.to_string(), "10.244.2.0/24");
+    }
+}

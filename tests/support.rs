@@ -1,0 +1,118 @@
+//! Shared helpers of the cross-crate tests: where the workspace, its binaries and its samples are, and how to
+//! run `vxscope` and the independent tools the tests compare it with (tshark, tcpdump, scapy).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// A file under `samples/`.
+pub fn sample(name: &str) -> PathBuf {
+    root().join("samples").join(name)
+}
+
+/// A file under `tests/data/`.
+pub fn data(name: &str) -> PathBuf {
+    root().join("tests").join("data").join(name)
+}
+
+/// The directory the workspace's binaries are built into (the profile the tests run under).
+pub fn target_dir() -> PathBuf {
+    // Test executables live in target/<profile>/deps/.
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
+/// Builds the workspace's binaries and libraries once per test process (cheap when they are up to date),
+/// so that a test run with `-p vxscope-tests` alone still finds them.
+pub fn build_workspace() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let release = target_dir().file_name().is_some_and(|n| n == "release");
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.current_dir(root())
+            .args(["build", "--workspace", "--quiet"]);
+        if release {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "cargo build --workspace failed");
+    });
+}
+
+/// The path of the `vxscope` binary.
+pub fn vxscope_bin() -> PathBuf {
+    build_workspace();
+    target_dir().join("vxscope")
+}
+
+/// Runs `vxscope` with these arguments, in UTC.
+pub fn vxscope<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(vxscope_bin())
+        .args(args)
+        .env("TZ", "UTC")
+        .output()
+        .expect("run vxscope")
+}
+
+/// Standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 output")
+}
+
+/// Standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Whether a program is on PATH. CI installs every tool the tests use; a test that needs one and does not
+/// find it fails, rather than passing without checking anything.
+pub fn require_tool(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is not installed: run scripts/test, which installs it"))
+}
+
+/// The public corpus next to the repository (`../shared/corpus`), when present. Tests over it add to the
+/// tests over the copies in `tests/data/`, which always run.
+pub fn shared_corpus() -> Option<PathBuf> {
+    let dir = root().parent()?.join("shared").join("corpus");
+    dir.is_dir().then_some(dir)
+}
+
+/// Every capture file (`.pcap`, `.pcapng`) under a directory, sorted.
+pub fn captures_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    found
+}

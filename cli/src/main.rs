@@ -4,6 +4,7 @@ mod clock;
 mod dissect;
 mod fields;
 mod output;
+mod rewrite;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,12 @@ enum Command {
     Dissect(DissectArgs),
     /// List the field registry: every field's abbreviation, name and type
     Fields(FieldsArgs),
+    /// Strip VXLAN: each VXLAN packet becomes the Ethernet frame it carries, with the same timestamp
+    Strip(rewrite::StripArgs),
+    /// Wrap each frame in outer Ethernet, IP, UDP and VXLAN headers, as a Linux VXLAN device sends it
+    Encap(rewrite::EncapArgs),
+    /// Change the UDP port and the VNI of VXLAN packets in place; every other byte stays as it was
+    Remap(rewrite::RemapArgs),
 }
 
 #[derive(Args, Clone)]
@@ -112,5 +119,8 @@ fn main() -> ExitCode {
         None => dissect::run_bundled_sample(),
         Some(Command::Dissect(args)) => dissect::run(&args),
         Some(Command::Fields(args)) => fields::run(args.prefix.as_deref()),
+        Some(Command::Strip(args)) => rewrite::strip(&args),
+        Some(Command::Encap(args)) => rewrite::encap(&args),
+        Some(Command::Remap(args)) => rewrite::remap(&args),
     }
 }

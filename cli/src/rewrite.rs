@@ -1,7 +1,7 @@
 //! `vxscope strip`, `vxscope encap`, `vxscope remap`: rewrite the VXLAN packets of a capture into another.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,15 +11,16 @@ use vxscope_dissector::{Dissector, PORT_LINUX_VXLAN};
 use vxscope_rewriter::capture::{CaptureReader, OutputFormat};
 use vxscope_rewriter::encap::{self, Encap, EncapConfig, Outer, SourcePort};
 use vxscope_rewriter::locate::{self, Damage};
-use vxscope_rewriter::output::{self, AtomicFile};
+use vxscope_rewriter::output::{self, AtomicFile, BackgroundWriter};
 use vxscope_rewriter::remap::{self, Maps, Remap};
 use vxscope_rewriter::run::{
     self, Options, OtherPolicy, OutputFormatChoice, Report, Rewrite, RunError,
 };
 use vxscope_rewriter::strip::Strip;
 
-/// Bytes buffered before each write to the output.
+/// Bytes buffered before each write to the output, and how many such buffers the writer thread cycles.
 const OUTPUT_BUFFER: usize = 1 << 20;
+const OUTPUT_BUFFERS: usize = 3;
 
 /// The input, the output and what to do with the packets that are not rewritten.
 #[derive(Args, Clone, Debug)]
@@ -214,28 +215,6 @@ fn is_stdio(p: &Path) -> bool {
     p.as_os_str() == "-"
 }
 
-/// The output: a file written under a temporary name, or standard output.
-enum Destination {
-    File(AtomicFile),
-    Stdout(io::Stdout),
-}
-
-impl Write for Destination {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Destination::File(f) => f.file().write(buf),
-            Destination::Stdout(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Destination::File(f) => f.file().flush(),
-            Destination::Stdout(s) => s.flush(),
-        }
-    }
-}
-
 /// Runs a rewrite from `io.input` to `io.output` and reports on standard error.
 fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite) -> ExitCode {
     let in_name = io.input.display().to_string();
@@ -298,15 +277,17 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
         return ExitCode::from(2);
     }
 
-    let destination = if is_stdio(&io.output) {
-        Destination::Stdout(io::stdout())
+    let (file, target): (Option<AtomicFile>, Box<dyn Write + Send>) = if is_stdio(&io.output) {
+        (None, Box::new(io::stdout()))
     } else {
-        match AtomicFile::create(&io.output) {
-            Ok(f) => Destination::File(f),
+        let created = AtomicFile::create(&io.output)
+            .and_then(|mut f| f.file().try_clone().map(|clone| (f, clone)));
+        match created {
+            Ok((f, clone)) => (Some(f), Box::new(clone)),
             Err(e) => return fail(format!("cannot create {out_name}: {e}")),
         }
     };
-    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, destination);
+    let mut out = BackgroundWriter::new(target, OUTPUT_BUFFER, OUTPUT_BUFFERS);
     let result = run::run(&mut reader, &mut out, rewrite, options);
     let (report, error) = match result {
         Ok(report) => (report, None),
@@ -315,15 +296,15 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
             (failure.report, Some(failure.error))
         }
     };
-    let destination = match out.into_inner() {
-        Ok(d) => d,
-        Err(e) => return fail(format!("cannot write {out_name}: {}", e.error())),
-    };
+    let finished = out.finish();
+    // On an error writing, the temporary file is removed when `file` is dropped.
     if let Some(RunError::Output(e)) = &error {
-        // The temporary file is removed when `destination` is dropped.
         return fail(format!("cannot write {out_name}: {e}"));
     }
-    if let Destination::File(f) = destination
+    if let Err(e) = finished {
+        return fail(format!("cannot write {out_name}: {e}"));
+    }
+    if let Some(f) = file
         && let Err(e) = f.commit()
     {
         return fail(format!("cannot rename the output into {out_name}: {e}"));

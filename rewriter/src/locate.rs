@@ -130,10 +130,21 @@ pub fn find(d: &Dissection<'_>, vxlan_ports: &[u16], wire_len: u32) -> Found {
         return Found::NotVxlan;
     };
     let udp_at = layers[udp_layer].offset as usize;
+    // The UDP layer's fields, which the dissector records together.
+    let fields = d.fields();
+    let first = fields
+        .iter()
+        .position(|f| usize::from(f.layer) == udp_layer)
+        .unwrap_or(fields.len());
+    let udp_fields = &fields[first..];
+    let udp_fields = &udp_fields[..udp_fields
+        .iter()
+        .position(|f| usize::from(f.layer) != udp_layer)
+        .unwrap_or(udp_fields.len())];
     let field = |id: F| {
-        d.fields()
+        udp_fields
             .iter()
-            .find(|f| usize::from(f.layer) == udp_layer && f.id == id)
+            .find(|f| f.id == id)
             .and_then(|f| f.value.as_u64())
     };
     let udp_len = field(F::UdpLength).unwrap_or(0) as u16;

@@ -24,8 +24,21 @@ pub struct Rewritten {
     /// Length on the wire.
     pub orig_len: u32,
     pub data: Vec<u8>,
+    /// When set, the rewritten packet is this range of the input packet's bytes, and `data` is not used
+    /// (strip: the inner frame is written straight from the input).
+    pub input_range: Option<std::ops::Range<usize>>,
     /// A comment to add to the packet (pcapng), empty for none.
     pub comment: Vec<u8>,
+}
+
+impl Rewritten {
+    /// The rewritten bytes.
+    pub fn bytes<'a>(&'a self, input: &'a [u8]) -> &'a [u8] {
+        match &self.input_range {
+            Some(r) => &input[r.clone()],
+            None => &self.data,
+        }
+    }
 }
 
 /// What a rewrite did with one packet.
@@ -190,6 +203,7 @@ pub fn run<R: Read, W: Write>(
             Err(e) => break Err(RunError::Input(e)),
         };
         report.read += 1;
+        rewritten.input_range = None;
         let verdict = rewrite.rewrite(&packet, &mut rewritten);
         let write_it = match verdict {
             Verdict::Rewritten | Verdict::Unchanged => true,
@@ -211,7 +225,7 @@ pub fn run<R: Read, W: Write>(
                 rewritten.link_type,
                 true,
                 rewritten.orig_len,
-                &rewritten.data[..],
+                rewritten.bytes(packet.data),
                 &rewritten.comment[..],
             )
         } else {

@@ -43,8 +43,7 @@ impl Rewrite for Strip<'_> {
         }
         out.link_type = LinkType::ETHERNET;
         out.orig_len = site.inner_wire_len;
-        out.data.clear();
-        out.data.extend_from_slice(&packet.data[site.inner.clone()]);
+        out.input_range = Some(site.inner.clone());
         out.comment.clear();
         if self.annotate {
             locate::write_outer_summary(&mut out.comment, d, &site);

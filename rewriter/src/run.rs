@@ -309,8 +309,8 @@ struct Sink<W: Write> {
     /// The pcap output's link type, once known.
     link_type: Option<LinkType>,
     growth: u32,
-    /// pcapng: the output interfaces described so far.
-    interfaces: Vec<(InterfaceKey, u32)>,
+    /// pcapng: the output interface of each input interface and link type met so far, and its description.
+    interfaces: Vec<(InterfaceKey, u32, Interface)>,
 }
 
 impl<W: Write> Sink<W> {
@@ -410,7 +410,7 @@ impl<W: Write> Sink<W> {
             link_type,
             rewritten,
         };
-        if let Some((_, id)) = self.interfaces.iter().find(|(k, _)| *k == key) {
+        if let Some((_, id, _)) = self.interfaces.iter().find(|(k, _, _)| *k == key) {
             return Ok(*id);
         }
         let mut iface = packet.iface.clone();
@@ -419,9 +419,20 @@ impl<W: Write> Sink<W> {
             iface.link_type = link_type;
             iface.fcs_len = None;
         }
-        let writer = self.writer.as_mut().expect("opened before");
-        let id = writer.add_interface(&iface)?;
-        self.interfaces.push((key, id));
+        // Rewritten and unchanged packets of one input interface share an output interface when it would be
+        // described the same way.
+        let same = self.interfaces.iter().find(|(k, _, described)| {
+            (k.section, k.interface) == (key.section, key.interface) && *described == iface
+        });
+        let id = match same {
+            Some((_, id, _)) => *id,
+            None => self
+                .writer
+                .as_mut()
+                .expect("opened before")
+                .add_interface(&iface)?,
+        };
+        self.interfaces.push((key, id, iface));
         Ok(id)
     }
 

@@ -4,6 +4,8 @@ mod clock;
 mod dissect;
 mod fields;
 mod output;
+mod summary;
+mod topology;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +36,9 @@ enum Command {
     Dissect(DissectArgs),
     /// List the field registry: every field's abbreviation, name and type
     Fields(FieldsArgs),
+    /// Print the flannel node table the sources and the captures show (addresses, VTEP MACs, pod subnets, VNIs,
+    /// ports, packet counts), and every conflict between them
+    Topology(topology::TopologyCommand),
 }
 
 #[derive(Args, Clone)]
@@ -71,6 +76,11 @@ pub struct DissectArgs {
     /// Print times in UTC instead of local time
     #[arg(long)]
     pub utc: bool,
+    /// End with packet counts per node pair and a count of each diagnosis
+    #[arg(long)]
+    pub summary: bool,
+    #[command(flatten)]
+    pub topology: topology::TopologyArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -112,5 +122,6 @@ fn main() -> ExitCode {
         None => dissect::run_bundled_sample(),
         Some(Command::Dissect(args)) => dissect::run(&args),
         Some(Command::Fields(args)) => fields::run(args.prefix.as_deref()),
+        Some(Command::Topology(args)) => topology::run(&args),
     }
 }

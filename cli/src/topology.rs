@@ -35,7 +35,10 @@ pub struct TopologyArgs {
 
 /// How a source file is named in the output: its file name.
 fn label(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn read(path: &Path) -> Result<String, String> {

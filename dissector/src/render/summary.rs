@@ -33,7 +33,11 @@ pub fn write(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8]) {
 
 fn notes(out: &mut Vec<u8>, d: &Dissection<'_>) {
     for (i, n) in d.notes().iter().enumerate() {
-        if n.severity() >= Severity::Warning && !d.notes()[..i].iter().any(|m| m.code == n.code) {
+        if n.severity() >= Severity::Warning
+            && !d.notes()[..i]
+                .iter()
+                .any(|m| m.code.def().code == n.code.def().code)
+        {
             out.extend_from_slice(b" [");
             out.extend_from_slice(n.code.def().code.as_bytes());
             out.push(b']');

@@ -200,8 +200,14 @@ fn dissect_stream(
             return Ok(());
         }
         // Frames before the selection are dissected too: what the session learns from them shapes the notes.
-        dissector.dissect(packet.link_type, packet.data, packet.orig_len, &mut d);
-        printer.session.observe(dissector.topology(), &mut d);
+        let session = &mut printer.session;
+        session.dissect(
+            dissector,
+            packet.link_type,
+            packet.data,
+            packet.orig_len,
+            &mut d,
+        );
         if packet.number < selection.first {
             continue;
         }

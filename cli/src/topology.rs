@@ -134,8 +134,7 @@ fn learn(path: &Path, dissector: &Dissector, session: &mut Session) -> Result<()
     loop {
         match reader.next_packet() {
             Ok(Some(p)) => {
-                dissector.dissect(p.link_type, p.data, p.orig_len, &mut d);
-                session.observe(dissector.topology(), &mut d);
+                session.dissect(dissector, p.link_type, p.data, p.orig_len, &mut d);
             }
             Ok(None) => return Ok(()),
             Err(e) => return Err(format!("{name}: {e}")),

@@ -156,12 +156,23 @@ impl Dissector {
         wire_len: u32,
         out: &mut Dissection<'d>,
     ) {
+        self.decode(link_type, frame, wire_len, out);
+    }
+
+    /// Decodes and annotates one frame, and returns its VXLAN packets' facts for a [`flannel::Session`].
+    pub(crate) fn decode<'d>(
+        &'d self,
+        link_type: LinkType,
+        frame: &[u8],
+        wire_len: u32,
+        out: &mut Dissection<'d>,
+    ) -> flannel::Tunnels {
         out.clear();
         out.link_type = link_type;
         out.caplen = frame.len() as u32;
         out.len = wire_len.max(frame.len() as u32);
         layers::dissect_link(self, link_type, frame, out);
-        flannel::annotate(self, out);
+        flannel::annotate(self, out)
     }
 
     /// Dissects a bare VXLAN header and the frame it carries, as a host that already parsed UDP holds it.

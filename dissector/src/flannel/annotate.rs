@@ -29,72 +29,127 @@ pub(super) struct Facts {
 }
 
 impl Facts {
-    pub(super) fn record(&mut self, f: &Field<'_>) {
-        let at = f.offset;
-        match (f.id, f.value) {
-            (F::IpSrc, Value::Ipv4(a)) => self.src_ip = Some((IpBytes::V4(a), at)),
-            (F::IpDst, Value::Ipv4(a)) => self.dst_ip = Some((IpBytes::V4(a), at)),
-            (F::Ipv6Src, Value::Ipv6(a)) => self.src_ip = Some((IpBytes::V6(a), at)),
-            (F::Ipv6Dst, Value::Ipv6(a)) => self.dst_ip = Some((IpBytes::V6(a), at)),
-            (F::IpTtl | F::Ipv6Hlim, Value::UInt(v)) => self.hops = Some((v, at)),
-            (F::IpLen, Value::UInt(v)) => self.ip_len = Some((v, at)),
-            (F::Ipv6Plen, Value::UInt(v)) => self.ip_len = Some((v + 40, at)),
-            (F::IpProto, Value::UInt(v)) => self.ip_proto = Some(v),
-            (F::IpFlagMf, Value::Bool(true)) => self.fragment = true,
-            (F::IpFragOffset, Value::UInt(v)) if v > 0 => self.fragment = true,
-            (F::Ipv6Fragment, _) => self.fragment = true,
-            (F::EthSrc, Value::Mac(m)) if self.src_mac.is_none() => self.src_mac = Some((m, at)),
-            (F::EthDst, Value::Mac(m)) if self.dst_mac.is_none() => self.dst_mac = Some((m, at)),
-            (F::UdpSrcport, Value::UInt(v)) => self.sport = Some(v),
-            (F::UdpDstport, Value::UInt(v)) => self.dport = Some((v, at)),
-            (F::VxlanVni, Value::UInt(v)) => self.vni = Some((v, at)),
-            (F::IcmpType, Value::UInt(t)) => self.icmp = Some((t, 0, at, false)),
-            (F::Icmpv6Type, Value::UInt(t)) => self.icmp = Some((t, 0, at, true)),
-            (F::IcmpCode | F::Icmpv6Code, Value::UInt(c)) => {
-                if let Some(i) = &mut self.icmp {
-                    i.1 = c;
-                }
-            }
-            (F::IcmpMtu | F::Icmpv6Mtu, Value::UInt(v)) => self.icmp_mtu = Some(v),
-            _ => {}
+    /// What the dissection says of one scope (constant-time lookups).
+    pub(super) fn of(d: &Dissection<'_>, scope: Scope) -> Facts {
+        let field = |id: F| d.find(id, scope);
+        let uint = |id: F| field(id).and_then(|f| f.value.as_u64().map(|v| (v, f.offset)));
+        let ip = |v4: F, v6: F| {
+            field(v4).or_else(|| field(v6)).and_then(|f| match f.value {
+                Value::Ipv4(a) => Some((IpBytes::V4(a), f.offset)),
+                Value::Ipv6(a) => Some((IpBytes::V6(a), f.offset)),
+                _ => None,
+            })
+        };
+        let mac = |id: F| {
+            field(id).and_then(|f| match f.value {
+                Value::Mac(m) => Some((m, f.offset)),
+                _ => None,
+            })
+        };
+        let icmp = match (uint(F::IcmpType), uint(F::Icmpv6Type)) {
+            (Some((t, at)), _) => Some((t, uint(F::IcmpCode).map_or(0, |c| c.0), at, false)),
+            (None, Some((t, at))) => Some((t, uint(F::Icmpv6Code).map_or(0, |c| c.0), at, true)),
+            (None, None) => None,
+        };
+        Facts {
+            src_ip: ip(F::IpSrc, F::Ipv6Src),
+            dst_ip: ip(F::IpDst, F::Ipv6Dst),
+            hops: uint(F::IpTtl).or_else(|| uint(F::Ipv6Hlim)),
+            ip_len: uint(F::IpLen).or_else(|| uint(F::Ipv6Plen).map(|(v, at)| (v + 40, at))),
+            ip_proto: uint(F::IpProto).map(|(v, _)| v),
+            fragment: uint(F::IpFlagMf).is_some_and(|(v, _)| v == 1)
+                || uint(F::IpFragOffset).is_some_and(|(v, _)| v > 0)
+                || field(F::Ipv6Fragment).is_some(),
+            src_mac: mac(F::EthSrc),
+            dst_mac: mac(F::EthDst),
+            sport: uint(F::UdpSrcport).map(|(v, _)| v),
+            dport: uint(F::UdpDstport),
+            vni: uint(F::VxlanVni),
+            icmp,
+            icmp_mtu: uint(F::IcmpMtu)
+                .or_else(|| uint(F::Icmpv6Mtu))
+                .map(|(v, _)| v),
         }
     }
 }
 
-/// Adds the flannel fields and the diagnoses of one packet.
-pub(crate) fn annotate<'d>(dissector: &'d Dissector, out: &mut Dissection<'d>) {
-    let topo = dissector.topology();
-    let mut facts = [Facts::default(); Scope::COUNT];
-    for f in out.fields() {
-        facts[f.scope.index()].record(f);
+/// The VXLAN packets of one frame: the scope of each VXLAN header with the facts of its outer and inner frames.
+#[derive(Clone, Copy, Default)]
+pub struct Tunnels {
+    items: [(Scope, Facts, Facts); Tunnels::MAX],
+    len: usize,
+}
+
+impl Tunnels {
+    const MAX: usize = crate::fields::MAX_DEPTH as usize + 1;
+
+    /// The tunnels of a dissection.
+    pub(super) fn of(d: &Dissection<'_>) -> Tunnels {
+        let mut t = Tunnels::default();
+        for l in d.layers() {
+            if matches!(l.proto, F::Vxlan | F::VxlanGpe)
+                && !l.scope.is_quoted()
+                && t.len < Tunnels::MAX
+            {
+                let inner = l
+                    .scope
+                    .encapsulated()
+                    .map(|s| Facts::of(d, s))
+                    .unwrap_or_default();
+                t.items[t.len] = (l.scope, Facts::of(d, l.scope), inner);
+                t.len += 1;
+            }
+        }
+        t
     }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &(Scope, Facts, Facts)> {
+        self.items[..self.len].iter()
+    }
+}
+
+/// Adds the flannel fields and the diagnoses of one packet; returns its tunnels for a [`Session`](super::Session).
+pub(crate) fn annotate<'d>(dissector: &'d Dissector, out: &mut Dissection<'d>) -> Tunnels {
+    let tunnels = Tunnels::of(out);
     let mut cx = Annotator {
-        topo,
+        topo: dissector.topology(),
         out,
         layer: 0,
     };
-    let layers = cx.out.layers().len();
-    for i in 0..layers {
-        let l = cx.out.layers()[i];
-        if matches!(l.proto, F::Vxlan | F::VxlanGpe) && !l.scope.is_quoted() {
-            let inner = l
-                .scope
-                .encapsulated()
-                .map(|s| facts[s.index()])
-                .unwrap_or_default();
-            cx.tunnel(l.scope, l.offset, &facts[l.scope.index()], &inner);
-        }
+    for (scope, outer, inner) in tunnels.iter() {
+        let vxlan_at = cx
+            .out
+            .layers()
+            .iter()
+            .find(|l| l.scope == *scope && matches!(l.proto, F::Vxlan | F::VxlanGpe))
+            .map_or(0, |l| l.offset);
+        cx.tunnel(*scope, vxlan_at, outer, inner);
     }
     for depth in 0..=crate::fields::MAX_DEPTH {
         let scope = Scope::at_depth(depth);
-        let here = facts[scope.index()];
+        if !cx.out.layers().iter().any(|l| l.scope == scope) {
+            break;
+        }
+        let icmp = cx.out.find(F::IcmpType, scope).is_some()
+            || cx.out.find(F::Icmpv6Type, scope).is_some();
+        let fragment = cx.out.has_note(crate::notes::NoteCode::Fragment);
+        if !icmp && !fragment {
+            continue;
+        }
+        let here = Facts::of(cx.out, scope);
         if let (Some(icmp), Some(q)) = (here.icmp, scope.quoted()) {
-            cx.icmp_error(&dissector.vxlan_ports, &here, icmp, &facts[q.index()]);
+            let quoted = Facts::of(cx.out, q);
+            cx.icmp_error(&dissector.vxlan_ports, &here, icmp, &quoted);
         }
         if here.fragment && here.ip_proto == Some(17) && here.icmp.is_none() {
             cx.fragment(&here, scope, cx.out.has_layer(F::Vxlan, scope));
         }
     }
+    tunnels
 }
 
 struct Annotator<'a, 'd> {

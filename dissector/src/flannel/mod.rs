@@ -20,9 +20,9 @@ mod annotate;
 mod session;
 mod sources;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
-pub(crate) use annotate::annotate;
+pub(crate) use annotate::{Tunnels, annotate};
 pub use session::{LearnedNode, Session};
 pub use sources::SourceError;
 
@@ -403,8 +403,8 @@ impl TopologyBuilder {
             prefix: 16,
         });
         let subnet_len = self.subnet_len.unwrap_or(24);
-        let mut by_ip: HashMap<IpBytes, usize> = HashMap::new();
-        let mut by_mac: HashMap<[u8; 6], usize> = HashMap::new();
+        let mut by_ip: HashMap<IpBytes, usize> = HashMap::default();
+        let mut by_mac: HashMap<[u8; 6], usize> = HashMap::default();
         let mut subnets: Vec<(IpNet, usize)> = Vec::new();
         let mut conflicting_subnets = Vec::new();
         let mut conflicting_macs = Vec::new();

@@ -2,7 +2,7 @@
 //! engineer pastes from a node (`ip -d link show flannel.1`, `bridge fdb show`, `ip neigh`, `arp -n`,
 //! `ip route`, `route -n`, `/run/flannel/subnet.env`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::IpAddr;
 
 use serde_json::Value as Json;

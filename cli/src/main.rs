@@ -5,6 +5,8 @@ mod dissect;
 mod fields;
 mod output;
 mod rewrite;
+mod summary;
+mod topology;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +43,9 @@ enum Command {
     Encap(rewrite::EncapArgs),
     /// Change the UDP port and the VNI of VXLAN packets in place; every other byte stays as it was
     Remap(rewrite::RemapArgs),
+    /// Print the flannel node table the sources and the captures show (addresses, VTEP MACs, pod subnets, VNIs,
+    /// ports, packet counts), and every conflict between them
+    Topology(topology::TopologyCommand),
 }
 
 #[derive(Args, Clone)]
@@ -78,6 +83,11 @@ pub struct DissectArgs {
     /// Print times in UTC instead of local time
     #[arg(long)]
     pub utc: bool,
+    /// End with packet counts per node pair and a count of each diagnosis
+    #[arg(long)]
+    pub summary: bool,
+    #[command(flatten)]
+    pub topology: topology::TopologyArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,5 +132,6 @@ fn main() -> ExitCode {
         Some(Command::Strip(args)) => rewrite::strip(&args),
         Some(Command::Encap(args)) => rewrite::encap(&args),
         Some(Command::Remap(args)) => rewrite::remap(&args),
+        Some(Command::Topology(args)) => topology::run(&args),
     }
 }

@@ -58,6 +58,9 @@ pub struct Config {
     /// tunnel header is one `data` layer of the outer scope, spanning the encapsulated frame as far as the UDP
     /// length and the capture allow: all a rewriter needs, at a fraction of the cost.
     pub decode_encapsulated: bool,
+    /// Whether to add the flannel annotations (`flannel.*` fields and diagnoses) to each dissection. A rewriter,
+    /// which reads only offsets and header fields, turns them off.
+    pub annotate: bool,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             decode_8472_as_otv: false,
             gbp: false,
             decode_encapsulated: true,
+            annotate: true,
         }
     }
 }
@@ -177,7 +181,11 @@ impl Dissector {
         out.caplen = frame.len() as u32;
         out.len = wire_len.max(frame.len() as u32);
         layers::dissect_link(self, link_type, frame, out);
-        flannel::annotate(self, out)
+        if self.config.annotate {
+            flannel::annotate(self, out)
+        } else {
+            flannel::Tunnels::default()
+        }
     }
 
     /// Dissects a bare VXLAN header and the frame it carries, as a host that already parsed UDP holds it.

@@ -13,7 +13,7 @@ use vxscope_dissector::value::{IpBytes, Value};
 use vxscope_dissector::{Config, Dissection, Layer, PORT_LINUX_VXLAN, PORT_VXLAN};
 
 /// The dissector configuration of the rewrites: VXLAN on 8472, 4789 and `extra_ports`; no VXLAN-GPE, no OTV
-/// reading; the encapsulated frame not decoded (its extent is all a rewrite needs).
+/// reading; the encapsulated frame not decoded (its extent is all a rewrite needs), no flannel annotations.
 pub fn dissector_config(extra_ports: &[u16]) -> Config {
     let mut ports = vec![PORT_LINUX_VXLAN, PORT_VXLAN];
     for &p in extra_ports {
@@ -25,8 +25,9 @@ pub fn dissector_config(extra_ports: &[u16]) -> Config {
         vxlan_ports: ports,
         gpe_ports: Vec::new(),
         decode_8472_as_otv: false,
-        gbp: false,
         decode_encapsulated: false,
+        annotate: false,
+        ..Config::default()
     }
 }
 

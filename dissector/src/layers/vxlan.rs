@@ -331,8 +331,10 @@ mod tests {
         frame.resize(148, 0);
         assert_eq!(frame.len(), 148);
         frame.extend_from_slice(&[0xee, 0xee]);
+        // Without the flannel annotations either: only the decoded layers.
         let dissector = Dissector::new(Config {
             decode_encapsulated: false,
+            annotate: false,
             ..Config::default()
         });
         let mut d = Dissection::new();

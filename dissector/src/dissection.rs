@@ -183,6 +183,7 @@ impl<'d> Dissection<'d> {
     }
 
     /// Adds a field. Used by the dissector and by annotators (flannel) that add fields after decoding.
+    #[inline(always)]
     pub fn push_field(&mut self, field: Field<'d>) {
         if self.first.is_empty() {
             self.first = vec![0; crate::fields::FIELDS.len() * Scope::COUNT];

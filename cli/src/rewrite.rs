@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use vxscope_dissector::{Dissector, PORT_LINUX_VXLAN};
 use vxscope_rewriter::capture::{CaptureReader, OutputFormat};
-use vxscope_rewriter::encap::{self, Encap, EncapConfig, Outer, SourcePort};
+use vxscope_rewriter::encap::{self, Encap, EncapConfig, FlannelRoute, Outer, Route, SourcePort};
 use vxscope_rewriter::locate::{self, Damage};
 use vxscope_rewriter::output::{self, AtomicFile, BackgroundWriter};
 use vxscope_rewriter::remap::{self, Maps, Remap};
@@ -17,6 +17,8 @@ use vxscope_rewriter::run::{
     self, Options, OtherPolicy, OutputFormatChoice, Report, Rewrite, RunError,
 };
 use vxscope_rewriter::strip::Strip;
+
+use crate::topology::TopologyArgs;
 
 /// Bytes buffered before each write to the output, and how many such buffers the writer thread cycles.
 const OUTPUT_BUFFER: usize = 1 << 20;
@@ -68,18 +70,28 @@ pub struct StripArgs {
 pub struct EncapArgs {
     #[command(flatten)]
     pub io: RewriteIo,
-    /// VXLAN network identifier
-    #[arg(long, default_value_t = 1)]
-    pub vni: u32,
-    /// Outer UDP destination port
-    #[arg(long, default_value_t = PORT_LINUX_VXLAN)]
-    pub port: u16,
+    /// VXLAN network identifier [default: 1, or the node's with --node]
+    #[arg(long)]
+    pub vni: Option<u32>,
+    /// Outer UDP destination port [default: 8472, or the node's with --node]
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Outer source address (IPv4 or IPv6)
-    #[arg(long, value_name = "IP")]
-    pub outer_src_ip: IpAddr,
+    #[arg(
+        long,
+        value_name = "IP",
+        required_unless_present = "node",
+        conflicts_with = "node"
+    )]
+    pub outer_src_ip: Option<IpAddr>,
     /// Outer destination address (IPv4 or IPv6, as the source)
-    #[arg(long, value_name = "IP")]
-    pub outer_dst_ip: IpAddr,
+    #[arg(
+        long,
+        value_name = "IP",
+        required_unless_present = "node",
+        conflicts_with = "node"
+    )]
+    pub outer_dst_ip: Option<IpAddr>,
     /// Outer source MAC address
     #[arg(long, value_name = "MAC", value_parser = parse_mac, default_value = "00:00:00:00:00:00")]
     pub outer_src_mac: [u8; 6],
@@ -93,6 +105,13 @@ pub struct EncapArgs {
     /// Outer UDP checksum: computed (as Linux sends it) or zero (no checksum)
     #[arg(long, value_enum, default_value = "compute")]
     pub udp_checksum: EncapChecksumArg,
+    /// Encapsulate as flannel.1 of this node does, from the topology (--nodes): the outer destination is the
+    /// node owning the inner destination's pod subnet, the inner MACs the two VTEP MACs, the inner TTL one
+    /// less. Frames it would not carry go by --other
+    #[arg(long, value_name = "NAME", requires = "nodes")]
+    pub node: Option<String>,
+    #[command(flatten)]
+    pub topology: TopologyArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -168,15 +187,42 @@ pub fn strip(args: &StripArgs) -> ExitCode {
 }
 
 pub fn encap(args: &EncapArgs) -> ExitCode {
+    let usage = |e: String| {
+        eprintln!("vxscope encap: {e}");
+        ExitCode::from(2)
+    };
+    let (route, defaults) = match (&args.node, args.outer_src_ip, args.outer_dst_ip) {
+        (Some(name), _, _) => {
+            let topology = match args.topology.load() {
+                Ok(t) => t,
+                Err(e) => return usage(e),
+            };
+            let mut route = match FlannelRoute::new(topology, name) {
+                Ok(r) => r,
+                Err(e) => return usage(e),
+            };
+            route.outer_src_mac = args.outer_src_mac;
+            route.outer_dst_mac = args.outer_dst_mac;
+            let defaults = route.vni_and_port();
+            (Route::Flannel(route), defaults)
+        }
+        (None, Some(src_ip), Some(dst_ip)) => {
+            let outer = Outer {
+                src_ip,
+                dst_ip,
+                src_mac: args.outer_src_mac,
+                dst_mac: args.outer_dst_mac,
+            };
+            if let Err(e) = outer.validate() {
+                return usage(e);
+            }
+            (Route::Fixed(outer), (1, PORT_LINUX_VXLAN))
+        }
+        _ => return usage("give --outer-src-ip and --outer-dst-ip, or --nodes and --node".into()),
+    };
     let config = EncapConfig {
-        vni: args.vni,
-        port: args.port,
-        outer: Outer {
-            src_ip: args.outer_src_ip,
-            dst_ip: args.outer_dst_ip,
-            src_mac: args.outer_src_mac,
-            dst_mac: args.outer_dst_mac,
-        },
+        vni: args.vni.unwrap_or(defaults.0),
+        port: args.port.unwrap_or(defaults.1),
         src_port: args.src_port,
         udp_checksum: match args.udp_checksum {
             EncapChecksumArg::Zero => encap::UdpChecksum::Zero,
@@ -184,11 +230,10 @@ pub fn encap(args: &EncapArgs) -> ExitCode {
         },
     };
     if let Err(e) = config.validate() {
-        eprintln!("vxscope encap: {e}");
-        return ExitCode::from(2);
+        return usage(e);
     }
     let dissector = Dissector::new(locate::dissector_config(&[]));
-    let mut encap = Encap::new(&dissector, config, args.io.annotate);
+    let mut encap = Encap::new(&dissector, config, route, args.io.annotate);
     execute(&args.io, "encap", "encapsulated", &mut encap)
 }
 

@@ -204,7 +204,7 @@ pub fn encap(args: &EncapArgs) -> ExitCode {
             route.outer_src_mac = args.outer_src_mac;
             route.outer_dst_mac = args.outer_dst_mac;
             let defaults = route.vni_and_port();
-            (Route::Flannel(route), defaults)
+            (Route::Flannel(Box::new(route)), defaults)
         }
         (None, Some(src_ip), Some(dst_ip)) => {
             let outer = Outer {

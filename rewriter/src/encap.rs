@@ -118,7 +118,7 @@ pub fn overhead(ipv6: bool) -> usize {
 #[derive(Clone, Debug)]
 pub enum Route {
     Fixed(Outer),
-    Flannel(FlannelRoute),
+    Flannel(Box<FlannelRoute>),
 }
 
 /// Why flannel.1 would not carry a frame.

@@ -39,15 +39,20 @@ pub struct Capture {
 /// Reads a pcap or pcapng file with the pcap-file crate.
 pub fn read_capture(path: &Path) -> Capture {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    parse_capture(&bytes, &path.display().to_string())
+}
+
+/// Reads pcap or pcapng bytes with the pcap-file crate; `name` names them in panics.
+pub fn parse_capture(bytes: &[u8], name: &str) -> Capture {
     let magic = u32::from_le_bytes(bytes[..4].try_into().unwrap());
     if magic == 0x0a0d_0d0a {
-        let mut r = PcapNgReader::new(&bytes[..]).expect("pcapng header");
+        let mut r = PcapNgReader::new(bytes).expect("pcapng header");
         let mut frames = Vec::new();
         let mut interfaces = Vec::new();
         // Link types of the current section's interfaces.
         let mut section: Vec<u32> = Vec::new();
         while let Some(block) = r.next_block() {
-            let (block, _) = block.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let (block, _) = block.unwrap_or_else(|e| panic!("{name}: {e}"));
             match block {
                 Block::SectionHeader(_) => section.clear(),
                 Block::InterfaceDescription(i) => {
@@ -91,14 +96,13 @@ pub fn read_capture(path: &Path) -> Capture {
             interfaces,
         }
     } else {
-        let mut r =
-            PcapReader::new(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut r = PcapReader::new(&bytes[..]).unwrap_or_else(|e| panic!("{name}: {e}"));
         let header = r.header();
         let link = u32::from(header.datalink);
         let nanos = header.ts_resolution == pcap_file::pcap::PcapTsResolution::NanoSecond;
         let mut frames = Vec::new();
         while let Some(p) = r.next_packet() {
-            let p = p.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let p = p.unwrap_or_else(|e| panic!("{name}: {e}"));
             frames.push(Frame {
                 ts_ns: p.timestamp().as_nanos(),
                 data: p.data().to_vec(),

@@ -96,7 +96,7 @@ pub fn parse_capture(bytes: &[u8], name: &str) -> Capture {
             interfaces,
         }
     } else {
-        let mut r = PcapReader::new(&bytes[..]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut r = PcapReader::new(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         let header = r.header();
         let link = u32::from(header.datalink);
         let nanos = header.ts_resolution == pcap_file::pcap::PcapTsResolution::NanoSecond;

@@ -165,7 +165,10 @@ impl Dissector {
         wire_len: u32,
         out: &mut Dissection<'d>,
     ) {
-        self.decode(link_type, frame, wire_len, out);
+        self.decode_layers(link_type, frame, wire_len, out);
+        if self.config.annotate {
+            flannel::annotate(self, out);
+        }
     }
 
     /// Decodes and annotates one frame, and returns its VXLAN packets' facts for a [`flannel::Session`].
@@ -176,16 +179,28 @@ impl Dissector {
         wire_len: u32,
         out: &mut Dissection<'d>,
     ) -> flannel::Tunnels {
-        out.clear();
-        out.link_type = link_type;
-        out.caplen = frame.len() as u32;
-        out.len = wire_len.max(frame.len() as u32);
-        layers::dissect_link(self, link_type, frame, out);
+        self.decode_layers(link_type, frame, wire_len, out);
         if self.config.annotate {
             flannel::annotate(self, out)
         } else {
             flannel::Tunnels::default()
         }
+    }
+
+    /// Decodes one frame's layers into `out`, without annotations.
+    #[inline]
+    fn decode_layers<'d>(
+        &'d self,
+        link_type: LinkType,
+        frame: &[u8],
+        wire_len: u32,
+        out: &mut Dissection<'d>,
+    ) {
+        out.clear();
+        out.link_type = link_type;
+        out.caplen = frame.len() as u32;
+        out.len = wire_len.max(frame.len() as u32);
+        layers::dissect_link(self, link_type, frame, out);
     }
 
     /// Dissects a bare VXLAN header and the frame it carries, as a host that already parsed UDP holds it.

@@ -10,7 +10,7 @@ use vxscope_dissector::fields::{FieldId as F, Scope};
 use vxscope_dissector::layers::{udp, vxlan};
 use vxscope_dissector::notes::NoteCode;
 use vxscope_dissector::value::{IpBytes, Value};
-use vxscope_dissector::{Config, Dissection, Layer, PORT_LINUX_VXLAN, PORT_VXLAN};
+use vxscope_dissector::{Config, Dissection, Field, Layer, PORT_LINUX_VXLAN, PORT_VXLAN};
 
 /// The dissector configuration of the rewrites: VXLAN on 8472, 4789 and `extra_ports`; no VXLAN-GPE, no OTV
 /// reading; the encapsulated frame not decoded (its extent is all a rewrite needs), no flannel annotations.
@@ -122,6 +122,23 @@ pub enum Found {
     Vxlan(VxlanSite),
 }
 
+/// The field `id` of the outer-scope layer at index `layer` (constant time when it is the scope's first such
+/// field, as for the outermost headers).
+pub(crate) fn layer_field<'a, 'd>(
+    d: &'a Dissection<'d>,
+    layer: usize,
+    id: F,
+) -> Option<&'a Field<'d>> {
+    match d.find(id, Scope::OUTER) {
+        Some(f) if usize::from(f.layer) == layer => Some(f),
+        Some(_) => d
+            .fields()
+            .iter()
+            .find(|f| usize::from(f.layer) == layer && f.id == id),
+        None => None,
+    }
+}
+
 /// Finds the outermost VXLAN packet in a dissection made with a [`dissector_config`] configuration.
 /// `vxlan_ports` are that configuration's ports; `wire_len` is the packet's length on the wire.
 pub fn find(d: &Dissection<'_>, vxlan_ports: &[u16], wire_len: u32) -> Found {
@@ -131,23 +148,7 @@ pub fn find(d: &Dissection<'_>, vxlan_ports: &[u16], wire_len: u32) -> Found {
         return Found::NotVxlan;
     };
     let udp_at = layers[udp_layer].offset as usize;
-    // The UDP layer's fields, which the dissector records together.
-    let fields = d.fields();
-    let first = fields
-        .iter()
-        .position(|f| usize::from(f.layer) == udp_layer)
-        .unwrap_or(fields.len());
-    let udp_fields = &fields[first..];
-    let udp_fields = &udp_fields[..udp_fields
-        .iter()
-        .position(|f| usize::from(f.layer) != udp_layer)
-        .unwrap_or(udp_fields.len())];
-    let field = |id: F| {
-        udp_fields
-            .iter()
-            .find(|f| f.id == id)
-            .and_then(|f| f.value.as_u64())
-    };
+    let field = |id: F| layer_field(d, udp_layer, id).and_then(|f| f.value.as_u64());
     let udp_len = field(F::UdpLength).unwrap_or(0) as u16;
     let has_vxlan = layers
         .get(udp_layer + 1)
@@ -223,9 +224,8 @@ pub fn find(d: &Dissection<'_>, vxlan_ports: &[u16], wire_len: u32) -> Found {
 /// `172.16.100.101:40592 > 172.16.100.102:8472 vni 1` (IPv6 addresses in brackets, outer VLAN IDs after).
 pub fn write_outer_summary(out: &mut Vec<u8>, d: &Dissection<'_>, site: &VxlanSite) {
     let in_layer = |layer: usize, ids: [F; 2]| {
-        d.fields()
-            .iter()
-            .find(|f| usize::from(f.layer) == layer && ids.contains(&f.id))
+        ids.iter()
+            .find_map(|&id| layer_field(d, layer, id))
             .map(|f| f.value)
     };
     let uint = |layer: usize, id: F| in_layer(layer, [id, id]).and_then(|v| v.as_u64());

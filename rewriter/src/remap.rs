@@ -133,9 +133,8 @@ impl<'d> Remap<'d> {
 
 /// The values of the fields of one layer.
 fn layer_value<'d>(d: &Dissection<'d>, layer: usize, ids: [F; 2]) -> Option<Value<'d>> {
-    d.fields()
-        .iter()
-        .find(|f| usize::from(f.layer) == layer && ids.contains(&f.id))
+    ids.iter()
+        .find_map(|&id| locate::layer_field(d, layer, id))
         .map(|f| f.value)
 }
 

@@ -3,6 +3,7 @@
 mod clock;
 mod dissect;
 mod fields;
+mod hexdump;
 mod output;
 
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ enum Command {
     Dissect(DissectArgs),
     /// List the field registry: every field's abbreviation, name and type
     Fields(FieldsArgs),
+    /// Annotated hex dump of frames (from a capture or pasted hex text) as text, Markdown or HTML
+    Hexdump(hexdump::HexdumpArgs),
 }
 
 #[derive(Args, Clone)]
@@ -112,5 +115,6 @@ fn main() -> ExitCode {
         None => dissect::run_bundled_sample(),
         Some(Command::Dissect(args)) => dissect::run(&args),
         Some(Command::Fields(args)) => fields::run(args.prefix.as_deref()),
+        Some(Command::Hexdump(args)) => hexdump::run(&args),
     }
 }

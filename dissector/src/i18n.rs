@@ -113,7 +113,7 @@ pub fn text<'t>(english: &'t str, lang: Lang) -> &'t str {
 pub enum Phrase {
     Frame,
     Bytes,
-    BytesCaptured,
+    Byte,
     LinkType,
     Notes,
     WhatToDo,
@@ -141,6 +141,7 @@ pub enum Phrase {
     InnerTransport,
     Payload,
     Padding,
+    OtherHeaders,
 }
 
 /// The words of one [`Phrase`].
@@ -149,9 +150,9 @@ pub fn phrase(phrase: Phrase, lang: Lang) -> &'static str {
     let (en, zh) = match phrase {
         P::Frame => ("Frame", "帧"),
         P::Bytes => ("bytes", "字节"),
-        P::BytesCaptured => ("bytes captured of", "字节已捕获，线路上共"),
+        P::Byte => ("byte", "字节"),
         P::LinkType => ("link type", "链路类型"),
-        P::Notes => ("Notes", "提示"),
+        P::Notes => ("Notes", "诊断信息"),
         P::WhatToDo => ("what to do", "怎么办"),
         P::Offset => ("Offset", "偏移"),
         P::BytesColumn => ("Bytes", "字节"),
@@ -180,6 +181,7 @@ pub fn phrase(phrase: Phrase, lang: Lang) -> &'static str {
         P::InnerTransport => ("Inner L4 (ICMP, TCP, UDP)", "内层四层(ICMP、TCP、UDP)"),
         P::Payload => ("Payload", "载荷"),
         P::Padding => ("Padding", "填充"),
+        P::OtherHeaders => ("Other headers", "其他首部"),
     };
     match lang {
         Lang::En => en,
@@ -615,11 +617,11 @@ static ZH_TEXT: &[(&str, &str)] = &[
     ("IPv6 Fragment", "IPv6 分片首部"),
     ("IPv6 No Next Header", "IPv6 无下一个首部"),
     ("IPv6 Destination Options", "IPv6 目的选项"),
-    ("Echo (ping) reply", "回显应答(ping 应答)"),
+    ("Echo (ping) reply", "回显应答"),
     ("Destination unreachable", "目的不可达"),
     ("Source quench", "源抑制"),
     ("Redirect", "重定向"),
-    ("Echo (ping) request", "回显请求(ping 请求)"),
+    ("Echo (ping) request", "回显请求"),
     ("Router advertisement", "路由器通告"),
     ("Router solicitation", "路由器请求"),
     ("Time exceeded", "超时"),
@@ -840,7 +842,7 @@ mod tests {
         assert_eq!(field_name(FieldId::IpTtl, Lang::En), "Time to live");
         assert_eq!(field_name(FieldId::EthDst, Lang::Zh), "目的MAC");
         assert_eq!(field_blurb(FieldId::IpTtl, Lang::Zh), "");
-        assert_eq!(text("Echo (ping) request", Lang::Zh), "回显请求(ping 请求)");
+        assert_eq!(text("Echo (ping) request", Lang::Zh), "回显请求");
         assert_eq!(text("no such words", Lang::Zh), "no such words");
         assert_eq!(Lang::from_code("zh-CN"), Some(Lang::Zh));
         assert_eq!(Lang::from_code("EN"), Some(Lang::En));

@@ -193,7 +193,7 @@ impl Reader {
         }
         if let Some(star_line) = repeat.take() {
             let line_len = (packet_len - *last_line_start) as u64;
-            let missing = offset.checked_sub(*next).unwrap_or(0);
+            let missing = offset.saturating_sub(*next);
             if line_len == 0 || missing % line_len != 0 {
                 return at_line(format!(
                     "the '*' on line {star_line} stands for repeats of a {line_len}-byte line, but offset {offset:#06x} is {missing} bytes after {next:#06x}"

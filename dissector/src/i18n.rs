@@ -98,7 +98,7 @@ pub fn severity(severity: Severity, lang: Lang) -> &'static str {
 
 /// A value name of the registry (`Echo (ping) request`) or a fixed word a layer writes into a value or a note
 /// argument (`good`, `IPv4 header`), in `lang`; unknown text is returned as it is.
-pub fn text<'t>(english: &'t str, lang: Lang) -> &'t str {
+pub fn text(english: &str, lang: Lang) -> &str {
     match lang {
         Lang::En => english,
         Lang::Zh => ZH_TEXT

@@ -2,12 +2,12 @@
 //!
 //! ```text
 //! Frame 1, 148 bytes, link type EN10MB (1): 172.16.100.101:40592 > 172.16.100.102:8472 VXLAN vni 1 | ...
-//! 	0x0000:  0050 5693 633b 0050 5693 6a3a 0800 4500  .PV.c;.PV.j:..E.
-//! 	         | eth.dst 00:50:56:93:63:3b, eth.src 00:50:56:93:6a:3a, eth.type 0x0800 (IPv4)
-//! 	         | ip.version 4, ip.hdr_len 20, ip.dsfield 0x00, ip.dsfield.dscp 0, ip.dsfield.ecn 0
+//!     0x0000:  0050 5693 633b 0050 5693 6a3a 0800 4500  .PV.c;.PV.j:..E.
+//!              | eth.dst 00:50:56:93:63:3b, eth.src 00:50:56:93:6a:3a, eth.type 0x0800 (IPv4)
+//!              | ip.version 4, ip.hdr_len 20, ip.dsfield 0x00, ip.dsfield.dscp 0, ip.dsfield.ecn 0
 //! ```
 //!
-//! The hex lines are tcpdump's own, byte for byte. The fields of one layer share an annotation line; lines
+//! The hex lines are tcpdump's own, byte for byte (each starts with a tab, shown above as spaces). The fields of one layer share an annotation line; lines
 //! wrap at [`WIDTH`] columns. Every line that is not a hex line starts with a word that is not hex (`|`, `!`,
 //! `Frame`), so the dump can be read back with `--from-text`.
 

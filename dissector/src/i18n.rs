@@ -171,7 +171,7 @@ pub fn phrase(phrase: Phrase, lang: Lang) -> &'static str {
         P::False => ("false", "否"),
         P::OuterLink => ("Outer Ethernet", "外层以太网"),
         P::OuterNet => ("Outer IP", "外层 IP"),
-        P::OuterTransport => ("Outer UDP", "外层 UDP"),
+        P::OuterTransport => ("Outer UDP / L4", "外层 UDP/四层"),
         P::Link => ("Ethernet", "以太网"),
         P::Net => ("IP", "IP"),
         P::Transport => ("L4 (UDP, TCP, ICMP)", "四层(UDP、TCP、ICMP)"),

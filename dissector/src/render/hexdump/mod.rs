@@ -348,10 +348,21 @@ pub fn labels(d: &Dissection<'_>, len: usize) -> Vec<Label> {
     covered
 }
 
-/// Indices of the fields in the order of their first byte (dissection order among equals).
+/// Indices of the fields in the order of their first byte (dissection order among equals). A computed
+/// field (no bytes) stays after the field the dissection recorded before it: `ip.checksum.status` after
+/// `ip.checksum`, `tcp.len` after the TCP header, annotations added after decoding at the end.
 fn by_offset(d: &Dissection<'_>) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..d.fields().len()).collect();
-    order.sort_by_key(|&i| d.fields()[i].offset);
+    let fields = d.fields();
+    let mut keys = Vec::with_capacity(fields.len());
+    for (i, f) in fields.iter().enumerate() {
+        let key = match (f.len, i) {
+            (0, 1..) => keys[i - 1],
+            _ => f.offset,
+        };
+        keys.push(key);
+    }
+    let mut order: Vec<usize> = (0..fields.len()).collect();
+    order.sort_by_key(|&i| keys[i]);
     order
 }
 

@@ -5,6 +5,7 @@ use std::io::Read;
 
 use std::process::ExitCode;
 
+use vxscope_dissector::flannel::Session;
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{NativeView, summary, tree};
 use vxscope_dissector::{Config, Dissection, Dissector, PORT_LINUX_VXLAN};
@@ -50,6 +51,8 @@ struct Printer {
     out: Output,
     /// Name files in the output (several files in one run).
     name_files: bool,
+    /// Follows the capture(s) for the diagnoses that compare packets, and the summary.
+    session: Session,
 }
 
 pub fn config_from_args(args: &DissectArgs) -> Config {
@@ -73,7 +76,14 @@ pub fn config_from_args(args: &DissectArgs) -> Config {
 }
 
 pub fn run(args: &DissectArgs) -> ExitCode {
-    let dissector = Dissector::new(config_from_args(args));
+    let topology = match args.topology.load() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("vxscope: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dissector = Dissector::with_topology(config_from_args(args), topology);
     let mode = if args.json {
         Mode::Json
     } else if args.verbose {
@@ -87,6 +97,7 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         json: JsonWriter::new(),
         out: Output::new(),
         name_files: args.files.len() > 1,
+        session: Session::new(),
     };
     let selection = Selection::from_args(args);
     let mut failed = false;
@@ -112,6 +123,10 @@ pub fn run(args: &DissectArgs) -> ExitCode {
             failed = true;
         }
     }
+    if args.summary {
+        let report = crate::summary::report(dissector.topology(), &printer.session);
+        printer.out.buf.extend_from_slice(report.as_bytes());
+    }
     printer.out.flush();
     if failed {
         ExitCode::FAILURE
@@ -129,6 +144,7 @@ pub fn run_bundled_sample() -> ExitCode {
         json: JsonWriter::new(),
         out: Output::new(),
         name_files: false,
+        session: Session::new(),
     };
     let selection = Selection {
         first: 1,
@@ -180,13 +196,21 @@ fn dissect_stream(
             Ok(None) => return Ok(()),
             Err(e) => return Err(format!("{name}: {e}")),
         };
-        if packet.number < selection.first {
-            continue;
-        }
         if packet.number > selection.last || selection.count.is_some_and(|c| printed >= c) {
             return Ok(());
         }
-        dissector.dissect(packet.link_type, packet.data, packet.orig_len, &mut d);
+        // Frames before the selection are dissected too: what the session learns from them shapes the notes.
+        let session = &mut printer.session;
+        session.dissect(
+            dissector,
+            packet.link_type,
+            packet.data,
+            packet.orig_len,
+            &mut d,
+        );
+        if packet.number < selection.first {
+            continue;
+        }
         printer.frame(name, &packet, &d);
         printed += 1;
         if !printer.out.maybe_flush() {

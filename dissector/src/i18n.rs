@@ -479,6 +479,68 @@ static ZH_FIELDS: &[(FieldId, &str, &str)] = &[
     (F::OtvOverlay, "覆盖网络 ID", ""),
     (F::OtvInstance, "实例 ID", ""),
     (F::OtvReserved, "保留", ""),
+    // Flannel annotations.
+    (F::Flannel, "flannel 标注", ""),
+    (F::FlannelSrcNode, "源节点", "公网 IP 为外层源地址的节点"),
+    (
+        F::FlannelDstNode,
+        "目的节点",
+        "公网 IP 为外层目的地址的节点",
+    ),
+    (
+        F::FlannelSrcVtepNode,
+        "源 VTEP 所在节点",
+        "flannel.1 的 MAC(VTEP MAC)为内层源 MAC 的节点",
+    ),
+    (
+        F::FlannelDstVtepNode,
+        "目的 VTEP 所在节点",
+        "flannel.1 的 MAC(VTEP MAC)为内层目的 MAC 的节点",
+    ),
+    (
+        F::FlannelSrcPodSubnet,
+        "源 pod 子网",
+        "包含内层源地址的 pod 子网(podCIDR)",
+    ),
+    (
+        F::FlannelDstPodSubnet,
+        "目的 pod 子网",
+        "包含内层目的地址的 pod 子网(podCIDR)",
+    ),
+    (
+        F::FlannelSrcSubnetNode,
+        "源 pod 子网所属节点",
+        "拥有源 pod 子网的节点",
+    ),
+    (
+        F::FlannelDstSubnetNode,
+        "目的 pod 子网所属节点",
+        "拥有目的 pod 子网的节点",
+    ),
+    (
+        F::FlannelSrcRole,
+        "源地址角色",
+        "pod、VTEP(flannel.1 的 X.0 地址)、网关(cni0 的 X.1 地址)或集群外(不在集群网络内)",
+    ),
+    (
+        F::FlannelDstRole,
+        "目的地址角色",
+        "pod、VTEP(X.0，flannel.1)、网关(X.1，cni0)或集群外",
+    ),
+    (F::FlannelSrcPod, "源 pod", ""),
+    (F::FlannelDstPod, "目的 pod", ""),
+    (F::FlannelSrcNamespace, "源 pod 的命名空间", ""),
+    (F::FlannelDstNamespace, "目的 pod 的命名空间", ""),
+    (
+        F::FlannelSrcPodNode,
+        "源 pod 所在节点",
+        "pod 列表中源 pod 运行的节点",
+    ),
+    (
+        F::FlannelDstPodNode,
+        "目的 pod 所在节点",
+        "pod 列表中目的 pod 运行的节点",
+    ),
     // Undecoded bytes.
     (F::Data, "数据", ""),
     (F::DataData, "数据", ""),
@@ -531,7 +593,7 @@ static ZH_NOTES: &[(NoteCode, &str, &str)] = &[
     ),
     (
         NoteCode::Port8472,
-        "UDP 8472 是 Linux 和 flannel 的 VXLAN 端口，而 IANA 把它分配给了 OTV：tcpdump 4.99 及更早版本把这个首部显示为 \"OTV, flags ({1:x}), overlay {2}, instance {0}\"，也就是 VXLAN VNI {0}",
+        "UDP 8472 是 Linux 和 flannel 的 VXLAN 端口，而 IANA 把它分配给了 OTV：tcpdump 4.99 及更早版本把这个首部显示为 \"OTV, flags {1:x}, overlay {2}, instance {0}\"，也就是 VXLAN VNI {0}",
         "按 VXLAN 解读：tshark -d udp.port==8472,vxlan；vxscope 默认按 VXLAN 解码，除非指定 --decode-as otv",
     ),
     (
@@ -553,6 +615,61 @@ static ZH_NOTES: &[(NoteCode, &str, &str)] = &[
         NoteCode::OuterChecksumBad,
         "外层 {0} 校验和 {1:x} 错误：应为 {2:x}；接收方内核会丢弃该报文(dmesg \"UDP: bad checksum\")",
         "若在接收端或线路上抓包，检查是否有 NAT 或中间设备改写了外层首部，并在发送端试试 `ethtool -K <nic> tx-checksum-ip-generic off`；在发送端抓到的可能只是校验和卸载",
+    ),
+    (
+        NoteCode::MtuInner,
+        "被封装的报文有 {0} 字节，超过了 {1} 字节的 VXLAN MTU：加上 {2} 字节的外层首部后，底层网络已经容纳不下",
+        "让 pod 的 MTU(以及它决定的 MSS)不超过 VXLAN MTU：/run/flannel/subnet.env 中的 FLANNEL_MTU 等于网卡 MTU 减 50(IPv6 上减 70)；检查底层网络每一跳的 MTU(VPN、云网络)",
+    ),
+    (
+        NoteCode::MtuFragment,
+        "VXLAN 报文的外层 IP 分片(外层报文 {0} 字节)：底层网络的 MTU 小于封装后的帧，每个大报文都会被分片(在丢弃分片的地方则被丢弃)",
+        "把 VXLAN MTU 降到底层网络的 MTU 减 50(IPv6 上减 70)：用 flannel 的 MTU 选项，或调整它所依据的网卡 MTU",
+    ),
+    (
+        NoteCode::MtuIcmp,
+        "{0} 报告下一跳 MTU 为 {1}，而报文有 {2} 字节：路径比送进去的报文窄",
+        "让 pod MTU 不超过 VXLAN MTU、VXLAN MTU 不超过底层路径(网卡 MTU 减 50，IPv6 上减 70)，并让防火墙放行这些 ICMP 报文",
+    ),
+    (
+        NoteCode::PortUnreachable,
+        "{0} 拒绝了发往 UDP 端口 {1} 的 VXLAN(ICMP {2})：报文根本没有到达 flannel.1",
+        "在节点之间放行 UDP {1}(firewalld、iptables、云安全组)，并让每个节点使用同一个 VXLAN 端口(flannel 的 Port，Linux 上默认为 8472；Windows 节点用 4789)",
+    ),
+    (
+        NoteCode::VtepMacMismatch,
+        "内层目的 MAC {0} 不是拥有外层目的地址的 {2} 的 VTEP MAC {1}：接收方会丢弃该帧(fdb 或邻居表项已过时)",
+        "在发送节点上，把 `bridge fdb show dev flannel.1` 和 `ip neigh show dev flannel.1` 与接收方 flannel.1 的 MAC(它的 flannel.alpha.coreos.com/backend-data 注解)对比；在发送方重启 flannel，或升级 flannel(v0.24.1+ 重启后保持 VTEP MAC 不变)",
+    ),
+    (
+        NoteCode::VniMismatch,
+        "VNI 为 {0}，而按{2}应为 {1}：接收方没有对应的 VXLAN 设备，会悄无声息地丢弃该报文",
+        "让每个节点使用同一个 VNI：net-conf.json 的 Backend 部分中 flannel 的 VNI(Linux 上默认为 1；有 Windows 节点的集群各处都要用 4096)",
+    ),
+    (
+        NoteCode::PortMismatch,
+        "VXLAN 使用 UDP 端口 {0}，而按{2}应为 {1}",
+        "让每个节点使用同一个 VXLAN 端口：flannel 的 Port 设置(0 表示内核默认的 8472；Windows 节点用 4789)",
+    ),
+    (
+        NoteCode::InnerTtl,
+        "来自 pod {1} 的内层 TTL 为 {0}：节点路由进 flannel.1 的报文离开时 TTL 会减 1(pod 发出 64，线路上是 63)；这个报文没有经过节点路由",
+        "找出节点路由之外往隧道里送帧的东西：网桥、第二个 VXLAN 设备，或同一 VNI 和端口上不属于 flannel 的 VTEP",
+    ),
+    (
+        NoteCode::SubnetClaimed,
+        "{1} 的 pod 子网 {0} 被不止一个节点认领",
+        "两个节点认领了同一个 pod 子网：把 `kubectl get nodes -o json`(spec.podCIDR)与各节点的路由对比，删除过时的节点或在其上重启 flannel",
+    ),
+    (
+        NoteCode::VtepMacClaimed,
+        "VTEP MAC {0} 被不止一个节点认领",
+        "两个节点认领了同一个 VTEP MAC：把各节点的 flannel.alpha.coreos.com/backend-data 注解与它们 flannel.1 的 MAC 对比，在过时的那个节点上重启 flannel",
+    ),
+    (
+        NoteCode::OffloadArtefact,
+        "被封装的报文有 {0} 字节，超过 {1} 字节的 VXLAN MTU：这是发送主机在网卡分段之前抓到的 GSO/TSO 超大报文(不是故障)",
+        "",
     ),
     (
         NoteCode::InnerChecksumBad,
@@ -604,6 +721,22 @@ static ZH_TEXT: &[(&str, &str)] = &[
         "G 标志位(组策略)被置位，但没有配置 GBP",
     ),
     ("reserved bits are set", "保留位被置位"),
+    // tcpdump's words for the VXLAN flags, quoted as it prints them.
+    ("[I] (0x08)", "[I] (0x08)"),
+    ("[none] (0x00)", "[none] (0x00)"),
+    // Flannel: address roles and what a diagnosis refers to.
+    ("pod", "pod"),
+    ("vtep", "VTEP"),
+    ("gateway", "网关"),
+    ("outside", "集群外"),
+    ("(unnamed node)", "(未命名节点)"),
+    ("a node", "某个节点"),
+    ("a host", "某台主机"),
+    ("the cluster", "集群"),
+    ("flannel's default", "flannel 的默认值"),
+    ("earlier packets of this capture", "本次抓包中较早的报文"),
+    ("port unreachable", "端口不可达"),
+    ("administratively prohibited", "被管理策略禁止"),
     // Value names.
     ("802.1Q VLAN", "802.1Q VLAN"),
     ("802.1ad QinQ", "802.1ad QinQ"),
@@ -783,9 +916,12 @@ mod tests {
     /// The string literals layers put into values and note arguments: the first literal after each opener.
     fn layer_words() -> Vec<String> {
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files: Vec<_> = std::fs::read_dir(src.join("layers"))
-            .unwrap()
+        // Layers and the flannel annotator write values and note arguments; flannel's sources.rs only parses.
+        let mut files: Vec<_> = ["layers", "flannel"]
+            .into_iter()
+            .flat_map(|dir| std::fs::read_dir(src.join(dir)).unwrap())
             .map(|e| e.unwrap().path())
+            .filter(|p| !p.ends_with("flannel/sources.rs"))
             .collect();
         files.push(src.join("checksum.rs"));
         let mut words = Vec::new();
@@ -823,7 +959,13 @@ mod tests {
     #[test]
     fn every_word_layers_write_has_a_chinese_word() {
         let words = layer_words();
-        for expected in ["IPv4 header", "good", "the I flag is clear", "UDP header"] {
+        for expected in [
+            "IPv4 header",
+            "good",
+            "the I flag is clear",
+            "UDP header",
+            "gateway",
+        ] {
             assert!(
                 words.iter().any(|w| w == expected),
                 "{expected} not found in {words:?}"

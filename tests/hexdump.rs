@@ -123,36 +123,49 @@ fn run(cmd: &mut Command) -> Output {
 fn golden_dumps_of_the_seed_packet() {
     let update = std::env::var_os("VXSCOPE_UPDATE_GOLDEN").is_some();
     let seed = sample("seed.pcap");
+    let flannel = root().join("samples").join("flannel");
+    let topology = [
+        "--nodes".into(),
+        flannel.join("nodes.json").into_os_string(),
+        "--pods".into(),
+        flannel.join("seed-pods.txt").into_os_string(),
+    ];
+    let mut cases: Vec<(Vec<std::ffi::OsString>, String)> = Vec::new();
     for lang in LANGS {
         for (format, ext) in FORMATS {
-            let out = vxscope([
-                "hexdump".as_ref(),
-                seed.as_os_str(),
-                "--format".as_ref(),
-                format.as_ref(),
-                "--lang".as_ref(),
-                lang.as_ref(),
-            ]);
-            let got = ok(&out, &format!("hexdump --format {format} --lang {lang}"));
-            let golden = golden_dir().join(format!("seed.{lang}.{ext}"));
-            if update {
-                std::fs::create_dir_all(golden_dir()).unwrap();
-                std::fs::write(&golden, &got).unwrap();
-                continue;
-            }
-            let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
-                panic!(
-                    "{}: {e} (VXSCOPE_UPDATE_GOLDEN=1 writes it)",
-                    golden.display()
-                )
-            });
-            assert!(
-                got == want,
-                "{} differs from the output (VXSCOPE_UPDATE_GOLDEN=1 rewrites it):\n{}",
-                golden.display(),
-                first_difference(&want, &got)
-            );
+            let args = ["--format", format, "--lang", lang]
+                .map(Into::into)
+                .to_vec();
+            cases.push((args, format!("seed.{lang}.{ext}")));
         }
+        // With the cluster's topology: the flannel annotations.
+        let mut args: Vec<std::ffi::OsString> = ["--lang", lang].map(Into::into).to_vec();
+        args.extend(topology.iter().cloned());
+        cases.push((args, format!("seed-flannel.{lang}.txt")));
+    }
+    for (args, name) in cases {
+        let mut all: Vec<std::ffi::OsString> =
+            vec!["hexdump".into(), seed.clone().into_os_string()];
+        all.extend(args.iter().cloned());
+        let got = ok(&vxscope(&all), &format!("hexdump {args:?}"));
+        let golden = golden_dir().join(&name);
+        if update {
+            std::fs::create_dir_all(golden_dir()).unwrap();
+            std::fs::write(&golden, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (VXSCOPE_UPDATE_GOLDEN=1 writes it)",
+                golden.display()
+            )
+        });
+        assert!(
+            got == want,
+            "{} differs from the output (VXSCOPE_UPDATE_GOLDEN=1 rewrites it):\n{}",
+            golden.display(),
+            first_difference(&want, &got)
+        );
     }
 }
 

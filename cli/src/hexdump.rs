@@ -7,19 +7,22 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use vxscope_dissector::flannel::Session;
 use vxscope_dissector::render::hexdump::{self, Format, Frame, Lang};
 use vxscope_dissector::{Config, Dissection, Dissector, LinkType, PORT_LINUX_VXLAN, hextext};
 use vxscope_rewriter::capture::CaptureReader;
 
 use crate::DecodeAs;
 use crate::output::Output;
+use crate::topology::TopologyArgs;
 
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
     vxscope hexdump ens192.pcap --frame 3\n  \
     vxscope hexdump ens192.pcap --frame 3 --format html --lang zh -o frame3.html\n  \
     tcpdump -XX -r ens192.pcap | vxscope hexdump --from-text - --format markdown\n  \
-    vxscope hexdump --from-text pasted.txt --link-type raw   # tcpdump -x: the dump starts at IP")]
+    vxscope hexdump --from-text pasted.txt --link-type raw   # tcpdump -x: the dump starts at IP\n  \
+    vxscope hexdump ens192.pcap --frame 3 --nodes nodes.json  # with the flannel annotations")]
 pub struct HexdumpArgs {
     /// Capture file (pcap or pcapng), or - for standard input
     #[arg(
@@ -54,6 +57,8 @@ pub struct HexdumpArgs {
     /// How to read UDP 8472: as VXLAN (what Linux and flannel send) or as OTV (IANA's assignment, tcpdump 4.99)
     #[arg(long = "decode-as", value_enum, default_value = "vxlan")]
     pub decode_as: DecodeAs,
+    #[command(flatten)]
+    pub topology: TopologyArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -181,7 +186,7 @@ fn dump(args: &HexdumpArgs) -> Result<(), String> {
     if config.decode_8472_as_otv && !config.vxlan_ports.contains(&PORT_LINUX_VXLAN) {
         config.vxlan_ports.push(PORT_LINUX_VXLAN);
     }
-    let dissector = Dissector::new(config);
+    let dissector = Dissector::with_topology(config, args.topology.load()?);
 
     // Hex text is read whole and checked before anything is written.
     let text = match &args.from_text {
@@ -229,16 +234,18 @@ fn dump_text(
 ) -> Result<(), String> {
     let link_type = args.link_type.unwrap_or(LinkType::ETHERNET);
     let mut d = Dissection::new();
+    let mut session = Session::new();
     for (n, packet) in packets.iter().enumerate() {
         let number = n as u64 + 1;
+        let bytes = &packet.bytes;
+        // Every frame is dissected: what the session learns from earlier ones shapes the notes of later ones.
+        session.dissect(dissector, link_type, bytes, bytes.len() as u32, &mut d);
         if args.frame.is_some_and(|f| f != number) {
             continue;
         }
         if args.link_type.is_none() {
             warn_if_ip(name, number, packet);
         }
-        let bytes = &packet.bytes;
-        dissector.dissect(link_type, bytes, bytes.len() as u32, &mut d);
         dumper.frame(number, bytes, &d)?;
     }
     let count = packets.len() as u64;
@@ -260,6 +267,7 @@ fn dump_capture(
 ) -> Result<(), String> {
     let mut reader = CaptureReader::new(src).map_err(|e| format!("{name}: {e}"))?;
     let mut d = Dissection::new();
+    let mut session = Session::new();
     let mut last = 0;
     loop {
         let packet = match reader.next_packet() {
@@ -268,10 +276,17 @@ fn dump_capture(
             Err(e) => return Err(format!("{name}: {e}")),
         };
         last = packet.number;
+        // Frames before the one asked for are dissected too, as `vxscope dissect` does.
+        session.dissect(
+            dissector,
+            packet.link_type,
+            packet.data,
+            packet.orig_len,
+            &mut d,
+        );
         if args.frame.is_some_and(|f| f != packet.number) {
             continue;
         }
-        dissector.dissect(packet.link_type, packet.data, packet.orig_len, &mut d);
         dumper.frame(packet.number, packet.data, &d)?;
         if args.frame.is_some() {
             return Ok(());

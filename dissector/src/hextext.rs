@@ -6,7 +6,8 @@
 //! - `xxd` (any `-g` grouping): `00000010: 0086 7586 0000 4011 e3f4 ac10 6465 ac10  ..u...@.....de..`
 //! - `od -Ax -tx1` (with its `*` for repeated lines and the final offset line), text2pcap's input, Wireshark's
 //!   "Copy as Hex Dump" and `hexdump -C`: `000010 00 86 75 86 00 00 40 11 e3 f4 ac 10 64 65 ac 10`
-//! - bare hex: Wireshark's "Copy as Hex Stream", `xxd -p`, or groups without offsets (`0050 5693 633b`).
+//! - bare hex: Wireshark's "Copy as Hex Stream", `xxd -p`, or groups without offsets (`0050 5693 633b`); a line
+//!   of words made of the letters a-f alone (`add`, `cafe`) is prose unless it continues such lines.
 //!
 //! A line that starts with an offset belongs to the packet the offsets count through; offset 0 starts a new
 //! packet, and every other offset must follow on from the line before it. Bare hex lines in a row are one
@@ -112,7 +113,8 @@ impl Reader {
             _ => false,
         };
         let at_line = |message| (number, message);
-        match classify(line, in_offsets).map_err(at_line)? {
+        let in_stream = matches!(self.current, Current::Stream);
+        match classify(line, in_offsets, in_stream).map_err(at_line)? {
             Line::Blank | Line::Other => {
                 match &mut self.current {
                     Current::Stream => self.finish()?,
@@ -286,7 +288,7 @@ fn first_word(s: &str) -> (&str, &str) {
     s.split_at(end)
 }
 
-fn classify(line: &str, in_offsets: bool) -> Result<Line, String> {
+fn classify(line: &str, in_offsets: bool, in_stream: bool) -> Result<Line, String> {
     // Quoting marks before a dump (`> `) are not part of it; nor is a trailing carriage return.
     let s = line
         .trim_start_matches(|c: char| c.is_whitespace() || c == '>')
@@ -332,8 +334,10 @@ fn classify(line: &str, in_offsets: bool) -> Result<Line, String> {
         }
     }
 
-    // Bare hex: every word is hex.
-    if s.split_whitespace().all(is_hex) {
+    // Bare hex: every word is hex. A line of words made of the letters a-f alone (`bad`, `add`, `cafe`) is prose
+    // unless it continues bare hex lines.
+    let has_digit = s.bytes().any(|b| b.is_ascii_digit());
+    if s.split_whitespace().all(is_hex) && (has_digit || in_stream) {
         let mut bytes = Vec::new();
         for w in s.split_whitespace() {
             if w.len() % 2 == 1 {
@@ -547,14 +551,14 @@ I 2024-01-01 comment between packets
             .collect();
         assert_eq!(one(&xxd_p), seed());
         // Two streams separated by a blank line, uppercase, and groups without offsets.
-        let packets = parse("00505693633B\n\n0050 5693\n633b\nnot hex\nAB CD\n").unwrap();
+        let packets = parse("00505693633B\n\n0050 5693\n633b\nnot hex\nAB CD 01\n").unwrap();
         let bytes: Vec<_> = packets.iter().map(|p| (p.bytes.clone(), p.line)).collect();
         assert_eq!(
             bytes,
             [
                 (vec![0x00, 0x50, 0x56, 0x93, 0x63, 0x3b], 1),
                 (vec![0x00, 0x50, 0x56, 0x93, 0x63, 0x3b], 3),
-                (vec![0xab, 0xcd], 6)
+                (vec![0xab, 0xcd, 0x01], 6)
             ]
         );
     }

@@ -426,9 +426,10 @@ fn value_name(field: &Field<'_>, lang: Lang) -> Option<&'static str> {
     }
 }
 
-/// "56 bytes" / "56 字节".
+/// "56 bytes", "1 byte" / "56 字节".
 fn byte_count(n: usize, lang: Lang) -> String {
-    format!("{n} {}", i18n::phrase(Phrase::Bytes, lang))
+    let word = if n == 1 { Phrase::Byte } else { Phrase::Bytes };
+    format!("{n} {}", i18n::phrase(word, lang))
 }
 
 /// What a field means, in `lang`: its meaning from the registry (or its name when it has none) and the name
@@ -518,10 +519,13 @@ fn note_text(note: &crate::dissection::Note<'_>, lang: Lang) -> (String, &'stati
 
 /// `bytes 42-49` / `字节 42-49`, or `byte 42`.
 fn byte_range(offset: u32, len: u32, lang: Lang) -> String {
-    let word = i18n::phrase(Phrase::Bytes, lang);
     match len {
-        0 | 1 => format!("{word} {offset}"),
-        _ => format!("{word} {offset}-{}", offset + len - 1),
+        0 | 1 => format!("{} {offset}", i18n::phrase(Phrase::Byte, lang)),
+        _ => format!(
+            "{} {offset}-{}",
+            i18n::phrase(Phrase::Bytes, lang),
+            offset + len - 1
+        ),
     }
 }
 

@@ -720,10 +720,13 @@ fn bad_input_is_an_error_naming_the_file_and_the_line() {
 // ---------------------------------------------------------------------------------------------------------
 // The HTML page in headless Chromium.
 
-/// Runs headless Chromium on a page with a fresh profile; returns its output with console logging on.
+/// Runs headless Chromium on a page with a fresh profile (killed after two minutes); returns its output, with
+/// console logging on.
 fn chromium(dir: &TempDir, profile: &str, args: &[&str], url: &str) -> Output {
     let chromium = require_tool("chromium");
-    run(Command::new(chromium)
+    run(Command::new(require_tool("timeout"))
+        .arg("120")
+        .arg(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -890,6 +893,23 @@ fn html_page_renders_in_headless_chromium() {
             image.len() as u64 > 10 * blank_size,
             "the screenshot ({} bytes) is hardly more than a blank page's ({blank_size} bytes)",
             image.len()
+        );
+
+        // It prints.
+        let pdf = dir.path(&format!("seed.{lang}.pdf"));
+        let print = format!("--print-to-pdf={}", pdf.display());
+        let out = chromium(
+            &dir,
+            &format!("profile-pdf-{lang}"),
+            &[&print, "--no-pdf-header-footer"],
+            &file_url(&page),
+        );
+        let document = std::fs::read(&pdf)
+            .unwrap_or_else(|e| panic!("no PDF {}: {e}\n{}", pdf.display(), stderr(&out)));
+        assert!(
+            document.starts_with(b"%PDF") && document.len() > 20_000,
+            "PDF of {} bytes",
+            document.len()
         );
     }
 }

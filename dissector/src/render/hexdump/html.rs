@@ -178,7 +178,7 @@ pub(super) fn frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, lang: Lang) {
                 };
                 let _ = writeln!(
                     h,
-                    "<tr class=\"layer\"><td class=\"num\">{range}</td><td></td><td><code>{}</code></td><td></td><td>{}</td></tr>",
+                    "<tr class=\"layer\"><td class=\"num\">{range}</td><td></td><td class=\"fld\"><code>{}</code></td><td></td><td>{}</td></tr>",
                     escape(scoped_abbrev(l.proto, l.scope)),
                     escape(i18n::field_name(l.proto, lang)),
                 );
@@ -222,7 +222,7 @@ pub(super) fn frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, lang: Lang) {
         };
         let _ = writeln!(
             h,
-            "<tr{row_attr}><td class=\"num\">{}</td><td>{bytes_cell}</td><td class=\"c-{category}\"><span class=\"nest\">{}</span><code>{}</code></td><td>{value_cell}</td><td>{}</td></tr>",
+            "<tr{row_attr}><td class=\"num\">{}</td><td class=\"bytes\">{bytes_cell}</td><td class=\"fld c-{category}\"><span class=\"nest\">{}</span><code>{}</code></td><td class=\"val\">{value_cell}</td><td>{}</td></tr>",
             field.offset,
             "↳ ".repeat(usize::from(field.level)),
             escape(abbrev(field)),

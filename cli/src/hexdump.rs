@@ -103,15 +103,16 @@ enum Sink {
 }
 
 impl Sink {
-    fn write(&mut self, bytes: &mut Vec<u8>) -> Result<(), String> {
+    /// Writes and clears `bytes`. Returns whether the reader still reads (false once a pipe closed: `| head`).
+    fn write(&mut self, bytes: &mut Vec<u8>) -> Result<bool, String> {
         let result = match self {
             Sink::Stdout(out) => {
                 out.buf.append(bytes);
-                out.maybe_flush();
-                Ok(())
+                Ok(out.maybe_flush())
             }
             Sink::File(path, f) => f
                 .write_all(bytes)
+                .map(|()| true)
                 .map_err(|e| format!("{}: {e}", path.display())),
         };
         bytes.clear();
@@ -148,7 +149,8 @@ struct Dumper {
 }
 
 impl Dumper {
-    fn frame(&mut self, number: u64, bytes: &[u8], d: &Dissection<'_>) -> Result<(), String> {
+    /// Writes one frame. Returns whether to go on (false once standard output is closed).
+    fn frame(&mut self, number: u64, bytes: &[u8], d: &Dissection<'_>) -> Result<bool, String> {
         let frame = Frame {
             number,
             bytes,
@@ -246,7 +248,9 @@ fn dump_text(
         if args.link_type.is_none() {
             warn_if_ip(name, number, packet);
         }
-        dumper.frame(number, bytes, &d)?;
+        if !dumper.frame(number, bytes, &d)? {
+            return Ok(());
+        }
     }
     let count = packets.len() as u64;
     match args.frame {
@@ -287,7 +291,9 @@ fn dump_capture(
         if args.frame.is_some_and(|f| f != packet.number) {
             continue;
         }
-        dumper.frame(packet.number, packet.data, &d)?;
+        if !dumper.frame(packet.number, packet.data, &d)? {
+            return Ok(());
+        }
         if args.frame.is_some() {
             return Ok(());
         }

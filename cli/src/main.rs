@@ -3,6 +3,7 @@
 mod clock;
 mod dissect;
 mod fields;
+mod hexdump;
 mod output;
 mod summary;
 mod topology;
@@ -39,6 +40,8 @@ enum Command {
     /// Print the flannel node table the sources and the captures show (addresses, VTEP MACs, pod subnets, VNIs,
     /// ports, packet counts), and every conflict between them
     Topology(topology::TopologyCommand),
+    /// Annotated hex dump of frames (from a capture or pasted hex text) as text, Markdown or HTML
+    Hexdump(hexdump::HexdumpArgs),
 }
 
 #[derive(Args, Clone)]
@@ -123,5 +126,6 @@ fn main() -> ExitCode {
         Some(Command::Dissect(args)) => dissect::run(&args),
         Some(Command::Fields(args)) => fields::run(args.prefix.as_deref()),
         Some(Command::Topology(args)) => topology::run(&args),
+        Some(Command::Hexdump(args)) => hexdump::run(&args),
     }
 }

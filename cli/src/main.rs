@@ -3,6 +3,7 @@
 mod clock;
 mod dissect;
 mod fields;
+mod hexdump;
 mod output;
 mod rewrite;
 mod summary;
@@ -46,6 +47,8 @@ enum Command {
     /// Print the flannel node table the sources and the captures show (addresses, VTEP MACs, pod subnets, VNIs,
     /// ports, packet counts), and every conflict between them
     Topology(topology::TopologyCommand),
+    /// Annotated hex dump of frames (from a capture or pasted hex text) as text, Markdown or HTML
+    Hexdump(hexdump::HexdumpArgs),
 }
 
 #[derive(Args, Clone)]
@@ -133,5 +136,6 @@ fn main() -> ExitCode {
         Some(Command::Encap(args)) => rewrite::encap(&args),
         Some(Command::Remap(args)) => rewrite::remap(&args),
         Some(Command::Topology(args)) => topology::run(&args),
+        Some(Command::Hexdump(args)) => hexdump::run(&args),
     }
 }

@@ -531,14 +531,14 @@ registry! {
     IcmpCode "icmp.code" "Code" U8;
     IcmpChecksum "icmp.checksum" "Checksum" U16 { base: Base::Hex };
     IcmpChecksumStatus "icmp.checksum.status" "Checksum status" Text { blurb: "good, bad, or unverified (message cut short)" };
-    IcmpIdent "icmp.ident" "Identifier" U16;
-    IcmpSeq "icmp.seq" "Sequence number" U16;
+    IcmpIdent "icmp.ident" "Identifier" U16 { blurb: "Echo identifier: tells pinging processes apart; the reply carries it back" };
+    IcmpSeq "icmp.seq" "Sequence number" U16 { blurb: "Echo sequence number: ping counts its requests with it; the reply carries it back" };
     IcmpUnused "icmp.unused" "Unused" Bytes;
     IcmpMtu "icmp.mtu" "Next-hop MTU" U16;
     IcmpGateway "icmp.redir_gw" "Gateway address" Ipv4;
     IcmpPointer "icmp.pointer" "Pointer" U8;
     IcmpRest "icmp.rest" "Rest of header" Bytes;
-    IcmpData "icmp.data" "Data" Bytes;
+    IcmpData "icmp.data" "Data" Bytes { blurb: "Bytes after the ICMP header: in an echo request, the ping's data (often starting with the time it was sent), returned in the reply" };
 
     // ICMPv6.
     Icmpv6 "icmpv6" "Internet Control Message Protocol v6" Protocol;

@@ -27,6 +27,8 @@ pub mod checksum;
 pub mod dissection;
 pub mod fields;
 pub mod flannel;
+pub mod hextext;
+pub mod i18n;
 pub mod layers;
 pub mod link;
 pub mod notes;

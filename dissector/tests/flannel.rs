@@ -424,3 +424,38 @@ fn subnet_claimed_twice_is_a_conflict() {
         "pod subnet 10.244.2.0/24 is claimed by k8s-node2 and k8s-node3"
     );
 }
+
+mod hostile_sources {
+    use proptest::prelude::*;
+    use vxscope_dissector::flannel::TopologyBuilder;
+
+    /// Feeds a text to every source parser: each returns a value or an error, never panics.
+    fn all_parsers(text: &str) {
+        let mut b = TopologyBuilder::new();
+        let _ = b.add_nodes_json(text, "n");
+        let _ = b.add_pods(text, "p");
+        let _ = b.add_node_info(text, "i", None);
+        let _ = b.add_node_info(text, "j", Some("x"));
+        let t = b.build();
+        let _ = t.conflicts.len();
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text(text in "\\PC{0,400}") {
+            all_parsers(&text);
+        }
+
+        #[test]
+        fn mutated_real_outputs(cut in 0usize..2000, insert in "\\PC{0,8}", which in 0usize..6) {
+            let inputs = [super::PODS, super::ROUTE, super::ARP, super::FDB, super::LINK, super::NODES];
+            let base = inputs[which];
+            let mut at = cut.min(base.len());
+            while !base.is_char_boundary(at) {
+                at -= 1;
+            }
+            all_parsers(&format!("{}{}{}", &base[..at], insert, &base[at..]));
+            all_parsers(&base[..at]);
+        }
+    }
+}

@@ -418,3 +418,31 @@ fn standard_input_and_output() {
     assert_eq!(read_capture(&file).frames.len(), 10);
     assert!(support::stderr(&o).contains("wrote standard output"));
 }
+
+#[test]
+fn raw_ip_captures() {
+    // The article's packet without its Ethernet header, as a capture on a tunnel or `any` device without
+    // link-layer headers holds it (editcap -T rawip).
+    support::require_tool("editcap");
+    let dir = scratch("strip-raw");
+    let raw = dir.join("raw.pcap");
+    let seed = support::sample("seed.pcap");
+    let e = Command::new("editcap")
+        .args(["-C", "14", "-L", "-T", "rawip", "-F", "pcap"])
+        .arg(&seed)
+        .arg(&raw)
+        .output()
+        .unwrap();
+    assert!(e.status.success(), "{}", support::stderr(&e));
+    assert_eq!(read_capture(&raw).frames[0].link, 101);
+    let out = dir.join("out.pcap");
+    assert_ok(
+        &vxscope(&["strip".as_ref(), raw.as_os_str(), out.as_os_str()]),
+        "strip",
+    );
+    let inner = &read_capture(&out).frames[0];
+    let frame = &read_capture(&seed).frames[0];
+    assert_eq!((inner.link, inner.orig_len), (1, 98));
+    assert_eq!(inner.data, frame.data[50..]);
+    assert_eq!(inner.ts_ns, frame.ts_ns);
+}

@@ -11,7 +11,7 @@ use vxscope_dissector::{Dissector, PORT_LINUX_VXLAN};
 use vxscope_rewriter::capture::{CaptureReader, OutputFormat};
 use vxscope_rewriter::encap::{self, Encap, EncapConfig, FlannelRoute, Outer, Route, SourcePort};
 use vxscope_rewriter::locate::{self, Damage};
-use vxscope_rewriter::output::{self, AtomicFile, BackgroundReader, BackgroundWriter};
+use vxscope_rewriter::output::{self, AtomicFile, BackgroundWriter};
 use vxscope_rewriter::remap::{self, Maps, Remap};
 use vxscope_rewriter::run::{
     self, Options, OtherPolicy, OutputFormatChoice, Report, Rewrite, RunError,
@@ -20,9 +20,9 @@ use vxscope_rewriter::strip::Strip;
 
 use crate::topology::TopologyArgs;
 
-/// Bytes read or written at a time by the reader and writer threads, and how many such buffers each cycles.
-const IO_BUFFER: usize = 1 << 20;
-const IO_BUFFERS: usize = 3;
+/// Bytes buffered before each write to the output, and how many such buffers the writer thread cycles.
+const OUTPUT_BUFFER: usize = 1 << 20;
+const OUTPUT_BUFFERS: usize = 3;
 
 /// The input, the output and what to do with the packets that are not rewritten.
 #[derive(Args, Clone, Debug)]
@@ -282,7 +282,7 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
                 ));
             }
         }
-        Box::new(BackgroundReader::new(stdin, IO_BUFFER, IO_BUFFERS))
+        Box::new(stdin.lock())
     } else {
         if !is_stdio(&io.output) {
             match output::same_file(&io.input, &io.output) {
@@ -296,7 +296,7 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
             }
         }
         match File::open(&io.input) {
-            Ok(f) => Box::new(BackgroundReader::new(f, IO_BUFFER, IO_BUFFERS)),
+            Ok(f) => Box::new(f),
             Err(e) => return fail(format!("{in_name}: {e}")),
         }
     };
@@ -332,7 +332,7 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
             Err(e) => return fail(format!("cannot create {out_name}: {e}")),
         }
     };
-    let mut out = BackgroundWriter::new(target, IO_BUFFER, IO_BUFFERS);
+    let mut out = BackgroundWriter::new(target, OUTPUT_BUFFER, OUTPUT_BUFFERS);
     let result = run::run(&mut reader, &mut out, rewrite, options);
     let (report, error) = match result {
         Ok(report) => (report, None),

@@ -1,10 +1,9 @@
 //! The output file: written to a temporary file beside its destination and renamed into place at the end, so
-//! that the destination holds either its old content or the whole new one, and never the input. Read and
-//! written by threads of their own ([`BackgroundReader`], [`BackgroundWriter`]), so that the kernel's copying
-//! of input and output overlaps the rewriting.
+//! that the destination holds either its old content or the whole new one, and never the input. Written by a
+//! thread of its own ([`BackgroundWriter`]), so that the kernel's copying of the output overlaps the rewriting.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -227,111 +226,6 @@ impl<W: Write + Send + 'static> Drop for BackgroundWriter<W> {
     }
 }
 
-/// A reader that fills buffers from `R` in a thread of its own, so that the kernel's copy of the input
-/// overlaps the rewriting. Memory: `buffers` buffers of `capacity` bytes.
-pub struct BackgroundReader {
-    current: Vec<u8>,
-    /// Read position in `current`.
-    pos: usize,
-    full: Receiver<io::Result<Vec<u8>>>,
-    empty: SyncSender<Vec<u8>>,
-    done: bool,
-}
-
-impl BackgroundReader {
-    pub fn new<R: Read + Send + 'static>(src: R, capacity: usize, buffers: usize) -> Self {
-        let buffers = buffers.max(2);
-        let (full_tx, full_rx) = sync_channel::<io::Result<Vec<u8>>>(buffers);
-        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(buffers);
-        for _ in 0..buffers - 1 {
-            empty_tx
-                .send(vec![0; capacity])
-                .expect("the channel holds every buffer");
-        }
-        std::thread::Builder::new()
-            .name("vxscope-reader".into())
-            .spawn(move || {
-                let mut src = src;
-                // Ends when the reader side is dropped (no buffer comes back) or at the end of the input.
-                for mut buf in empty_rx {
-                    buf.resize(capacity, 0);
-                    let mut filled = 0;
-                    let result = loop {
-                        match src.read(&mut buf[filled..]) {
-                            Ok(0) => break Ok(()),
-                            Ok(n) => {
-                                filled += n;
-                                if filled == buf.len() {
-                                    break Ok(());
-                                }
-                            }
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                            Err(e) => break Err(e),
-                        }
-                    };
-                    buf.truncate(filled);
-                    // What was read before an error is handed over first.
-                    let last = filled == 0 || result.is_err();
-                    if (filled > 0 || result.is_ok()) && full_tx.send(Ok(buf)).is_err() {
-                        return;
-                    }
-                    if let Err(e) = result {
-                        let _ = full_tx.send(Err(e));
-                    }
-                    if last {
-                        return;
-                    }
-                }
-            })
-            .expect("spawn the reader thread");
-        BackgroundReader {
-            current: Vec::new(),
-            pos: 0,
-            full: full_rx,
-            empty: empty_tx,
-            done: false,
-        }
-    }
-}
-
-impl Read for BackgroundReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.pos == self.current.len() {
-            if self.done || out.is_empty() {
-                return Ok(0);
-            }
-            let spent = std::mem::take(&mut self.current);
-            self.pos = 0;
-            if spent.capacity() > 0 {
-                // The thread may have ended (end of input): then the buffer is not needed.
-                let _ = self.empty.try_send(spent);
-            }
-            match self.full.recv() {
-                Ok(Ok(buf)) if buf.is_empty() => {
-                    self.done = true;
-                    return Ok(0);
-                }
-                Ok(Ok(buf)) => {
-                    self.current = buf;
-                    self.pos = 0;
-                }
-                Ok(Err(e)) => {
-                    self.done = true;
-                    return Err(e);
-                }
-                Err(_) => {
-                    self.done = true;
-                    return Ok(0);
-                }
-            }
-        }
-        let n = out.len().min(self.current.len() - self.pos);
-        out[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,50 +277,6 @@ mod tests {
             }
         }
         assert_eq!(w.finish().unwrap(), expected);
-    }
-
-    #[test]
-    fn the_background_reader_gives_every_byte_in_order() {
-        let data: Vec<u8> = (0..100_000u32).flat_map(|i| i.to_le_bytes()).collect();
-        let mut r = BackgroundReader::new(io::Cursor::new(data.clone()), 1000, 3);
-        let mut got = Vec::new();
-        let mut chunk = [0u8; 777];
-        loop {
-            let n = r.read(&mut chunk).unwrap();
-            if n == 0 {
-                break;
-            }
-            got.extend_from_slice(&chunk[..n]);
-        }
-        assert_eq!(got, data);
-        assert_eq!(r.read(&mut chunk).unwrap(), 0);
-    }
-
-    #[test]
-    fn the_background_reader_reports_errors() {
-        struct Broken(u32);
-        impl Read for Broken {
-            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-                if self.0 == 0 {
-                    return Err(io::Error::other("disk on fire"));
-                }
-                self.0 -= 1;
-                out[0] = 7;
-                Ok(1)
-            }
-        }
-        let mut r = BackgroundReader::new(Broken(3), 2, 2);
-        let mut got = Vec::new();
-        let mut byte = [0u8; 1];
-        let err = loop {
-            match r.read(&mut byte) {
-                Ok(0) => panic!("no error"),
-                Ok(_) => got.push(byte[0]),
-                Err(e) => break e,
-            }
-        };
-        assert_eq!(got, [7, 7, 7], "what was read before the error comes first");
-        assert_eq!(err.to_string(), "disk on fire");
     }
 
     #[test]

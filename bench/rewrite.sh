@@ -35,12 +35,12 @@ echo
 # Warm the page cache.
 cat "$IN" "$BIG" >/dev/null
 
-hyperfine -N --warmup 2 --runs "$RUNS" --prepare "rm -f $OUT" --export-markdown "$DATA/rewrite-strip.md" \
+hyperfine -N --warmup 2 --runs "$RUNS" --prepare "rm -f $OUT" --export-json "$DATA/rewrite-strip.json" \
     -n "cp" "cp $IN $OUT" \
     -n "editcap -C 50 -L -F pcap" "editcap -C 50 -L -F pcap $IN $OUT" \
     -n "vxscope strip" "$VXSCOPE strip $IN $OUT"
 
-hyperfine -N --warmup 2 --runs "$RUNS" --prepare "rm -f $OUT" --export-markdown "$DATA/rewrite-remap.md" \
+hyperfine -N --warmup 2 --runs "$RUNS" --prepare "rm -f $OUT" --export-json "$DATA/rewrite-remap.json" \
     -n "tcprewrite --portmap=8472:4789 --fixcsum" "tcprewrite --portmap=8472:4789 --fixcsum -i $IN -o $OUT" \
     -n "vxscope remap --port 8472:4789" "$VXSCOPE remap $IN $OUT --port 8472:4789" \
     -n "vxscope remap --port 8472:4789 --udp-checksum compute" \
@@ -71,8 +71,23 @@ peak() {
 } > "$DATA/rewrite-memory.md"
 rm -f "$OUT"
 
-cat "$DATA/rewrite-strip.md"
+# Wall time (mean ± σ, min), user and system time, each relative to the first command of its table.
+table() {
+    python3 - "$1" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+base = results[0]["mean"]
+print("| command | mean ± σ (ms) | min (ms) | user (ms) | system (ms) | mean vs first |")
+print("|---|---|---|---|---|---|")
+for r in results:
+    print("| `%s` | %.1f ± %.1f | %.1f | %.1f | %.1f | %.2f× |" % (
+        r["command"], r["mean"] * 1e3, r["stddev"] * 1e3, r["min"] * 1e3,
+        r["user"] * 1e3, r["system"] * 1e3, r["mean"] / base))
+PY
+}
+
+table "$DATA/rewrite-strip.json" | tee "$DATA/rewrite-strip.md"
 echo
-cat "$DATA/rewrite-remap.md"
+table "$DATA/rewrite-remap.json" | tee "$DATA/rewrite-remap.md"
 echo
 cat "$DATA/rewrite-memory.md"

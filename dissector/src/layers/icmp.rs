@@ -33,7 +33,8 @@ pub mod v6_field {
     pub const ND_LEN: usize = 24;
 }
 
-/// How an ICMP message's checksum covers its bytes: whole messages only.
+/// How an ICMP message's checksum covers its bytes: whole messages only, and not inside an ICMP error's quote
+/// (which rarely holds a whole message; tshark leaves these unverified too).
 fn verify(
     cx: &mut Ctx<'_, '_>,
     what: &'static str,
@@ -43,7 +44,7 @@ fn verify(
     pseudo: u64,
     status_at: usize,
 ) {
-    if !net.whole || offset + net.len > end {
+    if !net.whole || cx.quoted() || offset + net.len > end {
         return;
     }
     let message = &cx.frame[offset..offset + net.len];

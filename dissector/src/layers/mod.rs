@@ -179,12 +179,14 @@ pub(crate) struct Net {
     pub dst: IpBytes,
     /// Length of the transport segment according to the network header (may exceed what was captured).
     pub len: usize,
-    /// Whether the segment is whole: not a fragment, not inside an ICMP quote. Checksums are verified only then.
+    /// Whether the segment is whole: not a fragment. Checksums are verified only then (inside an ICMP error's
+    /// quote too, when the quote holds every byte).
     pub whole: bool,
 }
 
 /// Raises the note for a wrong checksum: a flannel diagnosis inside VXLAN (inner) or on the outer UDP header
-/// of a VXLAN packet, a plain checksum note elsewhere.
+/// of a VXLAN packet, a plain checksum note elsewhere. A packet quoted by an ICMP error gets none: its status
+/// field says it, but the packet is not the one on the wire (routers and NATs rewrite what they quote).
 pub(crate) fn checksum_note(
     cx: &mut Ctx<'_, '_>,
     what: &'static str,
@@ -193,6 +195,9 @@ pub(crate) fn checksum_note(
     expected: u16,
     vxlan_udp: bool,
 ) {
+    if cx.quoted() {
+        return;
+    }
     let code = if cx.scope.total_depth() >= 1 {
         NoteCode::InnerChecksumBad
     } else if vxlan_udp {

@@ -129,6 +129,12 @@ pub(crate) fn icmp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) ->
             );
             true
         }
+        // Extended echo (RFC 8335): identifier, then an 8-bit sequence number and the L bit.
+        42 | 43 => {
+            cx.uint(F::IcmpIdent, offset + f::IDENT.start, 2, be(&h[f::IDENT]));
+            cx.bytes(F::IcmpRest, offset + f::SEQ_NUM.start, 2);
+            false
+        }
         _ => {
             cx.bytes(F::IcmpRest, offset + f::REST.start, 4);
             false
@@ -231,6 +237,17 @@ pub(crate) fn icmpv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) 
                 nd_options(cx, offset + v6_field::ND_LEN, msg_end);
             }
             body = msg_end;
+            false
+        }
+        // Extended echo (RFC 8335): identifier, then an 8-bit sequence number and the L bit, left in the data.
+        160 | 161 => {
+            cx.uint(
+                F::Icmpv6EchoId,
+                offset + f::IDENT.start,
+                2,
+                be(&h[f::IDENT]),
+            );
+            body = offset + f::SEQ_NUM.start;
             false
         }
         _ => {

@@ -313,7 +313,8 @@ pub(crate) fn ethertype(
     match ethertype {
         0x0800 => ipv4::ipv4(cx, offset, end),
         0x86dd => ipv6::ipv6(cx, offset, end),
-        0x0806 => arp::arp(cx, offset, end),
+        // RARP has ARP's layout.
+        0x0806 | 0x8035 => arp::arp(cx, offset, end),
         0x8100 | 0x88a8 | 0x9100 if vlan_tags < ethernet::MAX_VLAN_TAGS => {
             ethernet::vlan(cx, offset, end, vlan_tags + 1)
         }

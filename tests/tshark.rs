@@ -117,6 +117,8 @@ struct Difference<'a> {
     /// vxscope's layers, with their scope prefix (`eth`, `ip`, `udp`, `vxlan`, `inner.eth`, ...) and length.
     vxscope_layers: &'a [(String, u32)],
     vxscope_notes: &'a [NoteCode],
+    /// Whether the frame was cut by the snap length (captured length below the length on the wire).
+    vxscope_snapped: bool,
 }
 
 impl Difference<'_> {
@@ -171,7 +173,20 @@ fn is_subsequence(short: &[String], long: &[String]) -> bool {
 
 /// Protocols that carry IP or Ethernet which tshark decodes and vxscope does not (names as in tshark's
 /// `frame.protocols`).
-const TUNNELS_NOT_DECODED: &[&str] = &["gre", "erspan", "geneve", "nsh"];
+const TUNNELS_NOT_DECODED: &[&str] = &[
+    "gre",
+    "erspan",
+    "geneve",
+    "nsh",
+    "lisp",
+    "mpls",
+    "macsec",
+    "pim",
+    "avsp",
+    "sflow",
+    "openflow_v1",
+    "openflow_v4",
+];
 
 /// A deliberate difference between tshark and vxscope.
 struct Rule {
@@ -194,7 +209,45 @@ const RULES: &[Rule] = &[
         // occurrence tshark finds inside them is missing on vxscope's side; those before them agree.
         reason: "tshark decodes a tunnel vxscope leaves as data (GRE, ERSPAN, Geneve, NSH, ...)",
         applies: |d| {
-            TUNNELS_NOT_DECODED.iter().any(|p| d.tshark_count(p) > 0) && d.vxscope_stops_early()
+            TUNNELS_NOT_DECODED.iter().any(|p| d.tshark_count(p) > 0) && {
+                // (The outer checksum may also be checksum offload's partial, which tshark calls bad.)
+                let offload = |t: &String, v: &String| t == v || (t == "0" && v == "partial");
+                d.vxscope.len() < d.tshark.len()
+                    && d.vxscope.iter().zip(d.tshark).all(|(v, t)| offload(t, v))
+            }
+        },
+    },
+    Rule {
+        // RFC 8986: IPv6 next header 143 carries an Ethernet frame (SRv6 L2 services); vxscope does not decode
+        // it.
+        reason: "Ethernet over IPv6 (next header 143): tshark decodes the frame it carries, vxscope leaves it as data",
+        applies: |d| d.tshark_protocols.contains("ipv6.routing:eth:") && d.vxscope_stops_early(),
+    },
+    Rule {
+        // Cisco ISL frames go to 01:00:0c:00:00:xx; tshark shows the ISL header as isl.* and the frame inside
+        // it as eth.*, vxscope the outer header as an 802.3 frame.
+        reason: "Cisco ISL: tshark decodes the frame inside the ISL header, vxscope shows the ISL header as 802.3",
+        applies: |d| {
+            d.field.starts_with("eth.")
+                && d.vxscope
+                    .first()
+                    .is_some_and(|a| a.starts_with("01:00:0c:00:00:"))
+                && !d.tshark.iter().any(|a| a.starts_with("01:00:0c:00:00:"))
+        },
+    },
+    Rule {
+        // RFC 2225 ATM ARP (hardware type 19) has its own layout; tshark names its fields atmarp.*.
+        reason: "ATM ARP: tshark names its opcode atmarp.op, vxscope arp.opcode",
+        applies: |d| d.field == "arp.opcode" && d.tshark.is_empty() && d.tshark_count("atmarp") > 0,
+    },
+    Rule {
+        // A frame cut by the snap length, holding the whole UDP datagram but not the whole IP payload: vxscope
+        // verifies over the UDP length (as the receiving kernel trims to it); tshark wants the IP payload whole.
+        reason: "UDP datagram whole in a frame cut by the snap length: vxscope verifies its checksum, tshark does not",
+        applies: |d| {
+            d.field == "udp.checksum.status"
+                && d.vxscope_snapped
+                && d.only_pairs(&["2"], &["0", "1"])
         },
     },
     Rule {
@@ -432,6 +485,7 @@ fn status_number(word: &str) -> String {
 /// vxscope's view of one frame.
 struct VxscopeFrame {
     caplen: u32,
+    snapped: bool,
     values: FrameValues,
     layers: Vec<(String, u32)>,
     notes: Vec<NoteCode>,
@@ -475,6 +529,7 @@ fn vxscope_frames(capture: &Path) -> Vec<VxscopeFrame> {
         }
         frames.push(VxscopeFrame {
             caplen: p.data.len() as u32,
+            snapped: (p.data.len() as u32) < p.orig_len,
             values: FrameValues { values },
             layers: d
                 .layers()
@@ -540,6 +595,7 @@ fn compare(group: &Group) -> Report {
                 tshark_protocols: protocols,
                 vxscope_layers: &v.layers,
                 vxscope_notes: &v.notes,
+                vxscope_snapped: v.snapped,
             };
             let layers: Vec<&str> = v.layers.iter().map(|(l, _)| l.as_str()).collect();
             let line = format!(

@@ -96,7 +96,7 @@ notes! {
     ChecksumPartial "checksum.partial" Chat
         "{0} checksum {1:x} holds only the pseudo-header sum: checksum offload, captured on the sending host before the NIC filled it in (not a fault)";
     Port8472 "vxlan.port_8472" Chat
-        "UDP 8472 is the Linux and flannel VXLAN port, which IANA assigns to OTV: tcpdump 4.99 and older print this header as \"OTV, flags ({1:x}), overlay {2}, instance {0}\", which is VXLAN VNI {0}"
+        "UDP 8472 is the Linux and flannel VXLAN port, which IANA assigns to OTV: tcpdump 4.99 and older print this header as \"OTV, flags {1}, overlay {2}, instance {0}\", which is VXLAN VNI {0}"
         "read it as VXLAN: tshark -d udp.port==8472,vxlan; vxscope decodes it as VXLAN unless given --decode-as otv";
     VxlanFlagsInvalid "vxlan.flags_invalid" Warning
         "{0} (flags {1:x}, reserved bits {2:x}): the Linux VXLAN driver drops such packets (VXLAN_INVALID_HDR)"
@@ -203,10 +203,10 @@ mod tests {
         );
         let otv = message(
             NoteCode::Port8472,
-            [Value::UInt(1), Value::UInt(8), Value::UInt(0)],
+            [Value::UInt(1), Value::Text("[I] (0x08)"), Value::UInt(0)],
         );
         assert!(
-            otv.contains("\"OTV, flags (0x08), overlay 0, instance 1\", which is VXLAN VNI 1"),
+            otv.contains("\"OTV, flags [I] (0x08), overlay 0, instance 1\", which is VXLAN VNI 1"),
             "{otv}"
         );
     }

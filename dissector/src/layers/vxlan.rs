@@ -9,6 +9,8 @@
 //!
 //! [`emit_header`] writes what [`vxlan`] reads, through the same layout.
 
+use std::sync::OnceLock;
+
 use super::{Ctx, be, data, ethernet, ipv4, ipv6};
 use crate::PORT_LINUX_VXLAN;
 use crate::fields::FieldId as F;
@@ -163,7 +165,7 @@ pub(crate) fn vxlan(
             f::HEADER_LEN,
             [
                 Value::UInt(vni),
-                Value::UInt(u64::from(flags)),
+                Value::Text(tcpdump_otv_flags(flags)),
                 Value::UInt(overlay),
             ],
         );
@@ -171,6 +173,20 @@ pub(crate) fn vxlan(
     cx.end(layer, offset + f::HEADER_LEN);
     encapsulated(cx, offset + f::HEADER_LEN, end, ethernet::ethernet);
     end
+}
+
+/// The flags as tcpdump 4.99 prints them in its OTV line: `[I] (0x08)`, `[.] (0x00)`.
+fn tcpdump_otv_flags(flags: u8) -> &'static str {
+    static TEXTS: OnceLock<Vec<String>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        (0..=u8::MAX)
+            .map(|f| {
+                let i = if f & FLAG_I != 0 { "I" } else { "." };
+                format!("[{i}] (0x{f:02x})")
+            })
+            .collect()
+    });
+    &texts[usize::from(flags)]
 }
 
 /// Decodes the OTV reading of the 8 bytes (as tcpdump 4.99 prints UDP 8472) and the Ethernet frame after it.

@@ -151,7 +151,7 @@ pub(crate) fn ipv4(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         );
         payload
     } else if offset + total_len > end {
-        if !cx.snapped() && !cx.scope.is_quoted() {
+        if !cx.cut_short() && !cx.scope.is_quoted() {
             cx.note(
                 NoteCode::LengthOverrun,
                 offset + f::LENGTH.start,
@@ -193,7 +193,12 @@ pub(crate) fn ipv4(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         },
         whole: !fragment,
     };
-    ip_payload(cx, proto, payload, ip_end, net).max(ip_end)
+    if fragment {
+        cx.in_first_fragment(|cx| ip_payload(cx, proto, payload, ip_end, net))
+            .max(ip_end)
+    } else {
+        ip_payload(cx, proto, payload, ip_end, net).max(ip_end)
+    }
 }
 
 /// IPv4 options: type, length (of the whole option) and data; End of List and No-Operation are one byte.

@@ -117,7 +117,7 @@ pub(crate) fn ipv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     } else {
         offset + f::HEADER_LEN + plen
     };
-    if reported_end > end && !cx.snapped() && !cx.quoted() {
+    if reported_end > end && !cx.cut_short() && !cx.quoted() {
         cx.note(
             NoteCode::LengthOverrun,
             offset + f::LENGTH.start,
@@ -151,12 +151,18 @@ pub(crate) fn ipv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         // segments left names.
         dst: IpBytes::V6(final_dst.unwrap_or(dst)),
         len: reported_end.saturating_sub(at),
-        whole: fragment.is_none(),
+        // An atomic fragment (offset 0, no more to come; RFC 6946) is a whole packet.
+        whole: fragment.is_none_or(|(offset, more)| offset == 0 && !more),
     };
     if at > ip_end {
         return ip_end;
     }
-    ip_payload(cx, next, at, ip_end, net).max(ip_end)
+    if net.whole {
+        ip_payload(cx, next, at, ip_end, net).max(ip_end)
+    } else {
+        cx.in_first_fragment(|cx| ip_payload(cx, next, at, ip_end, net))
+            .max(ip_end)
+    }
 }
 
 struct Extension {

@@ -33,6 +33,8 @@ pub(crate) struct Ctx<'a, 'd> {
     pub(crate) scope: Scope,
     layer: u16,
     level: u8,
+    /// Decoding the payload of a first fragment: what it carries goes on in other frames.
+    in_fragment: bool,
 }
 
 impl<'a, 'd> Ctx<'a, 'd> {
@@ -48,6 +50,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
             scope: Scope::OUTER,
             layer: 0,
             level: 0,
+            in_fragment: false,
         }
     }
 
@@ -144,6 +147,20 @@ impl<'a, 'd> Ctx<'a, 'd> {
     /// Whether the capture holds fewer bytes than were on the wire (cut by the snap length).
     pub(crate) fn snapped(&self) -> bool {
         self.out.caplen < self.out.len
+    }
+
+    /// Whether the packet being decoded goes on past the end of this frame: cut by the snap length, or carried
+    /// by the first fragment of a datagram. Length fields may then say more than the frame holds.
+    pub(crate) fn cut_short(&self) -> bool {
+        self.snapped() || self.in_fragment
+    }
+
+    /// Runs `f` on the payload of a first fragment (see [`cut_short`](Self::cut_short)).
+    pub(crate) fn in_first_fragment<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let saved = std::mem::replace(&mut self.in_fragment, true);
+        let r = f(self);
+        self.in_fragment = saved;
+        r
     }
 
     /// Runs `f` in another scope (an encapsulated or quoted packet), then comes back.

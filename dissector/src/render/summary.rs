@@ -4,13 +4,129 @@
 //!
 //! Notes of severity warning and above follow in brackets: `[flannel.inner_checksum_bad]`.
 
-use crate::dissection::Dissection;
+use crate::dissection::{Dissection, Field, Layer, Note};
 use crate::fields::{FieldId as F, Scope};
 use crate::notes::Severity;
 use crate::value::{Value, write};
 
+/// The fields the summary reads, each given a slot in [`Index`].
+const INDEXED: [F; 39] = [
+    F::ArpDstProtoIpv4,
+    F::ArpOpcode,
+    F::ArpSrcHwMac,
+    F::ArpSrcProtoIpv4,
+    F::EthDst,
+    F::EthLen,
+    F::EthSrc,
+    F::IcmpCode,
+    F::IcmpIdent,
+    F::IcmpMtu,
+    F::IcmpSeq,
+    F::IcmpType,
+    F::Icmpv6Code,
+    F::Icmpv6EchoId,
+    F::Icmpv6EchoSeq,
+    F::Icmpv6Mtu,
+    F::Icmpv6NdTarget,
+    F::Icmpv6Type,
+    F::IpDst,
+    F::IpProto,
+    F::IpSrc,
+    F::IpTtl,
+    F::Ipv6Dst,
+    F::Ipv6Hlim,
+    F::Ipv6Src,
+    F::OtvInstance,
+    F::OtvOverlay,
+    F::TcpAck,
+    F::TcpDstport,
+    F::TcpFlags,
+    F::TcpLen,
+    F::TcpSeq,
+    F::TcpSrcport,
+    F::TcpWindow,
+    F::UdpDstport,
+    F::UdpLength,
+    F::UdpSrcport,
+    F::VxlanGbp,
+    F::VxlanVni,
+];
+
+/// For each registry row, its slot in [`Index`], or `NONE`.
+const SLOT_OF: [u8; F::ALL.len()] = {
+    let mut t = [NONE; F::ALL.len()];
+    let mut i = 0;
+    while i < INDEXED.len() {
+        t[INDEXED[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+const NONE: u8 = u8::MAX;
+const ABSENT: u16 = u16::MAX;
+
+/// Where the first field of each indexed kind lies in each scope: one pass over the fields, then every lookup
+/// of the summary is a table read (the summary reads some 30 values a frame).
+struct Index<'a, 'd> {
+    d: &'a Dissection<'d>,
+    first: [[u16; INDEXED.len()]; Scope::COUNT],
+}
+
+impl<'a, 'd> Index<'a, 'd> {
+    fn new(d: &'a Dissection<'d>) -> Self {
+        let mut first = [[ABSENT; INDEXED.len()]; Scope::COUNT];
+        for (i, f) in d.fields().iter().enumerate().take(usize::from(ABSENT)) {
+            let slot = SLOT_OF[f.id.index()];
+            if slot != NONE {
+                let cell = &mut first[f.scope.index()][usize::from(slot)];
+                if *cell == ABSENT {
+                    *cell = i as u16;
+                }
+            }
+        }
+        Index { d, first }
+    }
+
+    fn find(&self, id: F, scope: Scope) -> Option<&'a Field<'d>> {
+        let slot = SLOT_OF[id.index()];
+        debug_assert!(slot != NONE, "{id:?} is not indexed");
+        if slot == NONE {
+            return self.d.find(id, scope);
+        }
+        match self.first[scope.index()][usize::from(slot)] {
+            ABSENT => None,
+            i => self.d.fields().get(usize::from(i)),
+        }
+    }
+
+    fn value(&self, id: F, scope: Scope) -> Option<Value<'d>> {
+        self.find(id, scope).map(|f| f.value)
+    }
+
+    fn uint(&self, id: F, scope: Scope) -> Option<u64> {
+        self.value(id, scope).and_then(|v| v.as_u64())
+    }
+
+    fn has_layer(&self, proto: F, scope: Scope) -> bool {
+        self.d.has_layer(proto, scope)
+    }
+
+    fn fields(&self) -> &'a [Field<'d>] {
+        self.d.fields()
+    }
+
+    fn layers(&self) -> &'a [Layer] {
+        self.d.layers()
+    }
+
+    fn notes(&self) -> &'a [Note<'d>] {
+        self.d.notes()
+    }
+}
+
 /// Writes the summary of a dissected frame (without timestamp).
 pub fn write(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8]) {
+    let d = &Index::new(d);
     let deepest = d
         .layers()
         .iter()
@@ -31,7 +147,7 @@ pub fn write(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8]) {
     notes(out, d);
 }
 
-fn notes(out: &mut Vec<u8>, d: &Dissection<'_>) {
+fn notes(out: &mut Vec<u8>, d: &Index<'_, '_>) {
     for (i, n) in d.notes().iter().enumerate() {
         if n.severity() >= Severity::Warning && !d.notes()[..i].iter().any(|m| m.code == n.code) {
             out.extend_from_slice(b" [");
@@ -49,7 +165,7 @@ struct NetAddrs<'d> {
     hops: (&'static str, Option<u64>),
 }
 
-fn net_addrs<'d>(d: &Dissection<'d>, scope: Scope) -> Option<NetAddrs<'d>> {
+fn net_addrs<'d>(d: &Index<'_, 'd>, scope: Scope) -> Option<NetAddrs<'d>> {
     if let (Some(src), Some(dst)) = (d.value(F::IpSrc, scope), d.value(F::IpDst, scope)) {
         return Some(NetAddrs {
             src,
@@ -104,7 +220,7 @@ fn num(out: &mut Vec<u8>, label: &[u8], v: Option<u64>) {
     }
 }
 
-fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope) {
+fn segment(out: &mut Vec<u8>, d: &Index<'_, '_>, frame: &[u8], scope: Scope) {
     let udp_ports = d
         .uint(F::UdpSrcport, scope)
         .zip(d.uint(F::UdpDstport, scope));
@@ -194,7 +310,7 @@ fn tcp_flags(out: &mut Vec<u8>, flags: u64) {
     out.push(b']');
 }
 
-fn last_next_header(d: &Dissection<'_>, scope: Scope) -> Option<u64> {
+fn last_next_header(d: &Index<'_, '_>, scope: Scope) -> Option<u64> {
     d.fields()
         .iter()
         .rev()
@@ -202,7 +318,7 @@ fn last_next_header(d: &Dissection<'_>, scope: Scope) -> Option<u64> {
         .and_then(|f| f.value.as_u64())
 }
 
-fn tunnel(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope) {
+fn tunnel(out: &mut Vec<u8>, d: &Index<'_, '_>, scope: Scope) {
     if d.has_layer(F::Otv, scope) {
         out.extend_from_slice(b" OTV");
         num(out, b" overlay ", d.uint(F::OtvOverlay, scope));
@@ -218,7 +334,7 @@ fn tunnel(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope) {
     num(out, b" vni ", d.uint(F::VxlanVni, scope));
 }
 
-fn icmp(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope, kind: u64) {
+fn icmp(out: &mut Vec<u8>, d: &Index<'_, '_>, scope: Scope, kind: u64) {
     let code = d.uint(F::IcmpCode, scope).unwrap_or(0);
     match kind {
         0 | 8 => {
@@ -269,7 +385,7 @@ fn icmp(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope, kind: u64) {
     }
 }
 
-fn icmpv6(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope, kind: u64) {
+fn icmpv6(out: &mut Vec<u8>, d: &Index<'_, '_>, scope: Scope, kind: u64) {
     match kind {
         128 | 129 => {
             out.extend_from_slice(if kind == 128 {
@@ -321,7 +437,7 @@ fn icmpv6(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope, kind: u64) {
 }
 
 /// ` for SRC:PORT > DST:PORT UDP VXLAN vni N`: the packet an ICMP error quotes.
-fn quoted(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope) {
+fn quoted(out: &mut Vec<u8>, d: &Index<'_, '_>, scope: Scope) {
     let Some(q) = scope.quoted() else { return };
     let Some(net) = net_addrs(d, q) else { return };
     out.extend_from_slice(b" for ");
@@ -345,7 +461,7 @@ fn quoted(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope) {
 }
 
 /// A segment without IP: ARP, or the Ethernet addresses and EtherType.
-fn link_segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope) {
+fn link_segment(out: &mut Vec<u8>, d: &Index<'_, '_>, frame: &[u8], scope: Scope) {
     if let Some(op) = d.uint(F::ArpOpcode, scope) {
         let spa = d.value(F::ArpSrcProtoIpv4, scope);
         let tpa = d.value(F::ArpDstProtoIpv4, scope);

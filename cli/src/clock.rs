@@ -1,6 +1,6 @@
 //! Wall-clock times of packets, in local time as tcpdump prints them (or UTC).
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use vxscope_rewriter::capture::Timestamp;
 
@@ -69,27 +69,31 @@ impl Clock {
         fraction(out, ts.nsec, digits);
     }
 
-    /// `YYYY-MM-DD HH:MM:SS.ffffff ZONE`.
-    pub fn date_time(&mut self, ts: Timestamp, digits: u8) -> String {
+    /// `YYYY-MM-DD HH:MM:SS.ffffff ZONE`, appended to `out`.
+    pub fn write_date_time(&mut self, out: &mut Vec<u8>, ts: Timestamp, digits: u8) {
         let c = self.civil(ts.sec);
-        let mut s = String::new();
-        let _ = write!(s, "{:04}-{:02}-{:02} ", c.year, c.month, c.day);
-        let mut t = Vec::new();
-        self.time_of_day(&mut t, ts, digits);
-        s.push_str(&String::from_utf8_lossy(&t));
+        let _ = write!(out, "{:04}-{:02}-{:02} ", c.year, c.month, c.day);
+        self.time_of_day(out, ts, digits);
         if self.utc || self.offset_at(ts.sec) == 0 {
-            s.push_str(" UTC");
+            out.extend_from_slice(b" UTC");
         } else {
             let o = self.offset_at(ts.sec);
             let _ = write!(
-                s,
+                out,
                 " {}{:02}{:02}",
                 if o < 0 { '-' } else { '+' },
                 o.abs() / 3600,
                 o.abs() / 60 % 60
             );
         }
-        s
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS.ffffff ZONE`.
+    #[cfg(test)]
+    pub fn date_time(&mut self, ts: Timestamp, digits: u8) -> String {
+        let mut out = Vec::new();
+        self.write_date_time(&mut out, ts, digits);
+        String::from_utf8(out).expect("ASCII")
     }
 }
 

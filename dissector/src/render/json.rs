@@ -141,7 +141,9 @@ fn value(out: &mut Vec<u8>, view: &impl FrameView, index: usize, kind: JsonKind)
             out.push(b'"');
             let start = out.len();
             view.write_value(index, out);
-            escape_tail(out, start);
+            if view.value_may_need_escaping(index) {
+                escape_tail(out, start);
+            }
             out.push(b'"');
         }
     }

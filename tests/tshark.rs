@@ -413,14 +413,24 @@ fn merge(group: &Group) -> PathBuf {
     out
 }
 
-/// tshark's view of every frame: `frame.protocols`, the captured length, and the compared fields.
-fn tshark_frames(capture: &Path) -> Vec<(String, u32, FrameValues)> {
+/// tshark's view of one frame.
+struct TsharkFrame {
+    /// `frame.protocols`.
+    protocols: String,
+    caplen: u32,
+    /// `frame.time_epoch`: seconds and nine digits.
+    time: String,
+    values: FrameValues,
+}
+
+/// tshark's view of every frame.
+fn tshark_frames(capture: &Path) -> Vec<TsharkFrame> {
     require_tool("tshark");
     let mut cmd = Command::new("tshark");
     cmd.arg("-r").arg(capture).args(TSHARK_OPTIONS);
     cmd.args(["-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"]);
     cmd.args(["-E", "separator=/t"]);
-    for f in ["frame.protocols", "frame.cap_len"] {
+    for f in ["frame.protocols", "frame.cap_len", "frame.time_epoch"] {
         cmd.args(["-e", f]);
     }
     for (f, _) in COMPARED {
@@ -436,8 +446,8 @@ fn tshark_frames(capture: &Path) -> Vec<(String, u32, FrameValues)> {
     text.lines()
         .map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
-            assert_eq!(cols.len(), 2 + COMPARED.len(), "tshark line {line:?}");
-            let values = cols[2..]
+            assert_eq!(cols.len(), 3 + COMPARED.len(), "tshark line {line:?}");
+            let values = cols[3..]
                 .iter()
                 .zip(COMPARED)
                 .map(|(c, (field, _))| {
@@ -450,11 +460,12 @@ fn tshark_frames(capture: &Path) -> Vec<(String, u32, FrameValues)> {
                     }
                 })
                 .collect();
-            (
-                cols[0].to_string(),
-                cols[1].parse().expect("frame.cap_len"),
-                FrameValues { values },
-            )
+            TsharkFrame {
+                protocols: cols[0].to_string(),
+                caplen: cols[1].parse().expect("frame.cap_len"),
+                time: cols[2].to_string(),
+                values: FrameValues { values },
+            }
         })
         .collect()
 }
@@ -485,6 +496,8 @@ fn status_number(word: &str) -> String {
 /// vxscope's view of one frame.
 struct VxscopeFrame {
     caplen: u32,
+    /// The timestamp as tshark writes `frame.time_epoch`.
+    time: String,
     snapped: bool,
     values: FrameValues,
     layers: Vec<(String, u32)>,
@@ -529,6 +542,7 @@ fn vxscope_frames(capture: &Path) -> Vec<VxscopeFrame> {
         }
         frames.push(VxscopeFrame {
             caplen: p.data.len() as u32,
+            time: format!("{}.{:09}", p.ts.sec, p.ts.nsec),
             snapped: (p.data.len() as u32) < p.orig_len,
             values: FrameValues { values },
             layers: d
@@ -569,7 +583,8 @@ fn compare(group: &Group) -> Report {
         .iter()
         .flat_map(|(path, n)| (1..=*n).map(move |i| (path, i)));
     let parent = root().parent().map(Path::to_path_buf).unwrap_or_default();
-    for ((protocols, t_caplen, t), v) in tshark.iter().zip(&vxscope) {
+    for (tf, v) in tshark.iter().zip(&vxscope) {
+        let (protocols, t) = (&tf.protocols, &tf.values);
         let (path, number) = origin.next().expect("frame origin");
         let name = path
             .strip_prefix(root())
@@ -577,9 +592,16 @@ fn compare(group: &Group) -> Report {
             .unwrap_or(path)
             .display();
         assert_eq!(
-            *t_caplen, v.caplen,
+            tf.caplen, v.caplen,
             "{name} frame {number}: tshark and vxscope disagree on which frame this is"
         );
+        // Timestamps to the nanosecond, whatever the file's or interface's resolution.
+        if tf.time != v.time {
+            report.unexplained.push(format!(
+                "{name} frame {number}: time: tshark {}, vxscope {}",
+                tf.time, v.time
+            ));
+        }
         report.frames += 1;
         for (i, (field, _)) in COMPARED.iter().enumerate() {
             let (tv, vv) = (&t.values[i], &v.values.values[i]);

@@ -9,6 +9,9 @@ pub struct Clock {
     utc: bool,
     cached_hour: i64,
     offset: i64,
+    /// The second last written by `time_of_day`, and its `HH:MM:SS`.
+    cached_second: i64,
+    hms: [u8; 8],
 }
 
 /// A broken-down time.
@@ -27,6 +30,8 @@ impl Clock {
             utc,
             cached_hour: i64::MIN,
             offset: 0,
+            cached_second: i64::MIN,
+            hms: [0; 8],
         }
     }
 
@@ -60,12 +65,15 @@ impl Clock {
 
     /// `HH:MM:SS.ffffff` (or nine digits).
     pub fn time_of_day(&mut self, out: &mut Vec<u8>, ts: Timestamp, digits: u8) {
-        let c = self.civil(ts.sec);
-        two(out, c.hour);
-        out.push(b':');
-        two(out, c.minute);
-        out.push(b':');
-        two(out, c.second);
+        // Packets come many a second: the clock part is worked out once a second.
+        if ts.sec != self.cached_second {
+            let c = self.civil(ts.sec);
+            let digits = |v: u32| [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8];
+            let (h, m, s) = (digits(c.hour), digits(c.minute), digits(c.second));
+            self.hms = [h[0], h[1], b':', m[0], m[1], b':', s[0], s[1]];
+            self.cached_second = ts.sec;
+        }
+        out.extend_from_slice(&self.hms);
         fraction(out, ts.nsec, digits);
     }
 
@@ -95,11 +103,6 @@ impl Clock {
         self.write_date_time(&mut out, ts, digits);
         String::from_utf8(out).expect("ASCII")
     }
-}
-
-fn two(out: &mut Vec<u8>, v: u32) {
-    out.push(b'0' + (v / 10 % 10) as u8);
-    out.push(b'0' + (v % 10) as u8);
 }
 
 fn fraction(out: &mut Vec<u8>, nsec: u32, digits: u8) {

@@ -188,13 +188,38 @@ pub mod write {
 
     #[inline]
     pub fn ipv4(out: &mut Vec<u8>, a: &[u8; 4]) {
+        // At most 15 bytes: built on the stack, appended once.
+        let mut text = [0u8; 15];
+        let mut len = 0;
         for (i, b) in a.iter().enumerate() {
             if i > 0 {
-                out.push(b'.');
+                text[len] = b'.';
+                len += 1;
             }
-            u64_dec(out, u64::from(*b));
+            let (digits, n) = &OCTETS[usize::from(*b)];
+            text[len..len + 3].copy_from_slice(digits);
+            len += usize::from(*n);
         }
+        out.extend_from_slice(&text[..len]);
     }
+
+    /// The decimal digits of every byte value, and how many there are.
+    static OCTETS: [([u8; 3], u8); 256] = {
+        let mut t = [([0u8; 3], 0u8); 256];
+        let mut i = 0;
+        while i < 256 {
+            let (h, d, u) = ((i / 100) as u8, (i / 10 % 10) as u8, (i % 10) as u8);
+            t[i] = if i >= 100 {
+                ([b'0' + h, b'0' + d, b'0' + u], 3)
+            } else if i >= 10 {
+                ([b'0' + d, b'0' + u, 0], 2)
+            } else {
+                ([b'0' + u, 0, 0], 1)
+            };
+            i += 1;
+        }
+        t
+    };
 
     pub fn ipv6(out: &mut Vec<u8>, a: &[u8; 16]) {
         use std::io::Write;
@@ -318,6 +343,16 @@ mod tests {
         out.clear();
         write::mac(&mut out, &[0xfe, 0x90, 0xc4, 0x18, 0x69, 0xa7]);
         assert_eq!(out, b"fe:90:c4:18:69:a7");
+        for a in [
+            [0, 0, 0, 0],
+            [255, 255, 255, 255],
+            [10, 244, 1, 12],
+            [9, 99, 100, 199],
+        ] {
+            out.clear();
+            write::ipv4(&mut out, &a);
+            assert_eq!(out, Ipv4Addr::from(a).to_string().as_bytes());
+        }
     }
 
     #[test]

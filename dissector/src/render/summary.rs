@@ -75,7 +75,10 @@ struct Index<'a, 'd> {
 impl<'a, 'd> Index<'a, 'd> {
     fn new(d: &'a Dissection<'d>) -> Self {
         let mut first = [[ABSENT; INDEXED.len()]; Scope::COUNT];
-        for (i, f) in d.fields().iter().enumerate().take(usize::from(ABSENT)) {
+        let fields = d.fields();
+        // (Field indices are kept in 16 bits; a frame has a few hundred fields at most.)
+        let fields = &fields[..fields.len().min(usize::from(ABSENT))];
+        for (i, f) in fields.iter().enumerate() {
             let slot = SLOT_OF[f.id.index()];
             if slot != NONE {
                 let cell = &mut first[f.scope.index()][usize::from(slot)];

@@ -70,7 +70,12 @@ const ABSENT: u16 = u16::MAX;
 struct Index<'a, 'd> {
     d: &'a Dissection<'d>,
     first: [[u16; INDEXED.len()]; Scope::COUNT],
+    /// The tunnel layers of each scope, as bits of [`TUNNELS`].
+    tunnels: [u8; Scope::COUNT],
 }
+
+/// The layers the summary asks about, one bit each.
+const TUNNELS: [F; 3] = [F::Vxlan, F::VxlanGpe, F::Otv];
 
 impl<'a, 'd> Index<'a, 'd> {
     fn new(d: &'a Dissection<'d>) -> Self {
@@ -87,7 +92,13 @@ impl<'a, 'd> Index<'a, 'd> {
                 }
             }
         }
-        Index { d, first }
+        let mut tunnels = [0u8; Scope::COUNT];
+        for l in d.layers() {
+            if let Some(bit) = TUNNELS.iter().position(|p| *p == l.proto) {
+                tunnels[l.scope.index()] |= 1 << bit;
+            }
+        }
+        Index { d, first, tunnels }
     }
 
     fn find(&self, id: F, scope: Scope) -> Option<&'a Field<'d>> {
@@ -111,7 +122,10 @@ impl<'a, 'd> Index<'a, 'd> {
     }
 
     fn has_layer(&self, proto: F, scope: Scope) -> bool {
-        self.d.has_layer(proto, scope)
+        match TUNNELS.iter().position(|p| *p == proto) {
+            Some(bit) => self.tunnels[scope.index()] & (1 << bit) != 0,
+            None => self.d.has_layer(proto, scope),
+        }
     }
 
     fn fields(&self) -> &'a [Field<'d>] {

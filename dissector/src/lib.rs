@@ -44,6 +44,8 @@ pub const PORT_VXLAN: u16 = 4789;
 pub const PORT_LINUX_VXLAN: u16 = 8472;
 /// The IANA port of VXLAN-GPE.
 pub const PORT_VXLAN_GPE: u16 = 4790;
+/// IPsec NAT traversal (RFC 3948): UDP-encapsulated ESP, never VXLAN, whatever the other port.
+pub const PORT_IPSEC_NAT_T: u16 = 4500;
 
 /// How [`Dissector`] decodes: which UDP ports carry VXLAN, and how to read them.
 #[derive(Clone, Debug)]
@@ -130,8 +132,14 @@ impl Dissector {
     }
 
     /// Which tunnel header a UDP datagram between these ports carries, if any: the destination port decides
-    /// first, then the source port.
+    /// first, then the source port. A datagram to or from the IPsec NAT-T port is ESP (as tcpdump reads it),
+    /// unless that port was configured as a VXLAN port.
     pub(crate) fn tunnel(&self, src: u16, dst: u16) -> Option<Tunnel> {
+        if (src == PORT_IPSEC_NAT_T || dst == PORT_IPSEC_NAT_T)
+            && !self.vxlan_ports.contains(PORT_IPSEC_NAT_T)
+        {
+            return None;
+        }
         [dst, src].into_iter().find_map(|port| {
             if self.gpe_ports.contains(port) {
                 Some(Tunnel::Gpe)

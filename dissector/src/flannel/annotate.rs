@@ -118,7 +118,8 @@ pub(crate) fn annotate<'d>(dissector: &'d Dissector, out: &mut Dissection<'d>) -
     let mut cx = Annotator {
         topo: dissector.topology(),
         out,
-        layer: 0,
+        layer: None,
+        layer_at: (Scope::OUTER, 0),
     };
     for (scope, outer, inner) in tunnels.iter() {
         let vxlan_at = cx
@@ -155,7 +156,9 @@ pub(crate) fn annotate<'d>(dissector: &'d Dissector, out: &mut Dissection<'d>) -
 struct Annotator<'a, 'd> {
     topo: &'d Topology,
     out: &'a mut Dissection<'d>,
-    layer: u16,
+    /// The flannel layer of the tunnel being annotated, made when its first field is added; and where it goes.
+    layer: Option<u16>,
+    layer_at: (Scope, u32),
 }
 
 /// A node as a note value: its name, or its first address.
@@ -169,10 +172,15 @@ fn node_value(n: &Node) -> Value<'_> {
 
 impl<'d> Annotator<'_, 'd> {
     fn field(&mut self, scope: Scope, id: F, at: u32, value: Value<'d>) {
+        let (layer_scope, layer_at) = self.layer_at;
+        let layer = *self.layer.get_or_insert_with(|| {
+            self.out
+                .push_layer(F::Flannel, layer_scope, layer_at as usize, 0)
+        });
         self.out.push_field(Field {
             id,
             scope,
-            layer: self.layer,
+            layer,
             level: 0,
             offset: at,
             len: 0,
@@ -199,7 +207,9 @@ impl<'d> Annotator<'_, 'd> {
     /// The fields and diagnoses of one VXLAN packet: `outer` is the scope holding the VXLAN header.
     fn tunnel(&mut self, scope: Scope, vxlan_at: u32, outer: &Facts, inner: &Facts) {
         let topo = self.topo;
-        self.layer = self.out.push_layer(F::Flannel, scope, vxlan_at as usize, 0);
+        // Nothing to say of a packet outside the cluster network that no source names: no flannel layer.
+        self.layer = None;
+        self.layer_at = (scope, vxlan_at);
         let src_node = outer.src_ip.and_then(|(ip, _)| topo.node_by_ip(&ip));
         let dst_node = outer.dst_ip.and_then(|(ip, _)| topo.node_by_ip(&ip));
         if let Some((_, at)) = outer.src_ip {
@@ -279,7 +289,10 @@ impl<'d> Annotator<'_, 'd> {
                     );
                 }
             }
-            self.field(scope, role, at, Value::Text(topo.role_of(&ip).word()));
+            match topo.role_of(&ip) {
+                Role::Outside => {}
+                r => self.field(scope, role, at, Value::Text(r.word())),
+            }
             if let Some(p) = topo.pod_by_ip(&ip) {
                 self.field(scope, pod, at, Value::Text(&p.name));
                 self.text(scope, namespace, at, p.namespace.as_deref());

@@ -180,6 +180,8 @@ impl Session {
         outer: &Facts,
         inner: &Facts,
     ) {
+        // flannel sends plain VXLAN: a VXLAN-GPE packet says nothing of the VNI or port flannel uses.
+        let gpe = d.has_layer(crate::fields::FieldId::VxlanGpe, scope);
         let (Some((src, _)), Some((dst, _))) = (outer.src_ip, outer.dst_ip) else {
             return;
         };
@@ -212,7 +214,7 @@ impl Session {
                 [Value::Mac(mac), Value::Mac(*own), dst.value()],
             );
         }
-        if let Some((vni, at)) = outer.vni {
+        if let Some((vni, at)) = outer.vni.filter(|_| !gpe) {
             let vni = vni as u32;
             let receiver = &mut self.nodes[r.dst_node];
             match receiver.first_vni {
@@ -231,7 +233,7 @@ impl Session {
             }
             add(&mut self.nodes[r.src_node].vnis, vni);
         }
-        if let Some((port, at)) = outer.dport {
+        if let Some((port, at)) = outer.dport.filter(|_| !gpe) {
             let port = port as u16;
             match self.first_port {
                 Some(first)

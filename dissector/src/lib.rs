@@ -166,23 +166,25 @@ impl Dissector {
         wire_len: u32,
         out: &mut Dissection<'d>,
     ) {
-        self.decode(link_type, frame, wire_len, out);
+        self.decode(link_type, frame, wire_len, out, None);
     }
 
-    /// Decodes and annotates one frame, and returns its VXLAN packets' facts for a [`flannel::Session`].
+    /// Decodes and annotates one frame; with `tunnels`, also records its VXLAN packets' facts for a
+    /// [`flannel::Session`].
     pub(crate) fn decode<'d>(
         &'d self,
         link_type: LinkType,
         frame: &[u8],
         wire_len: u32,
         out: &mut Dissection<'d>,
-    ) -> flannel::Tunnels {
+        tunnels: Option<&mut Vec<flannel::Tunnel>>,
+    ) {
         out.clear();
         out.link_type = link_type;
         out.caplen = frame.len() as u32;
         out.len = wire_len.max(frame.len() as u32);
         layers::dissect_link(self, link_type, frame, out);
-        flannel::annotate(self, out)
+        flannel::annotate(self, out, tunnels);
     }
 
     /// Dissects a bare VXLAN header and the frame it carries, as a host that already parsed UDP holds it.
@@ -193,6 +195,6 @@ impl Dissector {
         out.caplen = payload.len() as u32;
         out.len = payload.len() as u32;
         layers::dissect_vxlan_payload(self, payload, out);
-        flannel::annotate(self, out);
+        flannel::annotate(self, out, None);
     }
 }

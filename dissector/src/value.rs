@@ -62,7 +62,12 @@ impl IpNet {
     /// Whether `addr` lies in this network.
     pub fn contains(&self, addr: IpBytes) -> bool {
         match (self.addr, addr) {
-            (IpBytes::V4(n), IpBytes::V4(a)) => prefix_eq(&n, &a, self.prefix),
+            (IpBytes::V4(n), IpBytes::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix.min(32)))
+                    .unwrap_or(0);
+                (u32::from_be_bytes(n) ^ u32::from_be_bytes(a)) & mask == 0
+            }
             (IpBytes::V6(n), IpBytes::V6(a)) => prefix_eq(&n, &a, self.prefix),
             _ => false,
         }

@@ -7,8 +7,8 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::annotate::{Facts, Tunnels};
-use super::{Role, Topology};
+use super::Topology;
+use super::annotate::{Facts, Tunnel};
 use crate::dissection::{Dissection, Note};
 use crate::notes::{NOTES, NoteCode};
 use crate::value::{IpBytes, IpNet, Value};
@@ -74,6 +74,8 @@ pub struct Session {
     notes: Vec<u64>,
     frames: u64,
     vxlan_frames: u64,
+    /// The VXLAN packets of the frame being learnt from (kept to reuse its memory).
+    tunnels: Vec<Tunnel>,
 }
 
 impl Session {
@@ -91,23 +93,29 @@ impl Session {
         wire_len: u32,
         out: &mut Dissection<'d>,
     ) {
-        let tunnels = dissector.decode(link_type, frame, wire_len, out);
+        let mut tunnels = std::mem::take(&mut self.tunnels);
+        tunnels.clear();
+        dissector.decode(link_type, frame, wire_len, out, Some(&mut tunnels));
         self.learn(dissector.topology(), out, &tunnels);
+        self.tunnels = tunnels;
     }
 
     /// Learns from a packet dissected elsewhere, and adds the notes that comparing it with earlier packets gives.
     pub fn observe<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>) {
-        let tunnels = Tunnels::of(d);
+        let mut tunnels = std::mem::take(&mut self.tunnels);
+        tunnels.clear();
+        Tunnel::each(d, |t| tunnels.push(t));
         self.learn(topo, d, &tunnels);
+        self.tunnels = tunnels;
     }
 
-    fn learn<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, tunnels: &Tunnels) {
+    fn learn<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, tunnels: &[Tunnel]) {
         self.frames += 1;
         if !tunnels.is_empty() {
             self.vxlan_frames += 1;
         }
-        for (scope, outer, inner) in tunnels.iter() {
-            self.tunnel(topo, d, *scope, outer, inner);
+        for t in tunnels {
+            self.tunnel(topo, d, t.scope, &t.outer, &t.inner);
         }
         if self.notes.is_empty() {
             self.notes = vec![0; NOTES.len()];
@@ -163,11 +171,7 @@ impl Session {
         {
             return net;
         }
-        let net = if topo.role_of(&ip) == Role::Outside {
-            None
-        } else {
-            topo.subnet_of(&ip).map(|(n, _)| n)
-        };
+        let net = topo.subnet_of(&ip).map(|(n, _)| n);
         self.recent_subnets[end] = Some((ip, net));
         net
     }

@@ -39,6 +39,15 @@ fn count<T: PartialEq>(list: &mut Vec<(T, u64)>, item: T) {
     }
 }
 
+/// Whether two outer addresses are of one family: a dual-stack node sends from an IPv4 and an IPv6 address,
+/// which are not two nodes.
+fn same_family(a: &IpBytes, b: &IpBytes) -> bool {
+    matches!(
+        (a, b),
+        (IpBytes::V4(_), IpBytes::V4(_)) | (IpBytes::V6(_), IpBytes::V6(_))
+    )
+}
+
 fn add<T: PartialEq>(list: &mut Vec<T>, item: T) {
     if !list.contains(&item) {
         list.push(item);
@@ -268,7 +277,7 @@ impl Session {
             let known = sender.vtep_macs.last().is_some_and(|(m, _)| *m == mac);
             if !known {
                 match self.mac_sender.get(&mac) {
-                    Some(other) if *other != src => {
+                    Some(other) if *other != src && same_family(other, &src) => {
                         self.conflicts.push(format!(
                             "VTEP MAC {} is used by {other} and {src}",
                             super::mac_text(&mac)
@@ -306,7 +315,7 @@ impl Session {
             if !sender.subnets.contains(&net) {
                 sender.subnets.push(net);
                 match self.subnet_sender.get(&net) {
-                    Some(other) if *other != src => {
+                    Some(other) if *other != src && same_family(other, &src) => {
                         self.conflicts.push(format!(
                             "pod subnet {net} is sent from by {other} and {src}"
                         ));

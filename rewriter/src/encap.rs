@@ -295,7 +295,7 @@ impl<'d> Encap<'d> {
     ) -> Self {
         Encap {
             dissector,
-            dissection: Dissection::new(),
+            dissection: Dissection::unindexed(),
             config,
             route,
             annotate,

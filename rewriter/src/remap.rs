@@ -120,7 +120,7 @@ impl<'d> Remap<'d> {
     pub fn new(dissector: &'d Dissector, maps: Maps, mode: ChecksumMode, annotate: bool) -> Self {
         Remap {
             dissector,
-            dissection: Dissection::new(),
+            dissection: Dissection::unindexed(),
             maps,
             mode,
             annotate,

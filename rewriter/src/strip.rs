@@ -22,7 +22,7 @@ impl<'d> Strip<'d> {
     pub fn new(dissector: &'d Dissector, annotate: bool) -> Self {
         Strip {
             dissector,
-            dissection: Dissection::new(),
+            dissection: Dissection::unindexed(),
             annotate,
         }
     }

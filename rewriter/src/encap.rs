@@ -382,19 +382,33 @@ fn outer_ecn(inner: u8) -> u8 {
     }
 }
 
-/// Wraps the Ethernet frame `frame` (`wire_len` bytes on the wire) into `out`.
-#[allow(clippy::too_many_arguments)]
+/// A frame to wrap, and what the outer headers take from it.
+struct Inner<'a> {
+    /// The Ethernet frame as captured.
+    frame: &'a [u8],
+    /// Its length on the wire.
+    wire_len: u32,
+    /// The outer UDP source port.
+    sport: u16,
+    /// Its ECN bits.
+    ecn: u8,
+}
+
+/// Wraps `inner` into `out`, with `outer`'s addresses and `c`'s VNI, port and checksum.
 fn wrap(
     counters: &mut Counters,
     c: &EncapConfig,
     outer: &Outer,
-    frame: &[u8],
-    wire_len: u32,
-    sport: u16,
-    ecn: u8,
+    inner: Inner<'_>,
     annotate: bool,
     out: &mut Rewritten,
 ) -> Verdict {
+    let Inner {
+        frame,
+        wire_len,
+        sport,
+        ecn,
+    } = inner;
     let ipv6 = outer.dst_ip.is_ipv6();
     let overhead = overhead(ipv6);
     let udp_at = overhead - udp::field::HEADER_LEN - vxlan::field::HEADER_LEN;
@@ -592,14 +606,17 @@ impl Rewrite for Encap<'_> {
             }
         };
         let frame = if copied { &self.frame[..] } else { packet.data };
-        wrap(
-            &mut self.counters,
-            &self.config,
-            &outer,
+        let inner = Inner {
             frame,
             wire_len,
             sport,
             ecn,
+        };
+        wrap(
+            &mut self.counters,
+            &self.config,
+            &outer,
+            inner,
             self.annotate,
             out,
         )

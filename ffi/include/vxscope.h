@@ -516,6 +516,15 @@ typedef struct vxscope_plugin {
     vxscope_status (*dissection_note)(const vxscope_dissection *dissection,
                                       size_t index,
                                       struct vxscope_note *out);
+    vxscope_status (*dissection_layers)(const vxscope_dissection *dissection,
+                                        const struct vxscope_layer **records,
+                                        size_t *count);
+    vxscope_status (*dissection_fields)(const vxscope_dissection *dissection,
+                                        const struct vxscope_field **records,
+                                        size_t *count);
+    vxscope_status (*dissection_notes)(const vxscope_dissection *dissection,
+                                       const struct vxscope_note **records,
+                                       size_t *count);
     vxscope_status (*dissection_find_field)(const vxscope_dissection *dissection,
                                             const char *abbrev,
                                             size_t from,
@@ -710,6 +719,30 @@ vxscope_status vxscope_dissection_field(const vxscope_dissection *dissection,
 vxscope_status vxscope_dissection_note(const vxscope_dissection *dissection,
                                        size_t index,
                                        struct vxscope_note *out);
+
+/**
+ * All layers at once: `*records` receives an array of `*count` layers, owned by the dissection (valid until
+ * it is freed or reused). The same records as `vxscope_dissection_layer`, without a call each.
+ */
+vxscope_status vxscope_dissection_layers(const vxscope_dissection *dissection,
+                                         const struct vxscope_layer **records,
+                                         size_t *count);
+
+/**
+ * All fields at once: `*records` receives an array of `*count` fields, owned by the dissection (valid until
+ * it is freed or reused). The same records as `vxscope_dissection_field`, without a call each.
+ */
+vxscope_status vxscope_dissection_fields(const vxscope_dissection *dissection,
+                                         const struct vxscope_field **records,
+                                         size_t *count);
+
+/**
+ * All notes at once: `*records` receives an array of `*count` notes, owned by the dissection (valid until it
+ * is freed or reused). The same records as `vxscope_dissection_note`, without a call each.
+ */
+vxscope_status vxscope_dissection_notes(const vxscope_dissection *dissection,
+                                        const struct vxscope_note **records,
+                                        size_t *count);
 
 /**
  * Finds the first field at index `from` or later whose abbreviation, with its scope prefix, is `abbrev`

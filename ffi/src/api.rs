@@ -396,6 +396,70 @@ pub unsafe extern "C" fn vxscope_dissection_note(
     })
 }
 
+/// Writes a slice of records through the out-pointers of a bulk accessor.
+///
+/// # Safety
+/// `records` and `count` are NULL or writable.
+unsafe fn put_slice<T>(slice: &[T], records: *mut *const T, count: *mut usize) -> Result<()> {
+    if records.is_null() {
+        return Err(Error::null("records"));
+    }
+    if count.is_null() {
+        return Err(Error::null("count"));
+    }
+    // SAFETY: checked non-null; the caller promises they are writable.
+    unsafe {
+        records.write(slice.as_ptr());
+        count.write(slice.len());
+    }
+    Ok(())
+}
+
+/// All layers at once: `*records` receives an array of `*count` layers, owned by the dissection (valid until
+/// it is freed or reused). The same records as `vxscope_dissection_layer`, without a call each.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_dissection_layers(
+    dissection: *const DissectionHandle,
+    records: *mut *const LayerRecord,
+    count: *mut usize,
+) -> Status {
+    guard("vxscope_dissection_layers", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let d = unsafe { check(dissection, "dissection")? };
+        unsafe { put_slice(d.layers(), records, count) }
+    })
+}
+
+/// All fields at once: `*records` receives an array of `*count` fields, owned by the dissection (valid until
+/// it is freed or reused). The same records as `vxscope_dissection_field`, without a call each.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_dissection_fields(
+    dissection: *const DissectionHandle,
+    records: *mut *const FieldRecord,
+    count: *mut usize,
+) -> Status {
+    guard("vxscope_dissection_fields", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let d = unsafe { check(dissection, "dissection")? };
+        unsafe { put_slice(d.fields(), records, count) }
+    })
+}
+
+/// All notes at once: `*records` receives an array of `*count` notes, owned by the dissection (valid until it
+/// is freed or reused). The same records as `vxscope_dissection_note`, without a call each.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_dissection_notes(
+    dissection: *const DissectionHandle,
+    records: *mut *const NoteRecord,
+    count: *mut usize,
+) -> Status {
+    guard("vxscope_dissection_notes", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let d = unsafe { check(dissection, "dissection")? };
+        unsafe { put_slice(d.notes(), records, count) }
+    })
+}
+
 /// Finds the first field at index `from` or later whose abbreviation, with its scope prefix, is `abbrev`
 /// (`"vxlan.vni"`, `"inner.icmp.seq"`); `*index` receives its index. `VXSCOPE_ERR_NOT_FOUND` if there is none.
 #[unsafe(no_mangle)]

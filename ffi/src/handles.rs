@@ -4,18 +4,20 @@
 //! Each starts with a tag naming its kind, so that passing one kind of handle where another is expected is
 //! an error code rather than a crash. On free the tag is cleared before the memory is released.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_char;
 
 use vxscope_dissector::fields::FIELDS;
 use vxscope_dissector::notes;
 use vxscope_dissector::render::summary;
-use vxscope_dissector::value::write;
+use vxscope_dissector::value::{Value, write};
 use vxscope_dissector::{Config, Dissection, Dissector, LinkType};
 
-use crate::abi::{self, Counts, FieldRecord, LayerRecord, NoteRecord};
+use crate::abi::{
+    self, Counts, FieldRecord, LayerRecord, NoteRecord, VXSCOPE_VALUE_BOOL, VXSCOPE_VALUE_UINT,
+};
 use crate::status::{Error, Result, VXSCOPE_ERR_BAD_HANDLE, VXSCOPE_ERR_OUT_OF_RANGE};
-use crate::strings::{Registry, TextArena};
+use crate::strings::Registry;
 
 const OPTIONS_TAG: u64 = u64::from_be_bytes(*b"vxs:opts");
 const CONTEXT_TAG: u64 = u64::from_be_bytes(*b"vxs:ctx\0");
@@ -148,55 +150,113 @@ impl Context {
     }
 }
 
-/// Text written for a dissection on demand, and where each piece is.
-#[derive(Default)]
-struct Texts {
-    arena: TextArena,
-    /// Value text of each field, once written.
-    values: Vec<Option<(*const c_char, usize)>>,
-    /// Message of each note, once written.
-    messages: Vec<Option<(*const c_char, usize)>>,
-    summary: Option<(*const c_char, usize)>,
-    scratch: Vec<u8>,
+/// A record built from the dissection on first use, once a frame.
+struct Lazy<T> {
+    built: Cell<bool>,
+    value: UnsafeCell<T>,
 }
 
-impl Texts {
-    fn reset(&mut self, fields: usize, notes: usize) {
-        self.arena.clear();
-        self.values.clear();
-        self.values.resize(fields, None);
-        self.messages.clear();
-        self.messages.resize(notes, None);
-        self.summary = None;
-    }
-
-    /// The text `write` produces, written once into the arena and remembered in `slot`.
-    fn cached(
-        arena: &mut TextArena,
-        scratch: &mut Vec<u8>,
-        slot: &mut Option<(*const c_char, usize)>,
-        write: impl FnOnce(&mut Vec<u8>),
-    ) -> (*const c_char, usize) {
-        if let Some(text) = *slot {
-            return text;
+impl<T: Default> Default for Lazy<T> {
+    fn default() -> Self {
+        Lazy {
+            built: Cell::new(false),
+            value: UnsafeCell::new(T::default()),
         }
-        scratch.clear();
-        write(scratch);
-        let text = (arena.push(scratch), scratch.len());
-        *slot = Some(text);
-        text
     }
 }
 
-/// One dissected frame: the dissection, a copy of the frame's bytes, and the text written for it.
+impl<T> Lazy<T> {
+    /// The value, built by `build` (into last frame's value, to reuse its buffers) if this frame has not yet.
+    fn get(&self, build: impl FnOnce(&mut T)) -> &T {
+        if !self.built.get() {
+            // SAFETY: nothing borrows the value: references to it are handed out only once it is built, and
+            // `reset`, which takes `&mut self`, ended every borrow from the previous frame. A dissection is used
+            // by one thread at a time (the ABI's contract).
+            build(unsafe { &mut *self.value.get() });
+            self.built.set(true);
+        }
+        // SAFETY: built, and from now on only read until the next `reset`.
+        unsafe { &*self.value.get() }
+    }
+
+    fn reset(&mut self) {
+        *self.built.get_mut() = false;
+    }
+}
+
+/// Records with text: the text of all of them goes into one buffer, and pointers into it are taken only once
+/// it is complete, so it may grow while it is written. Until then a record's text pointer holds the offset of
+/// its text.
+struct WithText<R> {
+    records: Vec<R>,
+    text: Vec<u8>,
+}
+
+impl<R> Default for WithText<R> {
+    fn default() -> Self {
+        WithText {
+            records: Vec::new(),
+            text: Vec::new(),
+        }
+    }
+}
+
+impl<R> WithText<R> {
+    fn clear(&mut self) {
+        self.records.clear();
+        self.text.clear();
+    }
+
+    /// Writes one record's text with `write`, NUL-terminated; returns its offset (as a pointer without
+    /// provenance, until [`WithText::finish`]) and its length.
+    #[inline]
+    fn write_text(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> (*const c_char, usize) {
+        let start = self.text.len();
+        write(&mut self.text);
+        let len = self.text.len() - start;
+        self.text.push(0);
+        (std::ptr::without_provenance(start), len)
+    }
+
+    /// Points each record's text pointer (`text_of`) at its text, now complete.
+    fn finish(&mut self, text_of: impl Fn(&mut R) -> &mut *const c_char) {
+        let base = self.text.as_ptr();
+        for record in &mut self.records {
+            let p = text_of(record);
+            // SAFETY: the offset was within the text when written, and the text only grew.
+            *p = unsafe { base.add(p.addr()) }.cast();
+        }
+    }
+}
+
+/// What the accessors read. Cleared, not freed, from frame to frame: once the buffers are large enough a
+/// dissection allocates nothing.
+#[derive(Default)]
+struct Records {
+    fields: Lazy<WithText<FieldRecord>>,
+    layers: Lazy<Vec<LayerRecord>>,
+    notes: Lazy<WithText<NoteRecord>>,
+    summary: Lazy<Vec<u8>>,
+}
+
+impl Records {
+    fn reset(&mut self) {
+        self.fields.reset();
+        self.layers.reset();
+        self.notes.reset();
+        self.summary.reset();
+    }
+}
+
+/// One dissected frame: the dissection, a copy of the frame's bytes, and the records read from it.
 #[repr(C)]
 pub struct DissectionHandle {
     tag: u64,
     /// Borrows the context's dissector (text values); the context outlives the dissection by contract.
     dissection: Dissection<'static>,
     frame: Vec<u8>,
-    /// Filled by the accessors, which take a shared handle: a dissection is used by one thread at a time.
-    texts: UnsafeCell<Texts>,
+    /// Built by the accessors, which take a shared handle.
+    records: Records,
 }
 
 impl Handle for DissectionHandle {
@@ -219,7 +279,7 @@ impl DissectionHandle {
             tag: DISSECTION_TAG,
             dissection: Dissection::new(),
             frame: Vec::new(),
-            texts: UnsafeCell::new(Texts::default()),
+            records: Records::default(),
         }
     }
 
@@ -244,11 +304,7 @@ impl DissectionHandle {
                 dissector.dissect_vxlan_payload(&self.frame, &mut self.dissection)
             }
         }
-        let (fields, notes) = (
-            self.dissection.fields().len(),
-            self.dissection.notes().len(),
-        );
-        self.texts.get_mut().reset(fields, notes);
+        self.records.reset();
     }
 
     pub(crate) fn counts(&self) -> Counts {
@@ -259,98 +315,136 @@ impl DissectionHandle {
         }
     }
 
-    #[allow(clippy::mut_from_ref)]
-    fn texts(&self) -> &mut Texts {
-        // SAFETY: a dissection is used by one thread at a time (the ABI's contract) and no reference into
-        // `texts` outlives the accessor that takes it, so this is the only reference.
-        unsafe { &mut *self.texts.get() }
+    /// The summary line, NUL-terminated, and its length.
+    pub(crate) fn summary(&self) -> (*const c_char, usize) {
+        let line = self.records.summary.get(|line| {
+            line.clear();
+            summary::write(line, &self.dissection, &self.frame);
+            line.push(0);
+        });
+        (line.as_ptr().cast(), line.len() - 1)
     }
 
-    pub(crate) fn summary(&self) -> (*const c_char, usize) {
-        let t = self.texts();
-        Texts::cached(&mut t.arena, &mut t.scratch, &mut t.summary, |out| {
-            summary::write(out, &self.dissection, &self.frame)
+    /// Every layer's record.
+    pub(crate) fn layers(&self) -> &[LayerRecord] {
+        self.records.layers.get(|records| {
+            let registry = Registry::get();
+            records.clear();
+            records.extend(self.dissection.layers().iter().map(|l| {
+                let s = registry.scoped(l.proto, l.scope);
+                LayerRecord {
+                    abbrev: registry.scoped_abbrev(s),
+                    name: registry.scoped_name(s),
+                    id: s.id,
+                    scope: s.scope,
+                    depth: s.depth,
+                    offset: l.offset,
+                    length: l.len,
+                }
+            }));
         })
+    }
+
+    /// Every field's record, with its value written as text.
+    pub(crate) fn fields(&self) -> &[FieldRecord] {
+        &self
+            .records
+            .fields
+            .get(|built| {
+                let registry = Registry::get();
+                built.clear();
+                built.records.reserve(self.dissection.fields().len());
+                for f in self.dissection.fields() {
+                    let s = registry.scoped(f.id, f.scope);
+                    let (value, value_len) = built.write_text(|out| {
+                        write::value(out, f.id.def(), &f.value, f.bytes(&self.frame))
+                    });
+                    let (value_type, int, value_name) = match f.value {
+                        Value::UInt(v) => (
+                            VXSCOPE_VALUE_UINT,
+                            Some(v),
+                            if s.has_value_names {
+                                registry.value_name(f.id, v)
+                            } else {
+                                std::ptr::null()
+                            },
+                        ),
+                        Value::Bool(b) => {
+                            (VXSCOPE_VALUE_BOOL, Some(u64::from(b)), std::ptr::null())
+                        }
+                        ref other => (abi::value_type_code(other), None, std::ptr::null()),
+                    };
+                    built.records.push(FieldRecord {
+                        abbrev: registry.scoped_abbrev(s),
+                        name: registry.scoped_name(s),
+                        value,
+                        value_len,
+                        value_name,
+                        value_int: int.unwrap_or(0),
+                        id: s.id,
+                        scope: s.scope,
+                        layer: u32::from(f.layer),
+                        depth: s.depth,
+                        level: u32::from(f.level),
+                        offset: f.offset,
+                        length: f.len,
+                        kind: s.kind,
+                        base: s.base,
+                        value_type,
+                        has_int: int.is_some(),
+                    });
+                }
+                built.finish(|record| &mut record.value);
+            })
+            .records
+    }
+
+    /// Every note's record, with its message written.
+    pub(crate) fn notes(&self) -> &[NoteRecord] {
+        &self
+            .records
+            .notes
+            .get(|built| {
+                let registry = Registry::get();
+                built.clear();
+                for n in self.dissection.notes() {
+                    let (message, message_len) =
+                        built.write_text(|out| notes::write_message(out, n.code, &n.args));
+                    built.records.push(NoteRecord {
+                        code: registry.note_code(n.code),
+                        message,
+                        message_len,
+                        advice: registry.note_advice(n.code),
+                        severity: abi::severity_code(n.severity()),
+                        scope: n.scope.index() as u32,
+                        offset: n.offset,
+                        length: n.len,
+                    });
+                }
+                built.finish(|record| &mut record.message);
+            })
+            .records
     }
 
     pub(crate) fn layer(&self, index: usize) -> Result<LayerRecord> {
-        let layers = self.dissection.layers();
-        let l = layers
-            .get(index)
-            .ok_or_else(|| out_of_range("layer", index, layers.len()))?;
-        let registry = Registry::get();
-        Ok(LayerRecord {
-            abbrev: registry.scoped_abbrev(l.proto, l.scope),
-            name: registry.name(l.proto.index()),
-            id: l.proto.index() as u32,
-            scope: l.scope.index() as u32,
-            depth: u32::from(l.scope.total_depth()),
-            offset: l.offset,
-            length: l.len,
-        })
+        let all = self.layers();
+        all.get(index)
+            .copied()
+            .ok_or_else(|| out_of_range("layer", index, all.len()))
     }
 
     pub(crate) fn field(&self, index: usize) -> Result<FieldRecord> {
-        let fields = self.dissection.fields();
-        let f = fields
-            .get(index)
-            .ok_or_else(|| out_of_range("field", index, fields.len()))?;
-        let def = f.id.def();
-        let t = self.texts();
-        let (value, value_len) =
-            Texts::cached(&mut t.arena, &mut t.scratch, &mut t.values[index], |out| {
-                write::value(out, def, &f.value, f.bytes(&self.frame))
-            });
-        let registry = Registry::get();
-        let int = f.value.as_u64();
-        let value_name = match f.value {
-            vxscope_dissector::value::Value::UInt(v) => registry.value_name(f.id, v),
-            _ => std::ptr::null(),
-        };
-        Ok(FieldRecord {
-            abbrev: registry.scoped_abbrev(f.id, f.scope),
-            name: registry.name(f.id.index()),
-            value,
-            value_len,
-            value_name,
-            value_int: int.unwrap_or(0),
-            id: f.id.index() as u32,
-            scope: f.scope.index() as u32,
-            layer: u32::from(f.layer),
-            depth: u32::from(f.scope.total_depth()),
-            level: u32::from(f.level),
-            offset: f.offset,
-            length: f.len,
-            kind: abi::kind_code(def.kind),
-            base: abi::base_code(def.base),
-            value_type: abi::value_type_code(&f.value),
-            has_int: int.is_some(),
-        })
+        let all = self.fields();
+        all.get(index)
+            .copied()
+            .ok_or_else(|| out_of_range("field", index, all.len()))
     }
 
     pub(crate) fn note(&self, index: usize) -> Result<NoteRecord> {
-        let all = self.dissection.notes();
-        let n = all
-            .get(index)
-            .ok_or_else(|| out_of_range("note", index, all.len()))?;
-        let t = self.texts();
-        let (message, message_len) = Texts::cached(
-            &mut t.arena,
-            &mut t.scratch,
-            &mut t.messages[index],
-            |out| notes::write_message(out, n.code, &n.args),
-        );
-        let registry = Registry::get();
-        Ok(NoteRecord {
-            code: registry.note_code(n.code),
-            message,
-            message_len,
-            advice: registry.note_advice(n.code),
-            severity: abi::severity_code(n.severity()),
-            scope: n.scope.index() as u32,
-            offset: n.offset,
-            length: n.len,
-        })
+        let all = self.notes();
+        all.get(index)
+            .copied()
+            .ok_or_else(|| out_of_range("note", index, all.len()))
     }
 
     /// The index of the first field at or after `from` whose scoped abbreviation is `abbrev`.

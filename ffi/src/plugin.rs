@@ -90,6 +90,21 @@ pub struct Plugin {
         index: usize,
         out: *mut NoteRecord,
     ) -> Status,
+    pub dissection_layers: unsafe extern "C" fn(
+        dissection: *const DissectionHandle,
+        records: *mut *const LayerRecord,
+        count: *mut usize,
+    ) -> Status,
+    pub dissection_fields: unsafe extern "C" fn(
+        dissection: *const DissectionHandle,
+        records: *mut *const FieldRecord,
+        count: *mut usize,
+    ) -> Status,
+    pub dissection_notes: unsafe extern "C" fn(
+        dissection: *const DissectionHandle,
+        records: *mut *const NoteRecord,
+        count: *mut usize,
+    ) -> Status,
     pub dissection_find_field: unsafe extern "C" fn(
         dissection: *const DissectionHandle,
         abbrev: *const c_char,
@@ -144,6 +159,9 @@ static DESCRIPTOR: Descriptor = Descriptor(Plugin {
     dissection_layer: api::vxscope_dissection_layer,
     dissection_field: api::vxscope_dissection_field,
     dissection_note: api::vxscope_dissection_note,
+    dissection_layers: api::vxscope_dissection_layers,
+    dissection_fields: api::vxscope_dissection_fields,
+    dissection_notes: api::vxscope_dissection_notes,
     dissection_find_field: api::vxscope_dissection_find_field,
     registry_field_count: api::vxscope_registry_field_count,
     registry_field: api::vxscope_registry_field,

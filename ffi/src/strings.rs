@@ -1,9 +1,9 @@
-//! Strings handed to C.
+//! The registries' strings as C reads them.
 //!
 //! [`Registry`] holds NUL-terminated copies of the registries' strings (abbreviations in every scope, names,
 //! value names, note codes), built once and alive as long as the library is loaded: the ABI calls them static.
-//! [`TextArena`] holds the text written for one dissection (values, messages, the summary), where it stays
-//! until the dissection is reused or freed.
+//! The text written for one dissection (values, messages, the summary) lives in the dissection
+//! (`handles.rs`).
 
 use std::ffi::c_char;
 use std::sync::OnceLock;
@@ -11,15 +11,14 @@ use std::sync::OnceLock;
 use vxscope_dissector::fields::{FIELDS, FieldId, Scope};
 use vxscope_dissector::notes::{NOTES, NoteCode};
 
-/// The empty C string.
-pub(crate) const EMPTY: *const c_char = c"".as_ptr();
+use crate::abi;
 
 /// NUL-terminated copies of the field and note registries, all in one buffer.
 pub(crate) struct Registry {
     /// Every string, each followed by a NUL.
     text: Box<[u8]>,
-    /// Where `prefix + abbrev` of every field in every scope starts, at `scope * FIELDS.len() + id`.
-    scoped_abbrevs: Box<[u32]>,
+    /// Every field in every scope, at `scope * FIELDS.len() + id`.
+    scoped: Box<[ScopedField]>,
     abbrevs: Box<[u32]>,
     names: Box<[u32]>,
     blurbs: Box<[u32]>,
@@ -30,6 +29,22 @@ pub(crate) struct Registry {
     note_codes: Box<[u32]>,
     note_templates: Box<[u32]>,
     note_advice: Box<[u32]>,
+}
+
+/// What a field's record says that depends only on its registry row and its scope, ready to copy.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ScopedField {
+    /// Where `prefix + abbrev` starts in the text.
+    abbrev: u32,
+    /// Where the name starts in the text.
+    name: u32,
+    pub(crate) id: u32,
+    pub(crate) scope: u32,
+    pub(crate) depth: u32,
+    pub(crate) kind: u32,
+    pub(crate) base: u32,
+    /// Whether the field names some of its values.
+    pub(crate) has_value_names: bool,
 }
 
 /// Builds the one buffer of [`Registry`].
@@ -60,16 +75,27 @@ impl Registry {
         static REGISTRY: OnceLock<Registry> = OnceLock::new();
         REGISTRY.get_or_init(|| {
             let mut t = TextBuilder::default();
-            let scoped_abbrevs = (0..Scope::COUNT)
-                .flat_map(|scope| {
-                    FIELDS
-                        .iter()
-                        .map(move |def| (scope_prefix(scope), def.abbrev))
-                })
-                .map(|(prefix, abbrev)| t.add(&[prefix, abbrev]))
-                .collect();
             let abbrevs = t.all(FIELDS.iter().map(|d| d.abbrev));
             let names = t.all(FIELDS.iter().map(|d| d.name));
+            let mut scoped = Vec::with_capacity(FIELDS.len() * Scope::COUNT);
+            for scope in all_scopes() {
+                for (id, def) in FIELDS.iter().enumerate() {
+                    scoped.push(ScopedField {
+                        abbrev: if scope == Scope::OUTER {
+                            abbrevs[id]
+                        } else {
+                            t.add(&[scope.prefix(), def.abbrev])
+                        },
+                        name: names[id],
+                        id: id as u32,
+                        scope: scope.index() as u32,
+                        depth: u32::from(scope.total_depth()),
+                        kind: abi::kind_code(def.kind),
+                        base: abi::base_code(def.base),
+                        has_value_names: !def.vals.is_empty(),
+                    });
+                }
+            }
             let blurbs = t.all(FIELDS.iter().map(|d| d.blurb));
             let mut value_names_start = Vec::with_capacity(FIELDS.len());
             let mut value_names = Vec::new();
@@ -82,7 +108,7 @@ impl Registry {
             let note_advice = t.all(NOTES.iter().map(|n| n.advice));
             Registry {
                 text: t.text.into_boxed_slice(),
-                scoped_abbrevs,
+                scoped: scoped.into_boxed_slice(),
                 abbrevs,
                 names,
                 blurbs,
@@ -99,8 +125,22 @@ impl Registry {
         self.text[start as usize..].as_ptr().cast()
     }
 
-    pub(crate) fn scoped_abbrev(&self, id: FieldId, scope: Scope) -> *const c_char {
-        self.at(self.scoped_abbrevs[scope.index() * FIELDS.len() + id.index()])
+    /// The record parts of field `id` in `scope`.
+    #[inline]
+    pub(crate) fn scoped(&self, id: FieldId, scope: Scope) -> &ScopedField {
+        &self.scoped[scope.index() * FIELDS.len() + id.index()]
+    }
+
+    /// The abbreviation with scope prefix of a scoped field.
+    #[inline]
+    pub(crate) fn scoped_abbrev(&self, field: &ScopedField) -> *const c_char {
+        self.at(field.abbrev)
+    }
+
+    /// The name of a scoped field.
+    #[inline]
+    pub(crate) fn scoped_name(&self, field: &ScopedField) -> *const c_char {
+        self.at(field.name)
     }
 
     pub(crate) fn abbrev(&self, id: usize) -> *const c_char {
@@ -138,8 +178,8 @@ impl Registry {
     }
 }
 
-/// The prefix of scope number `index` (0 to `Scope::COUNT - 1`).
-fn scope_prefix(index: usize) -> &'static str {
+/// Every scope, in the order of their indexes.
+fn all_scopes() -> [Scope; Scope::COUNT] {
     // Scopes are reached from the outer one by encapsulating and quoting; walk them all once.
     let mut seen = [None; Scope::COUNT];
     let mut stack = vec![Scope::OUTER];
@@ -147,63 +187,11 @@ fn scope_prefix(index: usize) -> &'static str {
         if seen[s.index()].is_some() {
             continue;
         }
-        seen[s.index()] = Some(s.prefix());
+        seen[s.index()] = Some(s);
         stack.extend(s.encapsulated());
         stack.extend(s.quoted());
     }
-    seen[index].unwrap_or("")
-}
-
-/// Smallest block of text the arena allocates.
-const BLOCK: usize = 16 * 1024;
-
-/// NUL-terminated strings that stay where they were written until [`TextArena::clear`].
-///
-/// Text goes into blocks that never grow past their capacity, so a pointer handed out earlier stays valid
-/// while later text is added. Cleared blocks are kept, so a dissection reused frame after frame stops
-/// allocating once its blocks are large enough.
-#[derive(Default)]
-pub(crate) struct TextArena {
-    blocks: Vec<Vec<u8>>,
-    /// The block being filled.
-    current: usize,
-}
-
-impl TextArena {
-    pub(crate) fn clear(&mut self) {
-        for b in &mut self.blocks {
-            b.clear();
-        }
-        self.current = 0;
-    }
-
-    /// Copies `text` and a NUL into the arena; returns where the copy starts.
-    pub(crate) fn push(&mut self, text: &[u8]) -> *const c_char {
-        if text.is_empty() {
-            return EMPTY;
-        }
-        let need = text.len() + 1;
-        loop {
-            if self.current == self.blocks.len() {
-                self.blocks.push(Vec::with_capacity(need.max(BLOCK)));
-            }
-            let block = &mut self.blocks[self.current];
-            if block.capacity() - block.len() >= need {
-                let start = block.len();
-                // Within capacity: the block's buffer does not move, earlier pointers into it stay valid.
-                block.extend_from_slice(text);
-                block.push(0);
-                // SAFETY: `start` is within the block's initialized length.
-                return unsafe { block.as_ptr().add(start) }.cast();
-            }
-            if block.is_empty() {
-                // Nothing points into an empty block: it may move while it grows.
-                block.reserve(need);
-                continue;
-            }
-            self.current += 1;
-        }
-    }
+    seen.map(|s| s.unwrap_or(Scope::OUTER))
 }
 
 #[cfg(test)]
@@ -217,11 +205,16 @@ mod tests {
         let inner = Scope::OUTER.encapsulated().unwrap();
         let quoted_inner = Scope::OUTER.quoted().unwrap().encapsulated().unwrap();
         let text = |p: *const c_char| unsafe { CStr::from_ptr(p) }.to_str().unwrap();
-        assert_eq!(text(r.scoped_abbrev(FieldId::IpSrc, inner)), "inner.ip.src");
+        let abbrev = |id, scope| text(r.scoped_abbrev(r.scoped(id, scope)));
+        assert_eq!(abbrev(FieldId::IpSrc, Scope::OUTER), "ip.src");
+        assert_eq!(abbrev(FieldId::IpSrc, inner), "inner.ip.src");
         assert_eq!(
-            text(r.scoped_abbrev(FieldId::IcmpSeq, quoted_inner)),
+            abbrev(FieldId::IcmpSeq, quoted_inner),
             "quoted.inner.icmp.seq"
         );
+        let seq = r.scoped(FieldId::IcmpSeq, quoted_inner);
+        assert_eq!((seq.scope as usize, seq.depth), (quoted_inner.index(), 1));
+        assert_eq!(text(r.scoped_name(seq)), "Sequence number");
         assert_eq!(text(r.value_name(FieldId::EthType, 0x0800)), "IPv4");
         assert!(r.value_name(FieldId::EthType, 0x1234).is_null());
         for (i, def) in FIELDS.iter().enumerate() {
@@ -229,8 +222,14 @@ mod tests {
             assert_eq!(text(r.name(i)), def.name);
             assert_eq!(text(r.blurb(i)), def.blurb);
         }
-        for scope in 0..Scope::COUNT {
-            assert!(!text(r.at(r.scoped_abbrevs[scope * FIELDS.len()])).is_empty());
+        for (i, scope) in all_scopes().into_iter().enumerate() {
+            assert_eq!(scope.index(), i);
+            for id in FieldId::ALL {
+                let f = r.scoped(*id, scope);
+                let want = format!("{}{}", scope.prefix(), id.def().abbrev);
+                assert_eq!(text(r.scoped_abbrev(f)), want);
+                assert_eq!((f.id as usize, f.scope as usize), (id.index(), i));
+            }
         }
         let literals = FIELDS
             .iter()
@@ -247,27 +246,5 @@ mod tests {
             assert_eq!(text(r.note_code(*code)), code.def().code);
             assert_eq!(text(r.note_template(*code)), code.def().template);
         }
-    }
-
-    #[test]
-    fn arena_pointers_survive_later_text() {
-        let mut arena = TextArena::default();
-        let mut written = Vec::new();
-        for i in 0..5000 {
-            let s = format!("value {i} {}", "x".repeat(i % 300));
-            written.push((arena.push(s.as_bytes()), s));
-        }
-        let long = "y".repeat(3 * BLOCK);
-        written.push((arena.push(long.as_bytes()), long));
-        for (p, s) in &written {
-            assert_eq!(unsafe { CStr::from_ptr(*p) }.to_str().unwrap(), s);
-        }
-        assert_eq!(unsafe { CStr::from_ptr(arena.push(b"")) }.to_bytes(), b"");
-        let blocks = arena.blocks.len();
-        arena.clear();
-        for (_, s) in &written {
-            arena.push(s.as_bytes());
-        }
-        assert!(arena.blocks.len() <= blocks + 1);
     }
 }

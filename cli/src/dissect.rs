@@ -6,12 +6,13 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
-use vxscope_dissector::render::{NativeView, summary, tree};
+use vxscope_dissector::render::{FrameView, NativeView, tree};
 use vxscope_dissector::{Config, Dissection, Dissector, PORT_LINUX_VXLAN};
 use vxscope_rewriter::capture::{CaptureReader, Packet};
 
 use crate::clock::Clock;
 use crate::output::Output;
+use crate::plugin::{Plugin, Session};
 use crate::{BUNDLED_SAMPLE, BUNDLED_SAMPLE_NAME, DecodeAs, DissectArgs};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -72,8 +73,14 @@ pub fn config_from_args(args: &DissectArgs) -> Config {
     config
 }
 
+/// What dissects the frames: the built-in dissector, or a plugin loaded with `--plugin`.
+enum Engine<'a, 'p> {
+    Builtin(&'a Dissector),
+    Plugin(&'a mut Session<'p>),
+}
+
 pub fn run(args: &DissectArgs) -> ExitCode {
-    let dissector = Dissector::new(config_from_args(args));
+    let config = config_from_args(args);
     let mode = if args.json {
         Mode::Json
     } else if args.verbose {
@@ -81,6 +88,25 @@ pub fn run(args: &DissectArgs) -> ExitCode {
     } else {
         Mode::OneLine
     };
+    let plugin = match args.plugin.as_deref().map(Plugin::load).transpose() {
+        Ok(plugin) => plugin,
+        Err(message) => {
+            eprintln!("vxscope: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut session = match plugin
+        .as_ref()
+        .map(|p| p.session(&config, mode != Mode::OneLine))
+        .transpose()
+    {
+        Ok(session) => session,
+        Err(message) => {
+            eprintln!("vxscope: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dissector = Dissector::new(config);
     let mut printer = Printer {
         mode,
         clock: Clock::new(args.utc),
@@ -92,17 +118,21 @@ pub fn run(args: &DissectArgs) -> ExitCode {
     let mut failed = false;
     for path in &args.files {
         let name = path.display().to_string();
+        let mut engine = match session.as_mut() {
+            Some(s) => Engine::Plugin(s),
+            None => Engine::Builtin(&dissector),
+        };
         let result = if path.as_os_str() == "-" {
             dissect_stream(
                 "-",
                 std::io::stdin().lock(),
-                &dissector,
+                &mut engine,
                 &selection,
                 &mut printer,
             )
         } else {
             match File::open(path) {
-                Ok(f) => dissect_stream(&name, f, &dissector, &selection, &mut printer),
+                Ok(f) => dissect_stream(&name, f, &mut engine, &selection, &mut printer),
                 Err(e) => Err(format!("{name}: {e}")),
             }
         };
@@ -142,7 +172,7 @@ pub fn run_bundled_sample() -> ExitCode {
     match dissect_stream(
         BUNDLED_SAMPLE_NAME,
         BUNDLED_SAMPLE,
-        &dissector,
+        &mut Engine::Builtin(&dissector),
         &selection,
         &mut printer,
     ) {
@@ -161,7 +191,7 @@ pub fn run_bundled_sample() -> ExitCode {
 fn dissect_stream(
     name: &str,
     src: impl Read,
-    dissector: &Dissector,
+    engine: &mut Engine<'_, '_>,
     selection: &Selection,
     printer: &mut Printer,
 ) -> Result<(), String> {
@@ -186,8 +216,27 @@ fn dissect_stream(
         if packet.number > selection.last || selection.count.is_some_and(|c| printed >= c) {
             return Ok(());
         }
-        dissector.dissect(packet.link_type, packet.data, packet.orig_len, &mut d);
-        printer.frame(name, &packet, &d);
+        match engine {
+            Engine::Builtin(dissector) => {
+                dissector.dissect(packet.link_type, packet.data, packet.orig_len, &mut d);
+                let view = NativeView {
+                    dissection: &d,
+                    frame: packet.data,
+                };
+                printer.frame(name, &packet, &view);
+            }
+            Engine::Plugin(session) => {
+                let view = session
+                    .dissect(packet.link_type.0, packet.data, packet.orig_len)
+                    .map_err(|e| {
+                        format!(
+                            "{name}: frame {}, byte offset {}: {e}",
+                            packet.number, packet.offset
+                        )
+                    })?;
+                printer.frame(name, &packet, &view);
+            }
+        }
         printed += 1;
         if !printer.out.maybe_flush() {
             return Ok(());
@@ -196,17 +245,13 @@ fn dissect_stream(
 }
 
 impl Printer {
-    fn frame(&mut self, name: &str, p: &Packet<'_>, d: &Dissection<'_>) {
-        let view = NativeView {
-            dissection: d,
-            frame: p.data,
-        };
+    fn frame(&mut self, name: &str, p: &Packet<'_>, view: &impl FrameView) {
         let out = &mut self.out.buf;
         match self.mode {
             Mode::OneLine => {
                 self.clock.time_of_day(out, p.ts, p.ts_digits);
                 out.push(b' ');
-                summary::write(out, d, p.data);
+                view.summary(out);
                 out.push(b'\n');
             }
             Mode::Tree => {
@@ -223,9 +268,9 @@ impl Printer {
                     .as_bytes(),
                 );
                 out.extend_from_slice(b"Summary: ");
-                summary::write(out, d, p.data);
+                view.summary(out);
                 out.push(b'\n');
-                tree::write(out, &view);
+                tree::write(out, view);
                 out.push(b'\n');
             }
             Mode::Json => {
@@ -237,7 +282,7 @@ impl Printer {
                     len: p.orig_len,
                     file: self.name_files.then_some(name),
                 };
-                self.json.write_frame(out, &info, &view);
+                self.json.write_frame(out, &info, view);
             }
         }
     }

@@ -4,6 +4,7 @@ mod clock;
 mod dissect;
 mod fields;
 mod output;
+mod plugin;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,6 +72,9 @@ pub struct DissectArgs {
     /// Print times in UTC instead of local time
     #[arg(long)]
     pub utc: bool,
+    /// Dissect through this plugin: a shared library exporting vxscope_plugin_v1, such as libvxscope.so
+    #[arg(long, value_name = "PATH")]
+    pub plugin: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

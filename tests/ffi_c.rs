@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use vxscope_tests::{build_workspace, require_tool, root, target_dir};
+use vxscope_tests::{build_workspace, require_tool, root, sample, target_dir};
 
 /// How a program is linked against libvxscope.
 #[derive(Clone, Copy)]
@@ -57,8 +57,19 @@ fn compile(source: &str, name: &str, link: Link) -> PathBuf {
     exe
 }
 
+/// The arguments each program takes: the seed program reads a nodes JSON file.
+fn args_of(exe: &Path) -> Vec<PathBuf> {
+    let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.starts_with("ffi_seed") {
+        vec![sample("flannel/nodes.json")]
+    } else {
+        Vec::new()
+    }
+}
+
 fn run(exe: &Path) -> Output {
     Command::new(exe)
+        .args(args_of(exe))
         .output()
         .expect("run the compiled program")
 }
@@ -86,6 +97,7 @@ fn valgrind(exe: &Path) {
             "--show-leak-kinds=definite,indirect,possible",
         ])
         .arg(exe)
+        .args(args_of(exe))
         .output()
         .expect("run valgrind");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -5,6 +5,7 @@ use std::io::Read;
 
 use std::process::ExitCode;
 
+use vxscope_dissector::flannel::Session;
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{FrameView, NativeView, tree};
 use vxscope_dissector::{Config, Dissection, Dissector, PORT_LINUX_VXLAN};
@@ -12,7 +13,7 @@ use vxscope_rewriter::capture::{CaptureReader, Packet};
 
 use crate::clock::Clock;
 use crate::output::Output;
-use crate::plugin::{Plugin, Session};
+use crate::plugin::{Plugin, Stream};
 use crate::{BUNDLED_SAMPLE, BUNDLED_SAMPLE_NAME, DecodeAs, DissectArgs};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -51,6 +52,8 @@ struct Printer {
     out: Output,
     /// Name files in the output (several files in one run).
     name_files: bool,
+    /// Follows the capture(s) for the diagnoses that compare packets, and the summary.
+    session: Session,
 }
 
 pub fn config_from_args(args: &DissectArgs) -> Config {
@@ -76,11 +79,10 @@ pub fn config_from_args(args: &DissectArgs) -> Config {
 /// What dissects the frames: the built-in dissector, or a plugin loaded with `--plugin`.
 enum Engine<'a, 'p> {
     Builtin(&'a Dissector),
-    Plugin(&'a mut Session<'p>),
+    Plugin(&'a mut Stream<'p>),
 }
 
 pub fn run(args: &DissectArgs) -> ExitCode {
-    let config = config_from_args(args);
     let mode = if args.json {
         Mode::Json
     } else if args.verbose {
@@ -95,30 +97,50 @@ pub fn run(args: &DissectArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut session = match plugin
+    let mut stream = match plugin
         .as_ref()
-        .map(|p| p.session(&config, mode != Mode::OneLine))
+        .map(|p| {
+            p.stream(
+                &config_from_args(args),
+                &args.topology,
+                mode != Mode::OneLine,
+            )
+        })
         .transpose()
     {
-        Ok(session) => session,
+        Ok(stream) => stream,
         Err(message) => {
             eprintln!("vxscope: {message}");
             return ExitCode::FAILURE;
         }
     };
-    let dissector = Dissector::new(config);
+    // The plugin builds its own topology from the same sources.
+    let topology = if stream.is_some() {
+        Ok(Default::default())
+    } else {
+        args.topology.load()
+    };
+    let topology = match topology {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("vxscope: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dissector = Dissector::with_topology(config_from_args(args), topology);
     let mut printer = Printer {
         mode,
         clock: Clock::new(args.utc),
         json: JsonWriter::new(),
         out: Output::new(),
         name_files: args.files.len() > 1,
+        session: Session::new(),
     };
     let selection = Selection::from_args(args);
     let mut failed = false;
     for path in &args.files {
         let name = path.display().to_string();
-        let mut engine = match session.as_mut() {
+        let mut engine = match stream.as_mut() {
             Some(s) => Engine::Plugin(s),
             None => Engine::Builtin(&dissector),
         };
@@ -142,6 +164,10 @@ pub fn run(args: &DissectArgs) -> ExitCode {
             failed = true;
         }
     }
+    if args.summary {
+        let report = crate::summary::report(dissector.topology(), &printer.session);
+        printer.out.buf.extend_from_slice(report.as_bytes());
+    }
     printer.out.flush();
     if failed {
         ExitCode::FAILURE
@@ -159,6 +185,7 @@ pub fn run_bundled_sample() -> ExitCode {
         json: JsonWriter::new(),
         out: Output::new(),
         name_files: false,
+        session: Session::new(),
     };
     let selection = Selection {
         first: 1,
@@ -210,30 +237,42 @@ fn dissect_stream(
             Ok(None) => return Ok(()),
             Err(e) => return Err(format!("{name}: {e}")),
         };
-        if packet.number < selection.first {
-            continue;
-        }
         if packet.number > selection.last || selection.count.is_some_and(|c| printed >= c) {
             return Ok(());
         }
+        // Frames before the selection are dissected too: what the session learns from them shapes the notes.
+        let selected = packet.number >= selection.first;
         match engine {
             Engine::Builtin(dissector) => {
-                dissector.dissect(packet.link_type, packet.data, packet.orig_len, &mut d);
+                let session = &mut printer.session;
+                session.dissect(
+                    dissector,
+                    packet.link_type,
+                    packet.data,
+                    packet.orig_len,
+                    &mut d,
+                );
+                if !selected {
+                    continue;
+                }
                 let view = NativeView {
                     dissection: &d,
                     frame: packet.data,
                 };
                 printer.frame(name, &packet, &view);
             }
-            Engine::Plugin(session) => {
-                let view = session
-                    .dissect(packet.link_type.0, packet.data, packet.orig_len)
+            Engine::Plugin(stream) => {
+                let view = stream
+                    .dissect(packet.link_type.0, packet.data, packet.orig_len, selected)
                     .map_err(|e| {
                         format!(
                             "{name}: frame {}, byte offset {}: {e}",
                             packet.number, packet.offset
                         )
                     })?;
+                if !selected {
+                    continue;
+                }
                 printer.frame(name, &packet, &view);
             }
         }

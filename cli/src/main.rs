@@ -3,8 +3,11 @@
 mod clock;
 mod dissect;
 mod fields;
+mod hexdump;
 mod output;
 mod plugin;
+mod summary;
+mod topology;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +38,11 @@ enum Command {
     Dissect(DissectArgs),
     /// List the field registry: every field's abbreviation, name and type
     Fields(FieldsArgs),
+    /// Print the flannel node table the sources and the captures show (addresses, VTEP MACs, pod subnets, VNIs,
+    /// ports, packet counts), and every conflict between them
+    Topology(topology::TopologyCommand),
+    /// Annotated hex dump of frames (from a capture or pasted hex text) as text, Markdown or HTML
+    Hexdump(hexdump::HexdumpArgs),
 }
 
 #[derive(Args, Clone)]
@@ -72,8 +80,13 @@ pub struct DissectArgs {
     /// Print times in UTC instead of local time
     #[arg(long)]
     pub utc: bool,
+    /// End with packet counts per node pair and a count of each diagnosis
+    #[arg(long)]
+    pub summary: bool,
+    #[command(flatten)]
+    pub topology: topology::TopologyArgs,
     /// Dissect through this plugin: a shared library exporting vxscope_plugin_v1, such as libvxscope.so
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "summary")]
     pub plugin: Option<PathBuf>,
 }
 
@@ -116,5 +129,7 @@ fn main() -> ExitCode {
         None => dissect::run_bundled_sample(),
         Some(Command::Dissect(args)) => dissect::run(&args),
         Some(Command::Fields(args)) => fields::run(args.prefix.as_deref()),
+        Some(Command::Topology(args)) => topology::run(&args),
+        Some(Command::Hexdump(args)) => hexdump::run(&args),
     }
 }

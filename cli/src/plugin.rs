@@ -8,10 +8,12 @@
 //! The records below mirror `ffi/include/vxscope.h`; the plugin states the size of each, and a library whose
 //! sizes differ is refused before it is used.
 
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, CString, c_char};
 use std::path::{Path, PathBuf};
 
 use libloading::Library;
+
+use crate::topology::{TopologyArgs, label, node_info_arg, read};
 use vxscope_dissector::Config;
 use vxscope_dissector::fields::{Base, Kind};
 use vxscope_dissector::notes::Severity;
@@ -126,8 +128,32 @@ struct Descriptor {
     options_add_gpe_port: Option<unsafe extern "C" fn(*mut Opaque, u16) -> Status>,
     options_set_decode_as_otv: Option<unsafe extern "C" fn(*mut Opaque, bool) -> Status>,
     options_set_gbp: Option<unsafe extern "C" fn(*mut Opaque, bool) -> Status>,
+    options_set_annotation_prefix:
+        Option<unsafe extern "C" fn(*mut Opaque, *const c_char) -> Status>,
+    options_add_nodes_json:
+        Option<unsafe extern "C" fn(*mut Opaque, *const c_char, usize, *const c_char) -> Status>,
+    options_add_nodes_json_file: Option<unsafe extern "C" fn(*mut Opaque, *const c_char) -> Status>,
+    options_add_node_info: Option<
+        unsafe extern "C" fn(
+            *mut Opaque,
+            *const c_char,
+            usize,
+            *const c_char,
+            *const c_char,
+        ) -> Status,
+    >,
+    options_add_node_info_file:
+        Option<unsafe extern "C" fn(*mut Opaque, *const c_char, *const c_char) -> Status>,
+    options_add_pods:
+        Option<unsafe extern "C" fn(*mut Opaque, *const c_char, usize, *const c_char) -> Status>,
+    options_add_pods_file: Option<unsafe extern "C" fn(*mut Opaque, *const c_char) -> Status>,
     context_new: Option<unsafe extern "C" fn(*const Opaque, *mut *mut Opaque) -> Status>,
     context_free: Option<unsafe extern "C" fn(*mut Opaque) -> Status>,
+    session_new: Option<unsafe extern "C" fn(*const Opaque, *mut *mut Opaque) -> Status>,
+    session_free: Option<unsafe extern "C" fn(*mut Opaque) -> Status>,
+    session_dissect: Option<
+        unsafe extern "C" fn(*mut Opaque, u32, *const u8, usize, u32, *mut *mut Opaque) -> Status,
+    >,
     dissect: Option<
         unsafe extern "C" fn(*const Opaque, u32, *const u8, usize, u32, *mut *mut Opaque) -> Status,
     >,
@@ -166,10 +192,24 @@ struct Functions {
     options_add_gpe_port: unsafe extern "C" fn(*mut Opaque, u16) -> Status,
     options_set_decode_as_otv: unsafe extern "C" fn(*mut Opaque, bool) -> Status,
     options_set_gbp: unsafe extern "C" fn(*mut Opaque, bool) -> Status,
+    options_set_annotation_prefix: unsafe extern "C" fn(*mut Opaque, *const c_char) -> Status,
+    options_add_nodes_json:
+        unsafe extern "C" fn(*mut Opaque, *const c_char, usize, *const c_char) -> Status,
+    options_add_node_info: unsafe extern "C" fn(
+        *mut Opaque,
+        *const c_char,
+        usize,
+        *const c_char,
+        *const c_char,
+    ) -> Status,
+    options_add_pods:
+        unsafe extern "C" fn(*mut Opaque, *const c_char, usize, *const c_char) -> Status,
     context_new: unsafe extern "C" fn(*const Opaque, *mut *mut Opaque) -> Status,
     context_free: unsafe extern "C" fn(*mut Opaque) -> Status,
-    dissect:
-        unsafe extern "C" fn(*const Opaque, u32, *const u8, usize, u32, *mut *mut Opaque) -> Status,
+    session_new: unsafe extern "C" fn(*const Opaque, *mut *mut Opaque) -> Status,
+    session_free: unsafe extern "C" fn(*mut Opaque) -> Status,
+    session_dissect:
+        unsafe extern "C" fn(*mut Opaque, u32, *const u8, usize, u32, *mut *mut Opaque) -> Status,
     dissection_free: unsafe extern "C" fn(*mut Opaque) -> Status,
     dissection_summary:
         unsafe extern "C" fn(*const Opaque, *mut *const c_char, *mut usize) -> Status,
@@ -299,41 +339,27 @@ impl Plugin {
         }
     }
 
-    /// A context configured as `config`, and a dissection to reuse frame after frame.
-    pub fn session(&self, config: &Config, need_fields: bool) -> Result<Session<'_>, String> {
+    /// A context configured as `config` with the topology of `topology`'s sources, a session following the
+    /// capture, and a dissection reused frame after frame.
+    pub fn stream(
+        &self,
+        config: &Config,
+        topology: &TopologyArgs,
+        need_fields: bool,
+    ) -> Result<Stream<'_>, String> {
         let f = &self.f;
         let mut options = std::ptr::null_mut();
         // SAFETY: every call gets the pointers the ABI asks for; the options are freed below.
         unsafe {
             self.check((f.options_new)(&mut options), "options_new")?;
-            let configured = (|| -> Result<*mut Opaque, String> {
-                for &port in &config.vxlan_ports {
-                    self.check(
-                        (f.options_add_vxlan_port)(options, port),
-                        "options_add_vxlan_port",
-                    )?;
-                }
-                for &port in &config.gpe_ports {
-                    self.check(
-                        (f.options_add_gpe_port)(options, port),
-                        "options_add_gpe_port",
-                    )?;
-                }
-                self.check(
-                    (f.options_set_decode_as_otv)(options, config.decode_8472_as_otv),
-                    "options_set_decode_as_otv",
-                )?;
-                self.check((f.options_set_gbp)(options, config.gbp), "options_set_gbp")?;
-                let mut context = std::ptr::null_mut();
-                self.check((f.context_new)(options, &mut context), "context_new")?;
-                Ok(context)
-            })();
+            let context = self.configure(options, config, topology);
             let freed = self.check((f.options_free)(options), "options_free");
-            let context = configured?;
+            let context = context?;
             freed?;
-            Ok(Session {
+            let mut stream = Stream {
                 plugin: self,
                 context,
+                session: std::ptr::null_mut(),
                 dissection: std::ptr::null_mut(),
                 need_fields,
                 fields: (std::ptr::null(), 0),
@@ -342,13 +368,114 @@ impl Plugin {
                 notes: Vec::new(),
                 names: Vec::new(),
                 note_strs: Vec::new(),
-            })
+            };
+            // Dropped on failure, which frees the context.
+            self.check(
+                (f.session_new)(stream.context, &mut stream.session),
+                "session_new",
+            )?;
+            Ok(stream)
+        }
+    }
+
+    /// Sets `options` up as the command line says, then makes a context from them.
+    ///
+    /// # Safety
+    /// `options` is a live options handle of the plugin.
+    unsafe fn configure(
+        &self,
+        options: *mut Opaque,
+        config: &Config,
+        topology: &TopologyArgs,
+    ) -> Result<*mut Opaque, String> {
+        let f = &self.f;
+        // SAFETY: a live handle, and strings that live through each call.
+        unsafe {
+            for &port in &config.vxlan_ports {
+                self.check(
+                    (f.options_add_vxlan_port)(options, port),
+                    "options_add_vxlan_port",
+                )?;
+            }
+            for &port in &config.gpe_ports {
+                self.check(
+                    (f.options_add_gpe_port)(options, port),
+                    "options_add_gpe_port",
+                )?;
+            }
+            self.check(
+                (f.options_set_decode_as_otv)(options, config.decode_8472_as_otv),
+                "options_set_decode_as_otv",
+            )?;
+            self.check((f.options_set_gbp)(options, config.gbp), "options_set_gbp")?;
+            // The topology's sources in the order `TopologyArgs::load` reads them, named the same way.
+            let prefix = c_string(&topology.annotation_prefix)?;
+            self.check(
+                (f.options_set_annotation_prefix)(options, prefix.as_ptr()),
+                "options_set_annotation_prefix",
+            )?;
+            if let Some(path) = &topology.nodes {
+                let (text, source) = (read(path)?, c_string(&label(path))?);
+                self.check(
+                    (f.options_add_nodes_json)(
+                        options,
+                        text.as_ptr().cast(),
+                        text.len(),
+                        source.as_ptr(),
+                    ),
+                    "options_add_nodes_json",
+                )?;
+            }
+            for arg in &topology.node_info {
+                let (name, path) = node_info_arg(arg);
+                let (text, source) = (read(path)?, c_string(&label(path))?);
+                let node = name
+                    .or(topology.node_name.as_deref())
+                    .map(c_string)
+                    .transpose()?;
+                self.check(
+                    (f.options_add_node_info)(
+                        options,
+                        text.as_ptr().cast(),
+                        text.len(),
+                        source.as_ptr(),
+                        node.as_ref().map_or(std::ptr::null(), |n| n.as_ptr()),
+                    ),
+                    "options_add_node_info",
+                )?;
+            }
+            if let Some(path) = &topology.pods {
+                let (text, source) = (read(path)?, c_string(&label(path))?);
+                self.check(
+                    (f.options_add_pods)(
+                        options,
+                        text.as_ptr().cast(),
+                        text.len(),
+                        source.as_ptr(),
+                    ),
+                    "options_add_pods",
+                )?;
+            }
+            let mut context = std::ptr::null_mut();
+            self.check((f.context_new)(options, &mut context), "context_new")?;
+            Ok(context)
         }
     }
 }
 
+/// A string for the plugin, NUL-terminated.
+fn c_string(s: &str) -> Result<CString, String> {
+    CString::new(s).map_err(|_| format!("{s:?} holds a NUL byte"))
+}
+
 fn functions(d: &Descriptor) -> Result<Functions, &'static str> {
     // Members the host does not call must be present too: the descriptor promises all of them.
+    d.options_add_nodes_json_file
+        .ok_or("options_add_nodes_json_file")?;
+    d.options_add_node_info_file
+        .ok_or("options_add_node_info_file")?;
+    d.options_add_pods_file.ok_or("options_add_pods_file")?;
+    d.dissect.ok_or("dissect")?;
     d.dissect_vxlan_payload.ok_or("dissect_vxlan_payload")?;
     d.dissection_counts.ok_or("dissection_counts")?;
     d.dissection_layer.ok_or("dissection_layer")?;
@@ -368,9 +495,17 @@ fn functions(d: &Descriptor) -> Result<Functions, &'static str> {
             .options_set_decode_as_otv
             .ok_or("options_set_decode_as_otv")?,
         options_set_gbp: d.options_set_gbp.ok_or("options_set_gbp")?,
+        options_set_annotation_prefix: d
+            .options_set_annotation_prefix
+            .ok_or("options_set_annotation_prefix")?,
+        options_add_nodes_json: d.options_add_nodes_json.ok_or("options_add_nodes_json")?,
+        options_add_node_info: d.options_add_node_info.ok_or("options_add_node_info")?,
+        options_add_pods: d.options_add_pods.ok_or("options_add_pods")?,
         context_new: d.context_new.ok_or("context_new")?,
         context_free: d.context_free.ok_or("context_free")?,
-        dissect: d.dissect.ok_or("dissect")?,
+        session_new: d.session_new.ok_or("session_new")?,
+        session_free: d.session_free.ok_or("session_free")?,
+        session_dissect: d.session_dissect.ok_or("session_dissect")?,
         dissection_free: d.dissection_free.ok_or("dissection_free")?,
         dissection_summary: d.dissection_summary.ok_or("dissection_summary")?,
         dissection_layers: d.dissection_layers.ok_or("dissection_layers")?,
@@ -447,10 +582,11 @@ struct HostNote {
     len: u32,
 }
 
-/// A context of the plugin and one dissection, reused frame after frame.
-pub struct Session<'p> {
+/// A context of the plugin, a session following the capture, and one dissection reused frame after frame.
+pub struct Stream<'p> {
     plugin: &'p Plugin,
     context: *mut Opaque,
+    session: *mut Opaque,
     dissection: *mut Opaque,
     /// Whether frames are read whole (tree, JSON) or only summarised (one line).
     need_fields: bool,
@@ -466,12 +602,14 @@ pub struct Session<'p> {
     note_strs: Vec<(*const c_char, PluginStr)>,
 }
 
-impl Drop for Session<'_> {
+impl Drop for Stream<'_> {
     fn drop(&mut self) {
         let f = &self.plugin.f;
-        // SAFETY: both handles came from the plugin and are not used again; NULL is accepted.
+        // SAFETY: the handles came from the plugin and are not used again; NULL is accepted. The context goes
+        // last: the others refer to it.
         unsafe {
             (f.dissection_free)(self.dissection);
+            (f.session_free)(self.session);
             (f.context_free)(self.context);
         }
     }
@@ -536,19 +674,21 @@ fn severity_name(code: u32) -> Option<&'static str> {
     )
 }
 
-impl<'p> Session<'p> {
-    /// Dissects one frame through the plugin; the view reads it until the next call.
+impl<'p> Stream<'p> {
+    /// Dissects the next frame of the capture through the plugin; the view reads it until the next call.
+    /// Unless `read` is set the frame is only dissected (the session learns from it), not read.
     pub fn dissect(
         &mut self,
         link_type: u32,
         frame: &[u8],
         wire_len: u32,
+        read: bool,
     ) -> Result<PluginView<'_, 'p>, String> {
         let f = self.plugin.f;
         // SAFETY: the frame is valid for its length; the dissection is NULL or the plugin's own.
         let status = unsafe {
-            (f.dissect)(
-                self.context,
+            (f.session_dissect)(
+                self.session,
                 link_type,
                 frame.as_ptr(),
                 frame.len(),
@@ -556,12 +696,12 @@ impl<'p> Session<'p> {
                 &mut self.dissection,
             )
         };
-        self.plugin.check(status, "dissect")?;
+        self.plugin.check(status, "session_dissect")?;
         self.fields = (std::ptr::null(), 0);
         self.extras.clear();
         self.layers.clear();
         self.notes.clear();
-        if self.need_fields {
+        if read && self.need_fields {
             self.read_fields()?;
             self.read_layers()?;
             self.read_notes()?;
@@ -744,9 +884,9 @@ impl<'p> Session<'p> {
     }
 }
 
-/// The frame a [`Session`] dissected last, as the renderers read it.
+/// The frame a [`Stream`] dissected last, as the renderers read it.
 pub struct PluginView<'s, 'p> {
-    session: &'s Session<'p>,
+    session: &'s Stream<'p>,
 }
 
 /// Bytes of the plugin's that live until the next dissection.

@@ -76,6 +76,15 @@ pub struct Dissection<'d> {
     layers: Vec<Layer>,
     fields: Vec<Field<'d>>,
     notes: Vec<Note<'d>>,
+    /// For each (field, scope): 1 + the index of its first occurrence in `fields`, 0 for none. Makes
+    /// [`find`](Self::find) constant-time; only the entries of pushed fields are reset between frames.
+    first: Vec<u16>,
+}
+
+/// The slot of a field in a scope in [`Dissection::first`].
+#[inline]
+fn slot(id: FieldId, scope: Scope) -> usize {
+    id.index() * Scope::COUNT + scope.index()
 }
 
 impl<'d> Dissection<'d> {
@@ -84,6 +93,9 @@ impl<'d> Dissection<'d> {
     }
 
     pub fn clear(&mut self) {
+        for f in &self.fields {
+            self.first[slot(f.id, f.scope)] = 0;
+        }
         self.layers.clear();
         self.fields.clear();
         self.notes.clear();
@@ -102,8 +114,16 @@ impl<'d> Dissection<'d> {
     }
 
     /// The first field with this identifier in this scope.
+    #[inline]
     pub fn find(&self, id: FieldId, scope: Scope) -> Option<&Field<'d>> {
-        self.fields.iter().find(|f| f.id == id && f.scope == scope)
+        match self.first.get(slot(id, scope)) {
+            Some(&i) if i > 0 => self.fields.get(usize::from(i - 1)),
+            // Past the indexable count (a frame of over 65534 fields), look the slow way.
+            _ if self.fields.len() >= usize::from(u16::MAX) => {
+                self.fields.iter().find(|f| f.id == id && f.scope == scope)
+            }
+            _ => None,
+        }
     }
 
     /// The value of the first field with this identifier in this scope.
@@ -164,6 +184,13 @@ impl<'d> Dissection<'d> {
 
     /// Adds a field. Used by the dissector and by annotators (flannel) that add fields after decoding.
     pub fn push_field(&mut self, field: Field<'d>) {
+        if self.first.is_empty() {
+            self.first = vec![0; crate::fields::FIELDS.len() * Scope::COUNT];
+        }
+        let at = slot(field.id, field.scope);
+        if self.first[at] == 0 && self.fields.len() < usize::from(u16::MAX) {
+            self.first[at] = (self.fields.len() + 1) as u16;
+        }
         self.fields.push(field);
     }
 

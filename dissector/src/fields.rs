@@ -531,14 +531,14 @@ registry! {
     IcmpCode "icmp.code" "Code" U8;
     IcmpChecksum "icmp.checksum" "Checksum" U16 { base: Base::Hex };
     IcmpChecksumStatus "icmp.checksum.status" "Checksum status" Text { blurb: "good, bad, or unverified (message cut short)" };
-    IcmpIdent "icmp.ident" "Identifier" U16;
-    IcmpSeq "icmp.seq" "Sequence number" U16;
+    IcmpIdent "icmp.ident" "Identifier" U16 { blurb: "Echo identifier: tells pinging processes apart; the reply carries it back" };
+    IcmpSeq "icmp.seq" "Sequence number" U16 { blurb: "Echo sequence number: ping counts its requests with it; the reply carries it back" };
     IcmpUnused "icmp.unused" "Unused" Bytes;
     IcmpMtu "icmp.mtu" "Next-hop MTU" U16;
     IcmpGateway "icmp.redir_gw" "Gateway address" Ipv4;
     IcmpPointer "icmp.pointer" "Pointer" U8;
     IcmpRest "icmp.rest" "Rest of header" Bytes;
-    IcmpData "icmp.data" "Data" Bytes;
+    IcmpData "icmp.data" "Data" Bytes { blurb: "Bytes after the ICMP header: in an echo request, the ping's data (often starting with the time it was sent), returned in the reply" };
 
     // ICMPv6.
     Icmpv6 "icmpv6" "Internet Control Message Protocol v6" Protocol;
@@ -604,6 +604,26 @@ registry! {
     OtvOverlay "otv.overlay" "Overlay ID" U24;
     OtvInstance "otv.instance" "Instance ID" U24;
     OtvReserved "otv.reserved" "Reserved" U8 { base: Base::Hex };
+
+    // Flannel annotations: computed from the topology (kubectl, node command outputs, the capture itself), with
+    // no bytes of their own; each sits at the offset of the field it was derived from.
+    Flannel "flannel" "Flannel" Protocol;
+    FlannelSrcNode "flannel.src_node" "Source node" Text { blurb: "Node whose public IP is the outer source address" };
+    FlannelDstNode "flannel.dst_node" "Destination node" Text { blurb: "Node whose public IP is the outer destination address" };
+    FlannelSrcVtepNode "flannel.src_vtep_node" "Source VTEP's node" Text { blurb: "Node whose flannel.1 MAC (VTEP MAC) is the inner source MAC" };
+    FlannelDstVtepNode "flannel.dst_vtep_node" "Destination VTEP's node" Text { blurb: "Node whose flannel.1 MAC (VTEP MAC) is the inner destination MAC" };
+    FlannelSrcPodSubnet "flannel.src_pod_subnet" "Source pod subnet" IpNet { blurb: "Pod subnet (podCIDR) holding the inner source address" };
+    FlannelDstPodSubnet "flannel.dst_pod_subnet" "Destination pod subnet" IpNet { blurb: "Pod subnet (podCIDR) holding the inner destination address" };
+    FlannelSrcSubnetNode "flannel.src_subnet_node" "Source pod subnet's node" Text { blurb: "Node that owns the source pod subnet" };
+    FlannelDstSubnetNode "flannel.dst_subnet_node" "Destination pod subnet's node" Text { blurb: "Node that owns the destination pod subnet" };
+    FlannelSrcRole "flannel.src_role" "Source address role" Text { blurb: "pod, vtep (the X.0 address of flannel.1), gateway (the X.1 address of cni0), or outside (not in the cluster network)" };
+    FlannelDstRole "flannel.dst_role" "Destination address role" Text { blurb: "pod, vtep (X.0, flannel.1), gateway (X.1, cni0), or outside" };
+    FlannelSrcPod "flannel.src_pod" "Source pod" Text;
+    FlannelDstPod "flannel.dst_pod" "Destination pod" Text;
+    FlannelSrcNamespace "flannel.src_namespace" "Source pod's namespace" Text;
+    FlannelDstNamespace "flannel.dst_namespace" "Destination pod's namespace" Text;
+    FlannelSrcPodNode "flannel.src_pod_node" "Source pod's node" Text { blurb: "Node the source pod runs on, as the pod list says" };
+    FlannelDstPodNode "flannel.dst_pod_node" "Destination pod's node" Text { blurb: "Node the destination pod runs on, as the pod list says" };
 
     // Bytes no dissector claims.
     Data "data" "Data" Protocol;

@@ -26,6 +26,9 @@
 pub mod checksum;
 pub mod dissection;
 pub mod fields;
+pub mod flannel;
+pub mod hextext;
+pub mod i18n;
 pub mod layers;
 pub mod link;
 pub mod notes;
@@ -93,24 +96,37 @@ pub(crate) enum Tunnel {
     Otv,
 }
 
-/// Decodes frames. Immutable once built, so one dissector can be shared by threads.
+/// Decodes frames, and annotates VXLAN packets with what the flannel topology says of them. Immutable once
+/// built, so one dissector can be shared by threads.
 pub struct Dissector {
     config: Config,
     vxlan_ports: PortSet,
     gpe_ports: PortSet,
+    topology: flannel::Topology,
 }
 
 impl Dissector {
+    /// A dissector with flannel's default topology (VNI 1, port 8472, 10.244.0.0/16 in /24s).
     pub fn new(config: Config) -> Dissector {
+        Dissector::with_topology(config, flannel::Topology::default())
+    }
+
+    /// A dissector that names nodes and pods from `topology`.
+    pub fn with_topology(config: Config, topology: flannel::Topology) -> Dissector {
         Dissector {
             vxlan_ports: PortSet::new(&config.vxlan_ports),
             gpe_ports: PortSet::new(&config.gpe_ports),
             config,
+            topology,
         }
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub fn topology(&self) -> &flannel::Topology {
+        &self.topology
     }
 
     /// Which tunnel header a UDP datagram between these ports carries, if any: the destination port decides
@@ -142,11 +158,23 @@ impl Dissector {
         wire_len: u32,
         out: &mut Dissection<'d>,
     ) {
+        self.decode(link_type, frame, wire_len, out);
+    }
+
+    /// Decodes and annotates one frame, and returns its VXLAN packets' facts for a [`flannel::Session`].
+    pub(crate) fn decode<'d>(
+        &'d self,
+        link_type: LinkType,
+        frame: &[u8],
+        wire_len: u32,
+        out: &mut Dissection<'d>,
+    ) -> flannel::Tunnels {
         out.clear();
         out.link_type = link_type;
         out.caplen = frame.len() as u32;
         out.len = wire_len.max(frame.len() as u32);
         layers::dissect_link(self, link_type, frame, out);
+        flannel::annotate(self, out)
     }
 
     /// Dissects a bare VXLAN header and the frame it carries, as a host that already parsed UDP holds it.
@@ -157,5 +185,6 @@ impl Dissector {
         out.caplen = payload.len() as u32;
         out.len = payload.len() as u32;
         layers::dissect_vxlan_payload(self, payload, out);
+        flannel::annotate(self, out);
     }
 }

@@ -1,5 +1,7 @@
 //! The note registry: every anomaly and diagnosis a dissection can report, defined once, with a stable code
-//! (`malformed.truncated`, `flannel.inner_checksum_bad`), a severity, a message template and what to do.
+//! (`malformed.truncated`, `flannel.inner_checksum_bad`), a severity, a message template and what to do. One
+//! code may have several rows, one for each situation it covers (`flannel.mtu_exceeded`: an inner packet too
+//! large, an outer fragment, an ICMP "fragmentation needed").
 //!
 //! A note in a dissection holds its code, the bytes it concerns and up to three values; the message is written
 //! from the template only when a renderer asks, so raising a note allocates nothing.
@@ -96,7 +98,7 @@ notes! {
     ChecksumPartial "checksum.partial" Chat
         "{0} checksum {1:x} holds only the pseudo-header sum: checksum offload, captured on the sending host before the NIC filled it in (not a fault)";
     Port8472 "vxlan.port_8472" Chat
-        "UDP 8472 is the Linux and flannel VXLAN port, which IANA assigns to OTV: tcpdump 4.99 and older print this header as \"OTV, flags ({1:x}), overlay {2}, instance {0}\", which is VXLAN VNI {0}"
+        "UDP 8472 is the Linux and flannel VXLAN port, which IANA assigns to OTV: tcpdump 4.99 and older print this header as \"OTV, flags {1:x}, overlay {2}, instance {0}\", which is VXLAN VNI {0}"
         "read it as VXLAN: tshark -d udp.port==8472,vxlan; vxscope decodes it as VXLAN unless given --decode-as otv";
     VxlanFlagsInvalid "vxlan.flags_invalid" Warning
         "{0} (flags {1:x}, reserved bits {2:x}): the Linux VXLAN driver drops such packets (VXLAN_INVALID_HDR)"
@@ -108,6 +110,38 @@ notes! {
     OuterChecksumBad "flannel.outer_checksum_bad" Error
         "outer {0} checksum {1:x} is wrong: it should be {2:x}; the receiving kernel drops the packet (dmesg \"UDP: bad checksum\")"
         "if this was captured on the receiver or the wire, look for NAT or a middlebox rewriting the outer headers, and try `ethtool -K <nic> tx-checksum-ip-generic off` on the sender; a capture on the sender may only show checksum offload";
+    MtuInner "flannel.mtu_exceeded" Warning
+        "the encapsulated packet is {0} bytes, more than the {1}-byte VXLAN MTU: with its {2} bytes of outer headers it no longer fits the underlay"
+        "make the pod MTU (and the MSS it implies) fit the VXLAN MTU: FLANNEL_MTU in /run/flannel/subnet.env is the NIC MTU minus 50 (70 over IPv6); check the MTU of every underlay hop (VPNs, cloud networks)";
+    MtuFragment "flannel.mtu_exceeded" Warning
+        "outer IP fragment of a VXLAN packet (outer packet {0} bytes): the underlay MTU is smaller than the encapsulated frame, so every large packet is fragmented (or dropped where fragments are)"
+        "lower the VXLAN MTU to the underlay's MTU minus 50 (70 over IPv6): flannel's MTU option, or the NIC MTU it is derived from";
+    MtuIcmp "flannel.mtu_exceeded" Warning
+        "{0} reports a next-hop MTU of {1} for a packet of {2} bytes: the path is narrower than the packets sent into it"
+        "make the pod MTU fit the VXLAN MTU and the VXLAN MTU fit the underlay path (NIC MTU minus 50, 70 over IPv6), and let these ICMP messages through firewalls";
+    PortUnreachable "flannel.port_unreachable" Error
+        "{0} refused VXLAN to UDP port {1} (ICMP {2}): the packet never reached flannel.1"
+        "open UDP {1} between the nodes (firewalld, iptables, cloud security groups), and make every node use the same VXLAN port (flannel's Port, 8472 by default on Linux; Windows nodes use 4789)";
+    VtepMacMismatch "flannel.vtep_mac_mismatch" Error
+        "inner destination MAC {0} is not the VTEP MAC {1} of {2}, which owns the outer destination address: the receiver drops the frame (stale fdb or neighbour entry)"
+        "on the sending node, compare `bridge fdb show dev flannel.1` and `ip neigh show dev flannel.1` with the receiver's flannel.1 MAC (its flannel.alpha.coreos.com/backend-data annotation); restart flannel on the sender, or upgrade flannel (v0.24.1+ keeps the VTEP MAC across restarts)";
+    VniMismatch "flannel.vni_mismatch" Error
+        "VNI {0} where {1} is expected from {2}: the receiver has no VXLAN device for it and drops the packet silently"
+        "give every node the same VNI: flannel's VNI (1 by default on Linux; clusters with Windows nodes need 4096 everywhere), in the Backend section of net-conf.json";
+    PortMismatch "flannel.port_mismatch" Warning
+        "VXLAN on UDP port {0} where {1} is expected from {2}"
+        "give every node the same VXLAN port: flannel's Port setting (0 means the kernel default 8472; Windows nodes use 4789)";
+    InnerTtl "flannel.inner_ttl" Warning
+        "inner TTL {0} from pod {1}: a packet the node routes into flannel.1 leaves with its TTL decremented (63 on the wire for a pod's 64); this one was not routed by the node"
+        "look for something other than the node's routing putting frames into the tunnel: a bridge, a second VXLAN device, or a VTEP that is not flannel's on the same VNI and port";
+    SubnetClaimed "flannel.subnet_conflict" Error
+        "pod subnet {0} of {1} is claimed by more than one node"
+        "two nodes claim the same pod subnet: compare `kubectl get nodes -o json` (spec.podCIDR) with the nodes' routes, and remove the stale node or restart flannel on it";
+    VtepMacClaimed "flannel.subnet_conflict" Error
+        "VTEP MAC {0} is claimed by more than one node"
+        "two nodes claim the same VTEP MAC: compare the nodes' flannel.alpha.coreos.com/backend-data annotations with their flannel.1 MACs, and restart flannel on the stale one";
+    OffloadArtefact "flannel.offload_artefact" Chat
+        "the encapsulated packet is {0} bytes, over the {1}-byte VXLAN MTU: a GSO/TSO super-packet captured on the sending host before the NIC segmented it (not a fault)";
     InnerChecksumBad "flannel.inner_checksum_bad" Error
         "{0} checksum {1:x} of the encapsulated packet is wrong: it should be {2:x}; the receiving pod's kernel drops it"
         "this is the flannel.1 tx-checksum-offload bug (flannel #1279, kubernetes #88986): run `ethtool -K flannel.1 tx-checksum-ip-generic off` on the sending node, or upgrade flannel (v0.20.2+) and kube-proxy (1.16.13/1.17.9/1.18.6+)";
@@ -171,9 +205,16 @@ mod tests {
 
     #[test]
     fn codes_are_unique() {
-        let mut seen = std::collections::HashSet::new();
+        // A code may have several messages (one a situation), each with one severity.
+        let mut seen = std::collections::HashMap::new();
         for n in NOTES {
-            assert!(seen.insert(n.code), "{}", n.code);
+            assert_eq!(
+                *seen.entry(n.code).or_insert(n.severity),
+                n.severity,
+                "{}",
+                n.code
+            );
+            assert!(n.code.contains('.') && !n.template.is_empty(), "{}", n.code);
         }
         assert_eq!(
             NoteCode::from_code("malformed.truncated"),
@@ -203,10 +244,10 @@ mod tests {
         );
         let otv = message(
             NoteCode::Port8472,
-            [Value::UInt(1), Value::UInt(8), Value::UInt(0)],
+            [Value::UInt(1), Value::Text("[I] (0x08)"), Value::UInt(0)],
         );
         assert!(
-            otv.contains("\"OTV, flags (0x08), overlay 0, instance 1\", which is VXLAN VNI 1"),
+            otv.contains("\"OTV, flags [I] (0x08), overlay 0, instance 1\", which is VXLAN VNI 1"),
             "{otv}"
         );
     }

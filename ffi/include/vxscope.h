@@ -5,11 +5,15 @@
  * Linking: -lvxscope, against libvxscope.so or libvxscope.a (the static library also needs
  * -lpthread -ldl -lm). At run time, check that vxscope_abi_version() == VXSCOPE_ABI_VERSION.
  *
- * Handles. Three opaque handles, each freed by its own *_free call (which accepts NULL):
- *   vxscope_options     options being set up (ports, how to read 8472); a context copies them, so they may
- *                       be freed as soon as the context is made.
- *   vxscope_context     an immutable dissector configuration, made by vxscope_context_new.
- *   vxscope_dissection  one dissected frame and a copy of its bytes, made (or reused) by vxscope_dissect.
+ * Handles. Four opaque handles, each freed by its own *_free call (which accepts NULL):
+ *   vxscope_options     options being set up: ports, how to read 8472, the flannel topology's sources
+ *                       (kubectl nodes JSON, node command outputs, pod lists); a context copies them, so
+ *                       they may be freed as soon as the context is made.
+ *   vxscope_context     an immutable dissector configuration and topology, made by vxscope_context_new.
+ *   vxscope_session     one capture followed frame by frame (vxscope_session_dissect), for the diagnoses
+ *                       that compare packets; optional.
+ *   vxscope_dissection  one dissected frame and a copy of its bytes, made (or reused) by vxscope_dissect or
+ *                       vxscope_session_dissect.
  *
  * Ownership. The caller frees the handles and nothing else. Every string the library returns is owned by
  * the library: the ones marked "static" (abbreviations, names, note codes, advice) live as long as the
@@ -18,7 +22,8 @@
  *
  * Threads. A context never changes once made: any number of threads may dissect with one context at the
  * same time. A dissection belongs to one thread at a time (its accessors write text into it on first use):
- * give each thread its own. Options are set up by one thread at a time. vxscope_last_error() is per thread.
+ * give each thread its own; so does a session. Options are set up by one thread at a time.
+ * vxscope_last_error() is per thread.
  *
  * Errors. Every call that can fail returns a vxscope_status: VXSCOPE_OK (0), or a negative VXSCOPE_ERR_*
  * code, after which vxscope_last_error() names the function and what was wrong. Every pointer argument is
@@ -27,8 +32,8 @@
  * Hostile bytes are not an error: the dissection reports what it found, with notes.
  *
  * What cannot be checked is the caller's error, with undefined behaviour: a pointer to fewer bytes than the
- * length says, a handle used after it was freed or freed twice, a context freed before its dissections, one
- * dissection used by two threads at once.
+ * length says, a handle used after it was freed or freed twice, a context freed before its sessions and
+ * dissections, one session or dissection used by two threads at once.
  *
  * Example (ffi/examples/dissect.c):
  *
@@ -62,6 +67,7 @@
 /* Opaque handles (see "Handles" above). */
 typedef struct vxscope_options vxscope_options;
 typedef struct vxscope_context vxscope_context;
+typedef struct vxscope_session vxscope_session;
 typedef struct vxscope_dissection vxscope_dissection;
 
 /**
@@ -492,8 +498,33 @@ typedef struct vxscope_plugin {
     vxscope_status (*options_add_gpe_port)(vxscope_options *options, uint16_t port);
     vxscope_status (*options_set_decode_as_otv)(vxscope_options *options, bool otv);
     vxscope_status (*options_set_gbp)(vxscope_options *options, bool gbp);
+    vxscope_status (*options_set_annotation_prefix)(vxscope_options *options, const char *prefix);
+    vxscope_status (*options_add_nodes_json)(vxscope_options *options,
+                                             const char *text,
+                                             size_t len,
+                                             const char *source);
+    vxscope_status (*options_add_nodes_json_file)(vxscope_options *options, const char *path);
+    vxscope_status (*options_add_node_info)(vxscope_options *options,
+                                            const char *text,
+                                            size_t len,
+                                            const char *source,
+                                            const char *node);
+    vxscope_status (*options_add_node_info_file)(vxscope_options *options, const char *path, const char *node);
+    vxscope_status (*options_add_pods)(vxscope_options *options,
+                                       const char *text,
+                                       size_t len,
+                                       const char *source);
+    vxscope_status (*options_add_pods_file)(vxscope_options *options, const char *path);
     vxscope_status (*context_new)(const vxscope_options *options, vxscope_context **out);
     vxscope_status (*context_free)(vxscope_context *context);
+    vxscope_status (*session_new)(const vxscope_context *context, vxscope_session **out);
+    vxscope_status (*session_free)(vxscope_session *session);
+    vxscope_status (*session_dissect)(vxscope_session *session,
+                                      uint32_t link_type,
+                                      const uint8_t *bytes,
+                                      size_t len,
+                                      uint32_t wire_len,
+                                      vxscope_dissection **out);
     vxscope_status (*dissect)(const vxscope_context *context,
                               uint32_t link_type,
                               const uint8_t *bytes,
@@ -640,8 +671,64 @@ vxscope_status vxscope_options_set_decode_as_otv(vxscope_options *options, bool 
 vxscope_status vxscope_options_set_gbp(vxscope_options *options, bool gbp);
 
 /**
- * Makes a context from `options` (NULL for the defaults). `*out` receives the handle, which
- * `vxscope_context_free` frees. A context never changes: any number of threads may dissect with it at once.
+ * Reads flannel's node annotations under `prefix` instead of `flannel.alpha.coreos.com` (for clusters that
+ * changed `--kube-annotation-prefix`). Applies to every nodes document, whenever it was added.
+ */
+vxscope_status vxscope_options_set_annotation_prefix(vxscope_options *options, const char *prefix);
+
+/**
+ * Adds the nodes of `kubectl get nodes -o json` (`len` bytes of UTF-8 at `text`) to the topology: names, pod
+ * subnets, addresses and flannel's annotations. `source` names the document in messages and fields (NULL for
+ * `"nodes JSON"`). A document that cannot be read is `VXSCOPE_ERR_PARSE`, and the options stay as they were.
+ */
+vxscope_status vxscope_options_add_nodes_json(vxscope_options *options,
+                                              const char *text,
+                                              size_t len,
+                                              const char *source);
+
+/**
+ * As `vxscope_options_add_nodes_json`, from the file at `path` (named by its file name). A file that cannot
+ * be read is `VXSCOPE_ERR_IO`.
+ */
+vxscope_status vxscope_options_add_nodes_json_file(vxscope_options *options, const char *path);
+
+/**
+ * Adds what was pasted from one node (`len` bytes of UTF-8 at `text`): any mix of `ip -d link show flannel.1`,
+ * `bridge fdb show`, `ip neigh`, `arp -n`, `ip route`, `route -n` and `/run/flannel/subnet.env`. `node` names
+ * the node when the text does not (a shell prompt such as `[root@k8s-node1 ~]#` does); it may be NULL.
+ * `source` as for `vxscope_options_add_nodes_json` (NULL for `"node output"`).
+ */
+vxscope_status vxscope_options_add_node_info(vxscope_options *options,
+                                             const char *text,
+                                             size_t len,
+                                             const char *source,
+                                             const char *node);
+
+/**
+ * As `vxscope_options_add_node_info`, from the file at `path`.
+ */
+vxscope_status vxscope_options_add_node_info_file(vxscope_options *options,
+                                                  const char *path,
+                                                  const char *node);
+
+/**
+ * Adds the pods of `kubectl get pods -o wide` (text) or `-o json` (`len` bytes of UTF-8 at `text`): pod names,
+ * and which node owns which pod subnet. `source` as for `vxscope_options_add_nodes_json` (NULL for `"pods"`).
+ */
+vxscope_status vxscope_options_add_pods(vxscope_options *options,
+                                        const char *text,
+                                        size_t len,
+                                        const char *source);
+
+/**
+ * As `vxscope_options_add_pods`, from the file at `path`.
+ */
+vxscope_status vxscope_options_add_pods_file(vxscope_options *options, const char *path);
+
+/**
+ * Makes a context from `options` (NULL for the defaults), building the flannel topology from their sources.
+ * `*out` receives the handle, which `vxscope_context_free` frees. A context never changes: any number of
+ * threads may dissect with it at once.
  */
 vxscope_status vxscope_context_new(const vxscope_options *options, vxscope_context **out);
 
@@ -679,6 +766,31 @@ vxscope_status vxscope_dissect_vxlan_payload(const vxscope_context *context,
                                              const uint8_t *payload,
                                              size_t len,
                                              vxscope_dissection **out);
+
+/**
+ * Starts following a capture with `context`: `*out` receives a session, which `vxscope_session_free` frees.
+ * Frames dissected through a session (`vxscope_session_dissect`) also get the diagnoses that compare packets:
+ * a node whose VTEP MAC changed, a VNI or port that differs from the rest of the capture. A session belongs to
+ * one thread at a time; the context must outlive it.
+ */
+vxscope_status vxscope_session_new(const vxscope_context *context,
+                                   vxscope_session **out);
+
+/**
+ * Frees a session. NULL is accepted and does nothing. Dissections made through it stay valid.
+ */
+vxscope_status vxscope_session_free(vxscope_session *session);
+
+/**
+ * Dissects the next frame of the capture `session` follows, as `vxscope_dissect` does (same arguments, same
+ * `*out`), and learns from it.
+ */
+vxscope_status vxscope_session_dissect(vxscope_session *session,
+                                       uint32_t link_type,
+                                       const uint8_t *bytes,
+                                       size_t len,
+                                       uint32_t wire_len,
+                                       vxscope_dissection **out);
 
 /**
  * Frees a dissection, and every string read from it. NULL is accepted and does nothing.

@@ -1,6 +1,7 @@
 //! The exported functions. Each checks its pointers, runs its body under [`guard`] and returns a status.
 
 use std::ffi::{CStr, c_char};
+use std::os::unix::ffi::OsStrExt;
 
 use vxscope_dissector::fields::FIELDS;
 use vxscope_dissector::notes::NOTES;
@@ -9,10 +10,13 @@ use crate::abi::{
     self, Counts, FieldDefRecord, FieldRecord, LayerRecord, NoteDefRecord, NoteRecord,
     VXSCOPE_MAX_FRAME_LEN,
 };
-use crate::handles::{self, Context, DissectionHandle, Input, Options, check, check_mut};
+use crate::handles::{
+    self, Context, DissectionHandle, Input, Options, SessionHandle, TopologySource, check,
+    check_mut,
+};
 use crate::status::{
-    self, Error, Result, Status, VXSCOPE_ERR_NOT_FOUND, VXSCOPE_ERR_OUT_OF_RANGE,
-    VXSCOPE_ERR_TOO_LONG, guard, guard_value,
+    self, Error, Result, Status, VXSCOPE_ERR_INVALID_ARGUMENT, VXSCOPE_ERR_IO,
+    VXSCOPE_ERR_NOT_FOUND, VXSCOPE_ERR_OUT_OF_RANGE, VXSCOPE_ERR_TOO_LONG, guard, guard_value,
 };
 use crate::strings::Registry;
 
@@ -177,11 +181,205 @@ pub unsafe extern "C" fn vxscope_options_set_gbp(options: *mut Options, gbp: boo
     })
 }
 
+/// A string argument that must be UTF-8 (`what` names it in messages).
+fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            VXSCOPE_ERR_INVALID_ARGUMENT,
+            format!("{what} is not UTF-8 (at byte {})", e.valid_up_to()),
+        )
+    })
+}
+
+/// The text of a topology source: `len` bytes at `text`, UTF-8.
+///
+/// # Safety
+/// `text` is NULL or valid for reading `len` bytes.
+unsafe fn source_text(text: *const c_char, len: usize) -> Result<String> {
+    if text.is_null() {
+        return Err(Error::null("text"));
+    }
+    // SAFETY: non-null, and the caller promises `len` readable bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) };
+    utf8(bytes, "text").map(str::to_owned)
+}
+
+/// The name a source is given in messages: `label`, or `default` when it is NULL.
+///
+/// # Safety
+/// `label` is NULL or a NUL-terminated string.
+unsafe fn source_label(label: *const c_char, default: &str) -> Result<String> {
+    if label.is_null() {
+        return Ok(default.to_string());
+    }
+    // SAFETY: non-null, and the caller promises a NUL-terminated string.
+    let label = unsafe { CStr::from_ptr(label) };
+    utf8(label.to_bytes(), "source").map(str::to_owned)
+}
+
+/// Reads the file at `path` as a topology source: its text and its file name.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string.
+unsafe fn source_file(path: *const c_char) -> Result<(String, String)> {
+    // SAFETY: as promised by the caller.
+    let path = unsafe { c_str(path, "path")? };
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()));
+    let text = std::fs::read(path)
+        .map_err(|e| Error::new(VXSCOPE_ERR_IO, format!("{}: {e}", path.display())))?;
+    let text = String::from_utf8(text).map_err(|e| {
+        Error::new(
+            VXSCOPE_ERR_INVALID_ARGUMENT,
+            format!(
+                "{}: not UTF-8 (at byte {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
+    let label = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Ok((text, label))
+}
+
+/// Reads flannel's node annotations under `prefix` instead of `flannel.alpha.coreos.com` (for clusters that
+/// changed `--kube-annotation-prefix`). Applies to every nodes document, whenever it was added.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_options_set_annotation_prefix(
+    options: *mut Options,
+    prefix: *const c_char,
+) -> Status {
+    guard("vxscope_options_set_annotation_prefix", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let o = unsafe { check_mut(options, "options")? };
+        let prefix = unsafe { c_str(prefix, "prefix")? };
+        o.annotation_prefix = utf8(prefix.to_bytes(), "prefix")?
+            .trim_end_matches('/')
+            .to_string();
+        Ok(())
+    })
+}
+
+/// Adds the nodes of `kubectl get nodes -o json` (`len` bytes of UTF-8 at `text`) to the topology: names, pod
+/// subnets, addresses and flannel's annotations. `source` names the document in messages and fields (NULL for
+/// `"nodes JSON"`). A document that cannot be read is `VXSCOPE_ERR_PARSE`, and the options stay as they were.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_options_add_nodes_json(
+    options: *mut Options,
+    text: *const c_char,
+    len: usize,
+    source: *const c_char,
+) -> Status {
+    guard("vxscope_options_add_nodes_json", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let o = unsafe { check_mut(options, "options")? };
+        let text = unsafe { source_text(text, len)? };
+        let label = unsafe { source_label(source, "nodes JSON")? };
+        o.add_source(TopologySource::Nodes { text, label })
+    })
+}
+
+/// As `vxscope_options_add_nodes_json`, from the file at `path` (named by its file name). A file that cannot
+/// be read is `VXSCOPE_ERR_IO`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_options_add_nodes_json_file(
+    options: *mut Options,
+    path: *const c_char,
+) -> Status {
+    guard("vxscope_options_add_nodes_json_file", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let o = unsafe { check_mut(options, "options")? };
+        let (text, label) = unsafe { source_file(path)? };
+        o.add_source(TopologySource::Nodes { text, label })
+    })
+}
+
+/// Adds what was pasted from one node (`len` bytes of UTF-8 at `text`): any mix of `ip -d link show flannel.1`,
+/// `bridge fdb show`, `ip neigh`, `arp -n`, `ip route`, `route -n` and `/run/flannel/subnet.env`. `node` names
+/// the node when the text does not (a shell prompt such as `[root@k8s-node1 ~]#` does); it may be NULL.
+/// `source` as for `vxscope_options_add_nodes_json` (NULL for `"node output"`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_options_add_node_info(
+    options: *mut Options,
+    text: *const c_char,
+    len: usize,
+    source: *const c_char,
+    node: *const c_char,
+) -> Status {
+    guard("vxscope_options_add_node_info", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let o = unsafe { check_mut(options, "options")? };
+        let text = unsafe { source_text(text, len)? };
+        let label = unsafe { source_label(source, "node output")? };
+        let node = if node.is_null() {
+            None
+        } else {
+            Some(unsafe { source_label(node, "")? })
+        };
+        o.add_source(TopologySource::NodeInfo { text, label, node })
+    })
+}
+
+/// As `vxscope_options_add_node_info`, from the file at `path`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_options_add_node_info_file(
+    options: *mut Options,
+    path: *const c_char,
+    node: *const c_char,
+) -> Status {
+    guard("vxscope_options_add_node_info_file", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let o = unsafe { check_mut(options, "options")? };
+        let (text, label) = unsafe { source_file(path)? };
+        let node = if node.is_null() {
+            None
+        } else {
+            Some(unsafe { source_label(node, "")? })
+        };
+        o.add_source(TopologySource::NodeInfo { text, label, node })
+    })
+}
+
+/// Adds the pods of `kubectl get pods -o wide` (text) or `-o json` (`len` bytes of UTF-8 at `text`): pod names,
+/// and which node owns which pod subnet. `source` as for `vxscope_options_add_nodes_json` (NULL for `"pods"`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_options_add_pods(
+    options: *mut Options,
+    text: *const c_char,
+    len: usize,
+    source: *const c_char,
+) -> Status {
+    guard("vxscope_options_add_pods", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let o = unsafe { check_mut(options, "options")? };
+        let text = unsafe { source_text(text, len)? };
+        let label = unsafe { source_label(source, "pods")? };
+        o.add_source(TopologySource::Pods { text, label })
+    })
+}
+
+/// As `vxscope_options_add_pods`, from the file at `path`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_options_add_pods_file(
+    options: *mut Options,
+    path: *const c_char,
+) -> Status {
+    guard("vxscope_options_add_pods_file", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let o = unsafe { check_mut(options, "options")? };
+        let (text, label) = unsafe { source_file(path)? };
+        o.add_source(TopologySource::Pods { text, label })
+    })
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Contexts.
 
-/// Makes a context from `options` (NULL for the defaults). `*out` receives the handle, which
-/// `vxscope_context_free` frees. A context never changes: any number of threads may dissect with it at once.
+/// Makes a context from `options` (NULL for the defaults), building the flannel topology from their sources.
+/// `*out` receives the handle, which `vxscope_context_free` frees. A context never changes: any number of
+/// threads may dissect with it at once.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vxscope_context_new(
     options: *const Options,
@@ -199,7 +397,7 @@ pub unsafe extern "C" fn vxscope_context_new(
         if out.is_null() {
             return Err(Error::null("out"));
         }
-        let handle = handles::into_raw(Context::new(o));
+        let handle = handles::into_raw(Context::new(o)?);
         // SAFETY: checked non-null; the caller promises it is writable.
         unsafe { out.write(handle) };
         Ok(())
@@ -290,6 +488,64 @@ pub unsafe extern "C" fn vxscope_dissect_vxlan_payload(
         let context = unsafe { check(context, "context")? };
         let payload = unsafe { frame_slice(payload, len, "payload")? };
         unsafe { dissect_into(out, |d| d.dissect(context, Input::VxlanPayload, payload)) }
+    })
+}
+
+/// Starts following a capture with `context`: `*out` receives a session, which `vxscope_session_free` frees.
+/// Frames dissected through a session (`vxscope_session_dissect`) also get the diagnoses that compare packets:
+/// a node whose VTEP MAC changed, a VNI or port that differs from the rest of the capture. A session belongs to
+/// one thread at a time; the context must outlive it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_session_new(
+    context: *const Context,
+    out: *mut *mut SessionHandle,
+) -> Status {
+    guard("vxscope_session_new", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let context = unsafe { check(context, "context")? };
+        if out.is_null() {
+            return Err(Error::null("out"));
+        }
+        let handle = handles::into_raw(SessionHandle::new(context));
+        // SAFETY: checked non-null; the caller promises it is writable.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// Frees a session. NULL is accepted and does nothing. Dissections made through it stay valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_session_free(session: *mut SessionHandle) -> Status {
+    // SAFETY: the caller passes NULL or a live handle it no longer uses.
+    guard("vxscope_session_free", || unsafe {
+        handles::free(session, "session")
+    })
+}
+
+/// Dissects the next frame of the capture `session` follows, as `vxscope_dissect` does (same arguments, same
+/// `*out`), and learns from it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_session_dissect(
+    session: *mut SessionHandle,
+    link_type: u32,
+    bytes: *const u8,
+    len: usize,
+    wire_len: u32,
+    out: *mut *mut DissectionHandle,
+) -> Status {
+    guard("vxscope_session_dissect", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let session = unsafe { check_mut(session, "session")? };
+        let frame = unsafe { frame_slice(bytes, len, "bytes")? };
+        let context: *const Context = session.context()?;
+        // SAFETY: the context outlives the session (checked live above); the session is borrowed apart.
+        let context = unsafe { &*context };
+        let input = Input::SessionFrame {
+            link_type,
+            wire_len,
+            session: &mut session.session,
+        };
+        unsafe { dissect_into(out, |d| d.dissect(context, input, frame)) }
     })
 }
 

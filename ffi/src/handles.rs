@@ -8,6 +8,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_char;
 
 use vxscope_dissector::fields::FIELDS;
+use vxscope_dissector::flannel::{self, DEFAULT_ANNOTATION_PREFIX, Topology, TopologyBuilder};
 use vxscope_dissector::notes;
 use vxscope_dissector::render::summary;
 use vxscope_dissector::value::{Value, write};
@@ -16,12 +17,15 @@ use vxscope_dissector::{Config, Dissection, Dissector, LinkType};
 use crate::abi::{
     self, Counts, FieldRecord, LayerRecord, NoteRecord, VXSCOPE_VALUE_BOOL, VXSCOPE_VALUE_UINT,
 };
-use crate::status::{Error, Result, VXSCOPE_ERR_BAD_HANDLE, VXSCOPE_ERR_OUT_OF_RANGE};
+use crate::status::{
+    Error, Result, VXSCOPE_ERR_BAD_HANDLE, VXSCOPE_ERR_OUT_OF_RANGE, VXSCOPE_ERR_PARSE,
+};
 use crate::strings::Registry;
 
 const OPTIONS_TAG: u64 = u64::from_be_bytes(*b"vxs:opts");
 const CONTEXT_TAG: u64 = u64::from_be_bytes(*b"vxs:ctx\0");
 const DISSECTION_TAG: u64 = u64::from_be_bytes(*b"vxs:diss");
+const SESSION_TAG: u64 = u64::from_be_bytes(*b"vxs:sess");
 const FREED_TAG: u64 = u64::from_be_bytes(*b"vxs:free");
 
 /// A kind of handle: where its tag is, and what it is called in messages.
@@ -77,6 +81,7 @@ fn describe_tag(tag: u64) -> &'static str {
         OPTIONS_TAG => "an options handle",
         CONTEXT_TAG => "a context",
         DISSECTION_TAG => "a dissection",
+        SESSION_TAG => "a session",
         _ => "not a vxscope handle",
     }
 }
@@ -102,11 +107,41 @@ pub(crate) unsafe fn free<H: Handle>(ptr: *mut H, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// A source of the flannel topology, kept as given and read again when a context is made.
+#[derive(Clone, Debug)]
+pub(crate) enum TopologySource {
+    /// `kubectl get nodes -o json`.
+    Nodes { text: String, label: String },
+    /// Outputs pasted from a node, and which node when the text does not say.
+    NodeInfo {
+        text: String,
+        label: String,
+        node: Option<String>,
+    },
+    /// `kubectl get pods -o wide` or `-o json`.
+    Pods { text: String, label: String },
+}
+
+impl TopologySource {
+    fn add_to(&self, b: &mut TopologyBuilder) -> Result<()> {
+        let result = match self {
+            TopologySource::Nodes { text, label } => b.add_nodes_json(text, label).map(|_| ()),
+            TopologySource::NodeInfo { text, label, node } => {
+                b.add_node_info(text, label, node.as_deref()).map(|_| ())
+            }
+            TopologySource::Pods { text, label } => b.add_pods(text, label).map(|_| ()),
+        };
+        result.map_err(|e| Error::new(VXSCOPE_ERR_PARSE, e.to_string()))
+    }
+}
+
 /// Options from which contexts are made.
 #[repr(C)]
 pub struct Options {
     tag: u64,
     pub(crate) config: Config,
+    pub(crate) annotation_prefix: String,
+    sources: Vec<TopologySource>,
 }
 
 impl Handle for Options {
@@ -122,7 +157,35 @@ impl Options {
         Options {
             tag: OPTIONS_TAG,
             config: Config::default(),
+            annotation_prefix: DEFAULT_ANNOTATION_PREFIX.to_string(),
+            sources: Vec::new(),
         }
+    }
+
+    fn builder(&self) -> TopologyBuilder {
+        let mut b = TopologyBuilder::new();
+        b.annotation_prefix(&self.annotation_prefix);
+        b
+    }
+
+    /// Adds a topology source, once it has been read without error on top of the sources before it.
+    pub(crate) fn add_source(&mut self, source: TopologySource) -> Result<()> {
+        let mut b = self.builder();
+        for earlier in &self.sources {
+            earlier.add_to(&mut b)?;
+        }
+        source.add_to(&mut b)?;
+        self.sources.push(source);
+        Ok(())
+    }
+
+    /// The topology the sources describe (flannel's defaults without any).
+    pub(crate) fn topology(&self) -> Result<Topology> {
+        let mut b = self.builder();
+        for source in &self.sources {
+            source.add_to(&mut b)?;
+        }
+        Ok(b.build())
     }
 }
 
@@ -142,11 +205,45 @@ impl Handle for Context {
 }
 
 impl Context {
-    pub(crate) fn new(options: &Options) -> Context {
-        Context {
+    pub(crate) fn new(options: &Options) -> Result<Context> {
+        Ok(Context {
             tag: CONTEXT_TAG,
-            dissector: Dissector::new(options.config.clone()),
+            dissector: Dissector::with_topology(options.config.clone(), options.topology()?),
+        })
+    }
+}
+
+/// One capture followed frame by frame: what its packets show of the cluster, for the diagnoses that compare
+/// packets (a VTEP MAC that changed, a VNI that differs from the rest).
+#[repr(C)]
+pub struct SessionHandle {
+    tag: u64,
+    /// The context it dissects with; it outlives the session by contract.
+    context: *const Context,
+    pub(crate) session: flannel::Session,
+}
+
+impl Handle for SessionHandle {
+    const TAG: u64 = SESSION_TAG;
+    const WHAT: &'static str = "a session";
+    fn tag_mut(&mut self) -> &mut u64 {
+        &mut self.tag
+    }
+}
+
+impl SessionHandle {
+    pub(crate) fn new(context: &Context) -> SessionHandle {
+        SessionHandle {
+            tag: SESSION_TAG,
+            context,
+            session: flannel::Session::new(),
         }
+    }
+
+    /// The session's context.
+    pub(crate) fn context(&self) -> Result<&Context> {
+        // SAFETY: the context outlives the session (the ABI's contract); its tag is checked like any handle's.
+        unsafe { check(self.context, "the session's context") }
     }
 }
 
@@ -268,8 +365,17 @@ impl Handle for DissectionHandle {
 }
 
 /// What a dissection starts from: a whole frame from its link layer, or a bare VXLAN payload.
-pub(crate) enum Input {
-    Frame { link_type: u32, wire_len: u32 },
+pub(crate) enum Input<'s> {
+    Frame {
+        link_type: u32,
+        wire_len: u32,
+    },
+    /// A frame of a capture a session follows.
+    SessionFrame {
+        link_type: u32,
+        wire_len: u32,
+        session: &'s mut flannel::Session,
+    },
     VxlanPayload,
 }
 
@@ -284,7 +390,7 @@ impl DissectionHandle {
     }
 
     /// Dissects `bytes` (at most `VXSCOPE_MAX_FRAME_LEN` long) with `context`, replacing what the handle held.
-    pub(crate) fn dissect(&mut self, context: &Context, input: Input, bytes: &[u8]) {
+    pub(crate) fn dissect(&mut self, context: &Context, input: Input<'_>, bytes: &[u8]) {
         // SAFETY: the caller keeps the context alive while this dissection is used (the ABI's contract), so
         // borrowing its dissector for as long as the handle lives is sound.
         let dissector: &'static Dissector = unsafe { &*(&context.dissector as *const Dissector) };
@@ -295,6 +401,17 @@ impl DissectionHandle {
                 link_type,
                 wire_len,
             } => dissector.dissect(
+                LinkType(link_type),
+                &self.frame,
+                wire_len,
+                &mut self.dissection,
+            ),
+            Input::SessionFrame {
+                link_type,
+                wire_len,
+                session,
+            } => session.dissect(
+                dissector,
                 LinkType(link_type),
                 &self.frame,
                 wire_len,

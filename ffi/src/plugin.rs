@@ -10,7 +10,7 @@ use crate::abi::{
     VXSCOPE_ABI_VERSION,
 };
 use crate::api;
-use crate::handles::{Context, DissectionHandle, Options};
+use crate::handles::{Context, DissectionHandle, Options, SessionHandle};
 use crate::status::Status;
 
 /// What a dissector plugin offers a host: its ABI version, its name, its default ports, and its functions.
@@ -50,9 +50,50 @@ pub struct Plugin {
     pub options_add_gpe_port: unsafe extern "C" fn(options: *mut Options, port: u16) -> Status,
     pub options_set_decode_as_otv: unsafe extern "C" fn(options: *mut Options, otv: bool) -> Status,
     pub options_set_gbp: unsafe extern "C" fn(options: *mut Options, gbp: bool) -> Status,
+    pub options_set_annotation_prefix:
+        unsafe extern "C" fn(options: *mut Options, prefix: *const c_char) -> Status,
+    pub options_add_nodes_json: unsafe extern "C" fn(
+        options: *mut Options,
+        text: *const c_char,
+        len: usize,
+        source: *const c_char,
+    ) -> Status,
+    pub options_add_nodes_json_file:
+        unsafe extern "C" fn(options: *mut Options, path: *const c_char) -> Status,
+    pub options_add_node_info: unsafe extern "C" fn(
+        options: *mut Options,
+        text: *const c_char,
+        len: usize,
+        source: *const c_char,
+        node: *const c_char,
+    ) -> Status,
+    pub options_add_node_info_file: unsafe extern "C" fn(
+        options: *mut Options,
+        path: *const c_char,
+        node: *const c_char,
+    ) -> Status,
+    pub options_add_pods: unsafe extern "C" fn(
+        options: *mut Options,
+        text: *const c_char,
+        len: usize,
+        source: *const c_char,
+    ) -> Status,
+    pub options_add_pods_file:
+        unsafe extern "C" fn(options: *mut Options, path: *const c_char) -> Status,
     pub context_new:
         unsafe extern "C" fn(options: *const Options, out: *mut *mut Context) -> Status,
     pub context_free: unsafe extern "C" fn(context: *mut Context) -> Status,
+    pub session_new:
+        unsafe extern "C" fn(context: *const Context, out: *mut *mut SessionHandle) -> Status,
+    pub session_free: unsafe extern "C" fn(session: *mut SessionHandle) -> Status,
+    pub session_dissect: unsafe extern "C" fn(
+        session: *mut SessionHandle,
+        link_type: u32,
+        bytes: *const u8,
+        len: usize,
+        wire_len: u32,
+        out: *mut *mut DissectionHandle,
+    ) -> Status,
     pub dissect: unsafe extern "C" fn(
         context: *const Context,
         link_type: u32,
@@ -149,8 +190,18 @@ static DESCRIPTOR: Descriptor = Descriptor(Plugin {
     options_add_gpe_port: api::vxscope_options_add_gpe_port,
     options_set_decode_as_otv: api::vxscope_options_set_decode_as_otv,
     options_set_gbp: api::vxscope_options_set_gbp,
+    options_set_annotation_prefix: api::vxscope_options_set_annotation_prefix,
+    options_add_nodes_json: api::vxscope_options_add_nodes_json,
+    options_add_nodes_json_file: api::vxscope_options_add_nodes_json_file,
+    options_add_node_info: api::vxscope_options_add_node_info,
+    options_add_node_info_file: api::vxscope_options_add_node_info_file,
+    options_add_pods: api::vxscope_options_add_pods,
+    options_add_pods_file: api::vxscope_options_add_pods_file,
     context_new: api::vxscope_context_new,
     context_free: api::vxscope_context_free,
+    session_new: api::vxscope_session_new,
+    session_free: api::vxscope_session_free,
+    session_dissect: api::vxscope_session_dissect,
     dissect: api::vxscope_dissect,
     dissect_vxlan_payload: api::vxscope_dissect_vxlan_payload,
     dissection_free: api::vxscope_dissection_free,

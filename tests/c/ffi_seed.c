@@ -1,11 +1,13 @@
 /*
  * The seed packet through the C ABI: a ping from pod 10.244.1.12 on k8s-node1 to pod 10.244.2.14 on
  * k8s-node2, encapsulated by flannel (VXLAN on UDP 8472, VNI 1) and captured on k8s-node1's NIC. Checks the
- * summary, fields, layers and notes against the bytes, the bare-payload call, reuse of a dissection, the
- * registries, the plugin descriptor, and one context shared by four threads.
+ * summary, fields, layers and notes against the bytes, the bulk arrays against the accessors, the bare-payload
+ * call, reuse of a dissection, the flannel topology from node outputs (text) and from `kubectl get nodes -o
+ * json` (a file, argv[1]), a session's diagnoses, the registries, the plugin descriptor, and one context shared
+ * by four threads.
  *
- * Built and run by tests/ffi_c.rs (linked against libvxscope.so, and against libvxscope.a), also under
- * valgrind. Exits 0 when every check holds; prints each failed check.
+ * Built and run by tests/ffi_c.rs with samples/flannel/nodes.json as argument (linked against libvxscope.so,
+ * and against libvxscope.a), also under valgrind. Exits 0 when every check holds; prints each failed check.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -150,22 +152,31 @@ static void check_frame(const vxscope_dissection *d) {
     CHECK(strcmp(def.abbrev, "ip.ttl") == 0 && def.kind == VXSCOPE_KIND_UINT8);
     CHECK(field(d, "ip.ttl").id == inner_ttl.id);
 
-    /* Layers, outermost first: eth ip udp vxlan | inner eth ip icmp. */
-    static const char *const LAYERS[] = {"eth", "ip", "udp", "vxlan", "inner.eth", "inner.ip", "inner.icmp"};
-    static const uint32_t OFFSETS[] = {0, 14, 34, 42, 50, 64, 84};
+    /* Layers, outermost first: eth ip udp vxlan | inner eth ip icmp, then flannel's computed fields. */
+    static const char *const LAYERS[] = {"eth",       "ip",       "udp",        "vxlan",
+                                         "inner.eth", "inner.ip", "inner.icmp", "flannel"};
+    static const uint32_t OFFSETS[] = {0, 14, 34, 42, 50, 64, 84, 42};
     vxscope_counts n;
     OK(vxscope_dissection_counts(d, &n));
-    CHECK(n.layers == 7);
+    CHECK(n.layers == 8);
     CHECK(n.fields > 50);
-    for (size_t i = 0; i < n.layers && i < 7; i++) {
+    for (size_t i = 0; i < n.layers && i < 8; i++) {
         vxscope_layer l;
         OK(vxscope_dissection_layer(d, i, &l));
         if (strcmp(l.abbrev, LAYERS[i]) != 0 || l.offset != OFFSETS[i]) {
             fprintf(stderr, "layer %zu: got %s @%u, want %s @%u\n", i, l.abbrev, l.offset, LAYERS[i], OFFSETS[i]);
             failures++;
         }
-        CHECK(l.depth == (i >= 4 ? 1u : 0u));
+        CHECK(l.depth == (i >= 4 && i < 7 ? 1u : 0u));
     }
+    vxscope_layer flannel;
+    OK(vxscope_dissection_layer(d, 7, &flannel));
+    CHECK(flannel.length == 0 && strcmp(flannel.name, "Flannel") == 0);
+    /* What flannel's defaults say without any topology: 10.244.X.0/24 a node. */
+    check_text(d, "flannel.src_pod_subnet", "10.244.1.0/24", VXSCOPE_VALUE_IPNET, 76, 0);
+    check_text(d, "flannel.dst_pod_subnet", "10.244.2.0/24", VXSCOPE_VALUE_IPNET, 80, 0);
+    check_text(d, "flannel.src_role", "pod", VXSCOPE_VALUE_TEXT, 76, 0);
+    CHECK(field(d, "flannel.src_pod_subnet").kind == VXSCOPE_KIND_IPNET);
     vxscope_layer vxlan;
     OK(vxscope_dissection_layer(d, 3, &vxlan));
     CHECK(strcmp(vxlan.name, "Virtual eXtensible Local Area Network") == 0 && vxlan.length == 8);
@@ -185,9 +196,116 @@ static void check_frame(const vxscope_dissection *d) {
     CHECK(strcmp(note.code, "vxlan.port_8472") == 0);
     CHECK(note.severity == VXSCOPE_SEVERITY_CHAT);
     CHECK(note.offset == 42 && note.length == 8);
-    CHECK(strstr(note.message, "\"OTV, flags (0x08), overlay 0, instance 1\", which is VXLAN VNI 1") != NULL);
+    CHECK(strstr(note.message, "\"OTV, flags [I] (0x08), overlay 0, instance 1\", which is VXLAN VNI 1") != NULL);
     CHECK(strlen(note.message) == note.message_len);
     CHECK(strstr(note.advice, "tshark -d udp.port==8472,vxlan") != NULL);
+}
+
+/* The arrays hold the records the accessors return, one by one. */
+static void check_arrays(const vxscope_dissection *d) {
+    vxscope_counts n;
+    OK(vxscope_dissection_counts(d, &n));
+    const vxscope_layer *layers;
+    const vxscope_field *fields;
+    const vxscope_note *notes;
+    size_t nl, nf, nn;
+    OK(vxscope_dissection_layers(d, &layers, &nl));
+    OK(vxscope_dissection_fields(d, &fields, &nf));
+    OK(vxscope_dissection_notes(d, &notes, &nn));
+    CHECK(nl == n.layers && nf == n.fields && nn == n.notes);
+    for (size_t i = 0; i < nf; i++) {
+        vxscope_field f;
+        OK(vxscope_dissection_field(d, i, &f));
+        CHECK(f.abbrev == fields[i].abbrev && f.value == fields[i].value && f.offset == fields[i].offset);
+        CHECK(f.value_int == fields[i].value_int && f.has_int == fields[i].has_int);
+    }
+    for (size_t i = 0; i < nl; i++) {
+        vxscope_layer l;
+        OK(vxscope_dissection_layer(d, i, &l));
+        CHECK(l.abbrev == layers[i].abbrev && l.offset == layers[i].offset && l.length == layers[i].length);
+    }
+    for (size_t i = 0; i < nn; i++) {
+        vxscope_note note;
+        OK(vxscope_dissection_note(d, i, &note));
+        CHECK(note.code == notes[i].code && note.message == notes[i].message);
+    }
+}
+
+/* What k8s-node1 showed the article's author (arp -n, route -n), as pasted. */
+static const char NODE1_OUTPUTS[] =
+    "[root@k8s-node1 ~]# arp -n\n"
+    "10.244.2.0               ether   b6:72:Ae:36:7b:6c   CM                    flannel.1\n"
+    "10.244.0.0               ether   6e:f8:85:d7:09:17   CM                    flannel.1\n"
+    "[root@k8s-node1 ~]# route -n\n"
+    "Kernel IP routing table\n"
+    "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n"
+    "0.0.0.0         172.16.100.254  0.0.0.0         UG    100    0        0 ens192\n"
+    "10.244.0.0      10.244.0.0      255.255.255.0   UG    0      0        0 flannel.1\n"
+    "10.244.1.0      0.0.0.0         255.255.255.0   U     0      0        0 cni0\n"
+    "10.244.2.0      10.244.2.0      255.255.255.0   UG    0      0        0 flannel.1\n"
+    "172.16.100.0    0.0.0.0         255.255.255.0   U     100    0        0 ens192\n";
+
+/* The topology from node outputs (text) and from a nodes JSON file names the seed's nodes. */
+static void check_topology(const char *nodes_json) {
+    vxscope_options *opts = NULL;
+    vxscope_context *ctx = NULL;
+    vxscope_dissection *d = NULL;
+    OK(vxscope_options_new(&opts));
+    OK(vxscope_options_add_node_info(opts, NODE1_OUTPUTS, strlen(NODE1_OUTPUTS), "node1.txt", NULL));
+    OK(vxscope_context_new(opts, &ctx));
+    OK(vxscope_options_free(opts));
+    OK(vxscope_dissect(ctx, VXSCOPE_LINKTYPE_ETHERNET, SEED, sizeof SEED, sizeof SEED, &d));
+    /* The shell prompt named the node; its route table says which subnet is its own. */
+    check_text(d, "flannel.src_subnet_node", "k8s-node1", VXSCOPE_VALUE_TEXT, 76, 0);
+    OK(vxscope_context_free(ctx));
+
+    OK(vxscope_options_new(&opts));
+    OK(vxscope_options_add_nodes_json_file(opts, nodes_json));
+    OK(vxscope_context_new(opts, &ctx));
+    OK(vxscope_options_free(opts));
+    /* The dissection made with the first context is reused with the second. */
+    OK(vxscope_dissect(ctx, VXSCOPE_LINKTYPE_ETHERNET, SEED, sizeof SEED, sizeof SEED, &d));
+    check_text(d, "flannel.src_node", "k8s-node1", VXSCOPE_VALUE_TEXT, 26, 0);
+    check_text(d, "flannel.dst_node", "k8s-node2", VXSCOPE_VALUE_TEXT, 30, 0);
+    check_text(d, "flannel.dst_vtep_node", "k8s-node2", VXSCOPE_VALUE_TEXT, 50, 0);
+    const char *summary;
+    OK(vxscope_dissection_summary(d, &summary, NULL));
+    CHECK(strncmp(summary, "k8s-node1 > k8s-node2 VXLAN vni 1 | 10.244.1.12 > 10.244.2.14 ICMP", 66) == 0);
+    check_arrays(d);
+    OK(vxscope_dissection_free(d));
+    OK(vxscope_context_free(ctx));
+}
+
+/* The note of a frame with this code, or NULL. */
+static const char *note_message(const vxscope_dissection *d, const char *code) {
+    const vxscope_note *notes;
+    size_t count;
+    OK(vxscope_dissection_notes(d, &notes, &count));
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(notes[i].code, code) == 0)
+            return notes[i].message;
+    return NULL;
+}
+
+/* A session compares packets: after the seed (VNI 1), the same packet with VNI 2 differs from the capture. */
+static void check_session(const vxscope_context *ctx) {
+    uint8_t vni2[sizeof SEED];
+    memcpy(vni2, SEED, sizeof SEED);
+    vni2[48] = 2;
+    vxscope_session *session = NULL;
+    vxscope_dissection *d = NULL;
+    OK(vxscope_session_new(ctx, &session));
+    OK(vxscope_session_dissect(session, VXSCOPE_LINKTYPE_ETHERNET, SEED, sizeof SEED, sizeof SEED, &d));
+    CHECK(note_message(d, "flannel.vni_mismatch") == NULL);
+    OK(vxscope_session_dissect(session, VXSCOPE_LINKTYPE_ETHERNET, vni2, sizeof vni2, sizeof vni2, &d));
+    const char *message = note_message(d, "flannel.vni_mismatch");
+    CHECK(message != NULL && strstr(message, "earlier packets of this capture") != NULL);
+    check_uint(d, "vxlan.vni", 2, "2", 46, 3);
+    /* Without a session, one packet alone says nothing of the others. */
+    OK(vxscope_dissect(ctx, VXSCOPE_LINKTYPE_ETHERNET, vni2, sizeof vni2, sizeof vni2, &d));
+    CHECK(note_message(d, "flannel.vni_mismatch") == NULL);
+    OK(vxscope_session_free(session));
+    OK(vxscope_dissection_free(d));
 }
 
 /* Four threads dissect with one context, each with its own dissection. */
@@ -207,7 +325,11 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s samples/flannel/nodes.json\n", argv[0]);
+        return 2;
+    }
     CHECK(vxscope_abi_version() == VXSCOPE_ABI_VERSION);
     CHECK(strlen(vxscope_version()) > 0);
     CHECK(strcmp(vxscope_last_error(), "") == 0);
@@ -225,6 +347,7 @@ int main(void) {
     free(copy);
     CHECK(d != NULL);
     check_frame(d);
+    check_arrays(d);
 
     /* Reused for another frame (a bare payload), then for the seed again: the same handle each time. */
     vxscope_dissection *first = d;
@@ -277,6 +400,9 @@ int main(void) {
     OK(vxscope_dissection_free(md));
     OK(vxscope_context_free(extra));
 
+    check_topology(argv[1]);
+    check_session(ctx);
+
     /* The registries. */
     size_t nfields = vxscope_registry_field_count(), nnotes = vxscope_registry_note_count();
     CHECK(nfields > 100 && nnotes > 10);
@@ -305,6 +431,8 @@ int main(void) {
     CHECK(p->note_record_size == sizeof(vxscope_note) && p->counts_size == sizeof(vxscope_counts));
     CHECK(p->dissect == vxscope_dissect && p->dissection_field == vxscope_dissection_field);
     CHECK(p->registry_note == vxscope_registry_note && p->last_error == vxscope_last_error);
+    CHECK(p->session_dissect == vxscope_session_dissect && p->dissection_fields == vxscope_dissection_fields);
+    CHECK(p->options_add_nodes_json == vxscope_options_add_nodes_json);
 
     /* One context, four threads. */
     pthread_t threads[4];

@@ -153,7 +153,7 @@ pub(crate) fn ipv4(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         );
         payload
     } else if offset + total_len > end {
-        if !cx.snapped() && !cx.scope.is_quoted() {
+        if !cx.snapped() && !cx.incomplete() {
             cx.note(
                 NoteCode::LengthOverrun,
                 offset + f::LENGTH.start,
@@ -193,8 +193,9 @@ pub(crate) fn ipv4(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         } else {
             total_len.saturating_sub(hdr_len)
         },
-        whole: !fragment && !cx.scope.is_quoted(),
+        whole: !fragment && !cx.incomplete(),
     };
+    cx.in_fragment |= fragment;
     ip_payload(cx, proto, payload, ip_end, net).max(ip_end)
 }
 

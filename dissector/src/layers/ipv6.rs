@@ -115,7 +115,7 @@ pub(crate) fn ipv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     } else {
         offset + f::HEADER_LEN + plen
     };
-    if reported_end > end && !cx.snapped() && !cx.quoted() {
+    if reported_end > end && !cx.snapped() && !cx.incomplete() {
         cx.note(
             NoteCode::LengthOverrun,
             offset + f::LENGTH.start,
@@ -147,11 +147,12 @@ pub(crate) fn ipv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         src: IpBytes::V6(src),
         dst: IpBytes::V6(dst),
         len: reported_end.saturating_sub(at),
-        whole: fragment.is_none() && !cx.quoted(),
+        whole: fragment.is_none() && !cx.incomplete(),
     };
     if at > ip_end {
         return ip_end;
     }
+    cx.in_fragment |= fragment.is_some();
     ip_payload(cx, next, at, ip_end, net).max(ip_end)
 }
 

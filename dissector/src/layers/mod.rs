@@ -31,6 +31,8 @@ pub(crate) struct Ctx<'a, 'd> {
     pub(crate) frame: &'a [u8],
     pub(crate) out: &'a mut Dissection<'d>,
     pub(crate) scope: Scope,
+    /// Inside the first fragment of an IP packet: what follows is cut short by design.
+    pub(crate) in_fragment: bool,
     layer: u16,
     level: u8,
 }
@@ -46,6 +48,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
             frame,
             out,
             scope: Scope::OUTER,
+            in_fragment: false,
             layer: 0,
             level: 0,
         }
@@ -119,7 +122,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
         let available = self.frame.get(offset..end).unwrap_or(&[]);
         match take::<_, _, nom::error::Error<&[u8]>>(n).parse(available) {
             Ok((_, header)) => Some(header),
-            Err(_) if self.scope.is_quoted() => None,
+            Err(_) if self.incomplete() => None,
             Err(_) => {
                 self.note(
                     NoteCode::Truncated,
@@ -136,9 +139,10 @@ impl<'a, 'd> Ctx<'a, 'd> {
         }
     }
 
-    /// Whether this scope's packet is cut short by design: a packet quoted by an ICMP error.
-    pub(crate) fn quoted(&self) -> bool {
-        self.scope.is_quoted()
+    /// Whether this scope's packet is cut short by design: quoted by an ICMP error, or the first fragment of
+    /// an IP packet. Its length fields may promise more than follows, and its checksums cannot be verified.
+    pub(crate) fn incomplete(&self) -> bool {
+        self.scope.is_quoted() || self.in_fragment
     }
 
     /// Whether the capture holds fewer bytes than were on the wire (cut by the snap length).

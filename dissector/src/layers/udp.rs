@@ -71,7 +71,7 @@ pub(crate) fn udp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
             ],
         );
         f::HEADER_LEN
-    } else if length > net.len && !cx.quoted() {
+    } else if length > net.len && !cx.incomplete() {
         cx.note(
             NoteCode::LengthOverrun,
             offset + f::LENGTH.start,

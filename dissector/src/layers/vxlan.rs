@@ -161,16 +161,21 @@ pub(crate) fn vxlan(
             NoteCode::Port8472,
             offset,
             f::HEADER_LEN,
-            [
-                Value::UInt(vni),
-                Value::UInt(u64::from(flags)),
-                Value::UInt(overlay),
-            ],
+            [Value::UInt(vni), otv_flags(flags), Value::UInt(overlay)],
         );
     }
     cx.end(layer, offset + f::HEADER_LEN);
     encapsulated(cx, offset + f::HEADER_LEN, end, ethernet::ethernet);
     end
+}
+
+/// The flags as tcpdump's OTV printer shows them: `[I] (0x08)` for flannel's flags, the byte otherwise.
+fn otv_flags(flags: u8) -> Value<'static> {
+    match flags {
+        FLAG_I => Value::Text("[I] (0x08)"),
+        0 => Value::Text("[none] (0x00)"),
+        other => Value::UInt(u64::from(other)),
+    }
 }
 
 /// Decodes the OTV reading of the 8 bytes (as tcpdump 4.99 prints UDP 8472) and the Ethernet frame after it.

@@ -33,7 +33,11 @@ pub fn write(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8]) {
 
 fn notes(out: &mut Vec<u8>, d: &Dissection<'_>) {
     for (i, n) in d.notes().iter().enumerate() {
-        if n.severity() >= Severity::Warning && !d.notes()[..i].iter().any(|m| m.code == n.code) {
+        if n.severity() >= Severity::Warning
+            && !d.notes()[..i]
+                .iter()
+                .any(|m| m.code.def().code == n.code.def().code)
+        {
             out.extend_from_slice(b" [");
             out.extend_from_slice(n.code.def().code.as_bytes());
             out.push(b']');
@@ -91,6 +95,13 @@ fn addr_port(out: &mut Vec<u8>, v: &Value<'_>, port: Option<u64>) {
     }
 }
 
+fn node_or_endpoint(out: &mut Vec<u8>, node: Option<Value<'_>>, ip: &Value<'_>, port: Option<u64>) {
+    match node {
+        Some(Value::Text(name)) => out.extend_from_slice(name.as_bytes()),
+        _ => addr_port(out, ip, port),
+    }
+}
+
 fn endpoints(out: &mut Vec<u8>, net: &NetAddrs<'_>, ports: Option<(u64, u64)>) {
     addr_port(out, &net.src, ports.map(|p| p.0));
     out.extend_from_slice(b" > ");
@@ -116,7 +127,12 @@ fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope) {
     };
     if d.has_layer(F::Vxlan, scope) || d.has_layer(F::VxlanGpe, scope) || d.has_layer(F::Otv, scope)
     {
-        endpoints(out, &net, udp_ports);
+        // Node names, where the flannel topology knows them, stand for the outer addresses.
+        let src = d.value(F::FlannelSrcNode, scope);
+        let dst = d.value(F::FlannelDstNode, scope);
+        node_or_endpoint(out, src, &net.src, udp_ports.map(|p| p.0));
+        out.extend_from_slice(b" > ");
+        node_or_endpoint(out, dst, &net.dst, udp_ports.map(|p| p.1));
         tunnel(out, d, scope);
         return;
     }

@@ -1,0 +1,355 @@
+//! `vxscope hexdump`: annotated hex dumps of frames from a capture or from hex text, as text, Markdown or
+//! HTML, in English or Chinese.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use vxscope_dissector::flannel::Session;
+use vxscope_dissector::render::hexdump::{self, Format, Frame, Lang};
+use vxscope_dissector::{Config, Dissection, Dissector, LinkType, PORT_LINUX_VXLAN, hextext};
+use vxscope_rewriter::capture::CaptureReader;
+
+use crate::DecodeAs;
+use crate::output::Output;
+use crate::topology::TopologyArgs;
+
+#[derive(Args)]
+#[command(after_help = "Examples:\n  \
+    vxscope hexdump ens192.pcap --frame 3\n  \
+    vxscope hexdump ens192.pcap --frame 3 --format html --lang zh -o frame3.html\n  \
+    tcpdump -XX -r ens192.pcap | vxscope hexdump --from-text - --format markdown\n  \
+    vxscope hexdump --from-text pasted.txt --link-type raw   # tcpdump -x: the dump starts at IP\n  \
+    vxscope hexdump ens192.pcap --frame 3 --nodes nodes.json  # with the flannel annotations")]
+pub struct HexdumpArgs {
+    /// Capture file (pcap or pcapng), or - for standard input
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "from_text",
+        conflicts_with = "from_text"
+    )]
+    pub file: Option<PathBuf>,
+    /// Read frames from a hex dump instead (tcpdump -x/-xx/-X/-XX, xxd, od -Ax -tx1, text2pcap input,
+    /// a hex stream), or - for standard input
+    #[arg(long, value_name = "FILE")]
+    pub from_text: Option<PathBuf>,
+    /// Only frame N (1-based); every frame without it
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub frame: Option<u64>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+    /// Language of field names, meanings and notes
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: LangArg,
+    /// Link-layer type of hex text: ethernet (tcpdump -xx/-XX, xxd of a frame; the default), raw (tcpdump -x:
+    /// the dump starts at the IP header), ipv4, ipv6, sll, sll2, null, or a LINKTYPE_ number
+    #[arg(long, value_name = "TYPE", value_parser = parse_link_type, requires = "from_text")]
+    pub link_type: Option<LinkType>,
+    /// Write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also decode VXLAN on this UDP port (repeatable; 8472 and 4789 always are)
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<u16>,
+    /// How to read UDP 8472: as VXLAN (what Linux and flannel send) or as OTV (IANA's assignment, tcpdump 4.99)
+    #[arg(long = "decode-as", value_enum, default_value = "vxlan")]
+    pub decode_as: DecodeAs,
+    #[command(flatten)]
+    pub topology: TopologyArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Markdown,
+    Html,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    En,
+    Zh,
+}
+
+fn parse_link_type(s: &str) -> Result<LinkType, String> {
+    let named = match s.to_ascii_lowercase().as_str() {
+        "ethernet" | "eth" | "en10mb" => LinkType::ETHERNET,
+        "raw" | "ip" => LinkType::RAW,
+        "ipv4" => LinkType::IPV4,
+        "ipv6" => LinkType::IPV6,
+        "sll" | "linux_sll" => LinkType::LINUX_SLL,
+        "sll2" | "linux_sll2" => LinkType::LINUX_SLL2,
+        "null" => LinkType::NULL,
+        "loop" => LinkType::LOOP,
+        other => match other.parse::<u32>() {
+            Ok(n) => LinkType(n),
+            Err(_) => {
+                return Err(format!(
+                    "{s:?} is not a link type: use ethernet, raw, ipv4, ipv6, sll, sll2, null, loop or a number"
+                ));
+            }
+        },
+    };
+    Ok(named)
+}
+
+/// Where the dump goes.
+enum Sink {
+    Stdout(Output),
+    File(PathBuf, File),
+}
+
+impl Sink {
+    /// Writes and clears `bytes`. Returns whether the reader still reads (false once a pipe closed: `| head`).
+    fn write(&mut self, bytes: &mut Vec<u8>) -> Result<bool, String> {
+        let result = match self {
+            Sink::Stdout(out) => {
+                out.buf.append(bytes);
+                Ok(out.maybe_flush())
+            }
+            Sink::File(path, f) => f
+                .write_all(bytes)
+                .map(|()| true)
+                .map_err(|e| format!("{}: {e}", path.display())),
+        };
+        bytes.clear();
+        result
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        match self {
+            Sink::Stdout(out) => {
+                out.flush();
+                Ok(())
+            }
+            Sink::File(path, f) => f.flush().map_err(|e| format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+pub fn run(args: &HexdumpArgs) -> ExitCode {
+    match dump(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("vxscope: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes frames into the sink as they come.
+struct Dumper {
+    format: Format,
+    lang: Lang,
+    sink: Sink,
+    buf: Vec<u8>,
+}
+
+impl Dumper {
+    /// Writes one frame. Returns whether to go on (false once standard output is closed).
+    fn frame(&mut self, number: u64, bytes: &[u8], d: &Dissection<'_>) -> Result<bool, String> {
+        let frame = Frame {
+            number,
+            bytes,
+            dissection: d,
+        };
+        hexdump::write_frame(&mut self.buf, &frame, self.format, self.lang);
+        self.sink.write(&mut self.buf)
+    }
+
+    /// Closes the document (also after an error, so what was written is a whole page) and flushes.
+    fn finish(mut self) -> Result<(), String> {
+        hexdump::write_end(&mut self.buf, self.format, self.lang);
+        self.sink.write(&mut self.buf)?;
+        self.sink.finish()
+    }
+}
+
+fn dump(args: &HexdumpArgs) -> Result<(), String> {
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Markdown => Format::Markdown,
+        FormatArg::Html => Format::Html,
+    };
+    let lang = match args.lang {
+        LangArg::En => Lang::En,
+        LangArg::Zh => Lang::Zh,
+    };
+    let mut config = Config::default();
+    for &p in &args.ports {
+        if !config.vxlan_ports.contains(&p) {
+            config.vxlan_ports.push(p);
+        }
+    }
+    config.decode_8472_as_otv = args.decode_as == DecodeAs::Otv;
+    if config.decode_8472_as_otv && !config.vxlan_ports.contains(&PORT_LINUX_VXLAN) {
+        config.vxlan_ports.push(PORT_LINUX_VXLAN);
+    }
+    let dissector = Dissector::with_topology(config, args.topology.load()?);
+
+    // Hex text is read whole and checked before anything is written.
+    let text = match &args.from_text {
+        Some(path) => Some(read_hex_text(path)?),
+        None => None,
+    };
+    let sink = match &args.output {
+        Some(path) => Sink::File(
+            path.clone(),
+            File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        ),
+        None => Sink::Stdout(Output::new()),
+    };
+    let mut dumper = Dumper {
+        format,
+        lang,
+        sink,
+        buf: Vec::new(),
+    };
+    hexdump::write_start(&mut dumper.buf, format, lang);
+    let result = match (&text, &args.file) {
+        (Some((name, packets)), _) => dump_text(name, packets, args, &dissector, &mut dumper),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            dump_capture("-", std::io::stdin().lock(), args, &dissector, &mut dumper)
+        }
+        (None, Some(path)) => {
+            let name = path.display().to_string();
+            match File::open(path) {
+                Ok(f) => dump_capture(&name, f, args, &dissector, &mut dumper),
+                Err(e) => Err(format!("{name}: {e}")),
+            }
+        }
+        (None, None) => Err("give a capture FILE or --from-text FILE".to_string()),
+    };
+    let finished = dumper.finish();
+    result.and(finished)
+}
+
+fn dump_text(
+    name: &str,
+    packets: &[hextext::HexPacket],
+    args: &HexdumpArgs,
+    dissector: &Dissector,
+    dumper: &mut Dumper,
+) -> Result<(), String> {
+    let link_type = args.link_type.unwrap_or(LinkType::ETHERNET);
+    let mut d = Dissection::new();
+    let mut session = Session::new();
+    for (n, packet) in packets.iter().enumerate() {
+        let number = n as u64 + 1;
+        let bytes = &packet.bytes;
+        // Every frame is dissected: what the session learns from earlier ones shapes the notes of later ones.
+        session.dissect(dissector, link_type, bytes, bytes.len() as u32, &mut d);
+        if args.frame.is_some_and(|f| f != number) {
+            continue;
+        }
+        if args.link_type.is_none() {
+            warn_if_ip(name, number, packet);
+        }
+        if !dumper.frame(number, bytes, &d)? {
+            return Ok(());
+        }
+    }
+    let count = packets.len() as u64;
+    match args.frame {
+        Some(f) if f > count => Err(format!(
+            "{name}: there is no frame {f}: the text holds {count} packet{}",
+            if count == 1 { "" } else { "s" }
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn dump_capture(
+    name: &str,
+    src: impl Read,
+    args: &HexdumpArgs,
+    dissector: &Dissector,
+    dumper: &mut Dumper,
+) -> Result<(), String> {
+    let mut reader = CaptureReader::new(src).map_err(|e| format!("{name}: {e}"))?;
+    let mut d = Dissection::new();
+    let mut session = Session::new();
+    let mut last = 0;
+    loop {
+        let packet = match reader.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) => return Err(format!("{name}: {e}")),
+        };
+        last = packet.number;
+        // Frames before the one asked for are dissected too, as `vxscope dissect` does.
+        session.dissect(
+            dissector,
+            packet.link_type,
+            packet.data,
+            packet.orig_len,
+            &mut d,
+        );
+        if args.frame.is_some_and(|f| f != packet.number) {
+            continue;
+        }
+        if !dumper.frame(packet.number, packet.data, &d)? {
+            return Ok(());
+        }
+        if args.frame.is_some() {
+            return Ok(());
+        }
+    }
+    match args.frame {
+        Some(f) => Err(format!(
+            "{name}: there is no frame {f}: the capture holds {last} frame{}",
+            if last == 1 { "" } else { "s" }
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Reads and parses hex text; errors name the file and the line.
+fn read_hex_text(path: &Path) -> Result<(String, Vec<hextext::HexPacket>), String> {
+    let name = if path.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let mut raw = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().lock().read_to_end(&mut raw)
+    } else {
+        File::open(path).and_then(|mut f| f.read_to_end(&mut raw))
+    };
+    read.map_err(|e| format!("{name}: {e}"))?;
+    let text = String::from_utf8(raw).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("{name}: line {line}: not text (invalid UTF-8 at byte offset {at}); is this a capture file? Give it without --from-text")
+    })?;
+    let packets = hextext::parse(&text).map_err(|e| format!("{name}: {e}"))?;
+    if packets.is_empty() {
+        return Err(format!(
+            "{name}: no hex dump found (expected lines like tcpdump -XX's \"0x0000:  0050 5693 ...\", xxd's, od -Ax -tx1's, or a hex stream)"
+        ));
+    }
+    Ok((name, packets))
+}
+
+/// Says so when a frame read as Ethernet looks like an IPv4 or IPv6 header (tcpdump -x prints from IP).
+fn warn_if_ip(name: &str, number: u64, packet: &hextext::HexPacket) {
+    let b = &packet.bytes;
+    let ipv4 = b.len() >= 20 && b[0] >> 4 == 4 && b[0] & 0xf >= 5 && {
+        let total = usize::from(u16::from_be_bytes([b[2], b[3]]));
+        total == b.len()
+    };
+    let ipv6 = b.len() >= 40
+        && b[0] >> 4 == 6
+        && usize::from(u16::from_be_bytes([b[4], b[5]])) + 40 == b.len();
+    if ipv4 || ipv6 {
+        eprintln!(
+            "vxscope: {name}: line {}: packet {number} looks like it starts at an IPv{} header, not at Ethernet; if the dump is tcpdump -x (without -xx), add --link-type raw",
+            packet.line,
+            if ipv4 { 4 } else { 6 }
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! The flannel topology options shared by the commands (`--nodes`, `--node-info`, `--node-name`, `--pods`,
+//! `--annotation-prefix`), and `vxscope topology`: the node table a capture shows.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use vxscope_dissector::flannel::{Session, Topology, TopologyBuilder, mac_text};
+use vxscope_dissector::value::IpBytes;
+use vxscope_dissector::{Config, Dissection, Dissector};
+use vxscope_rewriter::capture::CaptureReader;
+
+/// Where the flannel topology comes from. Without any of these, flannel's defaults apply.
+#[derive(Args, Clone, Debug, Default)]
+pub struct TopologyArgs {
+    /// `kubectl get nodes -o json` output: node names, pod CIDRs, addresses and flannel's annotations
+    #[arg(long, value_name = "FILE")]
+    pub nodes: Option<PathBuf>,
+    /// Output pasted from a node (`ip -d link show flannel.1`, `bridge fdb show`, `ip neigh`, `arp -n`,
+    /// `ip route`, `route -n`, /run/flannel/subnet.env), in any mix; repeatable. NAME=FILE says which node
+    /// it comes from; otherwise a shell prompt in the text does, or --node-name
+    #[arg(long = "node-info", value_name = "[NAME=]FILE")]
+    pub node_info: Vec<String>,
+    /// The node the --node-info files come from, when neither NAME=FILE nor a shell prompt says
+    #[arg(long = "node-name", value_name = "NAME")]
+    pub node_name: Option<String>,
+    /// `kubectl get pods -o wide` (text) or `-o json` output: pod names, and which node owns which pod subnet
+    #[arg(long, value_name = "FILE")]
+    pub pods: Option<PathBuf>,
+    /// flannel's annotation prefix, for clusters that changed it (--kube-annotation-prefix)
+    #[arg(long = "annotation-prefix", value_name = "PREFIX", default_value = vxscope_dissector::flannel::DEFAULT_ANNOTATION_PREFIX)]
+    pub annotation_prefix: String,
+}
+
+/// How a source file is named in the output: its file name.
+pub(crate) fn label(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+pub(crate) fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Splits `NAME=FILE` (unless the whole argument names an existing file).
+pub(crate) fn node_info_arg(arg: &str) -> (Option<&str>, &Path) {
+    match arg.split_once('=') {
+        Some((name, path)) if !Path::new(arg).exists() && !name.is_empty() => {
+            (Some(name), Path::new(path))
+        }
+        _ => (None, Path::new(arg)),
+    }
+}
+
+impl TopologyArgs {
+    /// Builds the topology from the sources given, in the order nodes, node outputs, pods.
+    pub fn load(&self) -> Result<Topology, String> {
+        let mut b = TopologyBuilder::new();
+        b.annotation_prefix(&self.annotation_prefix);
+        if let Some(p) = &self.nodes {
+            b.add_nodes_json(&read(p)?, &label(p))
+                .map_err(|e| e.to_string())?;
+        }
+        for arg in &self.node_info {
+            let (name, path) = node_info_arg(arg);
+            let text = read(path)?;
+            let name = name.or(self.node_name.as_deref());
+            b.add_node_info(&text, &label(path), name)
+                .map_err(|e| e.to_string())?;
+        }
+        if let Some(p) = &self.pods {
+            b.add_pods(&read(p)?, &label(p))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(b.build())
+    }
+}
+
+#[derive(Args)]
+pub struct TopologyCommand {
+    /// Capture files whose VXLAN packets show the topology (pcap or pcapng; - for standard input)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub topology: TopologyArgs,
+    /// Also decode VXLAN on this UDP port (repeatable)
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<u16>,
+}
+
+pub fn run(args: &TopologyCommand) -> ExitCode {
+    let topo = match args.topology.load() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("vxscope: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut config = Config::default();
+    for &p in &args.ports {
+        if !config.vxlan_ports.contains(&p) {
+            config.vxlan_ports.push(p);
+        }
+    }
+    let dissector = Dissector::with_topology(config, topo);
+    let mut session = Session::new();
+    let mut failed = false;
+    for path in &args.files {
+        if let Err(e) = learn(path, &dissector, &mut session) {
+            eprintln!("vxscope: {e}");
+            failed = true;
+        }
+    }
+    print!("{}", table(dissector.topology(), &session));
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn learn(path: &Path, dissector: &Dissector, session: &mut Session) -> Result<(), String> {
+    let name = path.display().to_string();
+    let src: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?)
+    };
+    let mut reader = CaptureReader::new(src).map_err(|e| format!("{name}: {e}"))?;
+    let mut d = Dissection::new();
+    loop {
+        match reader.next_packet() {
+            Ok(Some(p)) => {
+                session.dissect(dissector, p.link_type, p.data, p.orig_len, &mut d);
+            }
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(format!("{name}: {e}")),
+        }
+    }
+}
+
+fn join<T>(items: &[T], show: impl Fn(&T) -> String) -> String {
+    if items.is_empty() {
+        "-".to_string()
+    } else {
+        items.iter().map(show).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// The node table: every node the sources name or the capture shows, then every conflict.
+pub fn table(topo: &Topology, session: &Session) -> String {
+    let learned = session.learned();
+    let mut rows: Vec<[String; 8]> = Vec::new();
+    let mut shown: Vec<IpBytes> = Vec::new();
+    for node in &topo.nodes {
+        let seen: Vec<_> = learned
+            .iter()
+            .filter(|l| l.ip.is_some_and(|ip| node.ips.contains(&ip)))
+            .collect();
+        shown.extend(seen.iter().filter_map(|l| l.ip));
+        let mut macs: Vec<[u8; 6]> = node.vtep_mac.into_iter().chain(node.vtep_mac_v6).collect();
+        let mut subnets = node.subnets.clone();
+        let mut vnis: Vec<u32> = node.vni.into_iter().collect();
+        let mut ports: Vec<u16> = node.port.into_iter().collect();
+        let (mut sent, mut received) = (0, 0);
+        for l in &seen {
+            for (m, _) in &l.vtep_macs {
+                if !macs.contains(m) {
+                    macs.push(*m);
+                }
+            }
+            for s in &l.subnets {
+                if !subnets.contains(s) {
+                    subnets.push(*s);
+                }
+            }
+            for v in &l.vnis {
+                if !vnis.contains(v) {
+                    vnis.push(*v);
+                }
+            }
+            for p in &l.ports {
+                if !ports.contains(p) {
+                    ports.push(*p);
+                }
+            }
+            sent += l.sent;
+            received += l.received;
+        }
+        let mut sources = node.sources.clone();
+        if !seen.is_empty() {
+            sources.push("capture".to_string());
+        }
+        rows.push([
+            node.name.clone().unwrap_or_else(|| "-".to_string()),
+            join(&node.ips, |i| i.to_string()),
+            join(&macs, mac_text),
+            join(&subnets, |s| s.to_string()),
+            join(&vnis, |v| v.to_string()),
+            join(&ports, |p| p.to_string()),
+            format!("{sent}/{received}"),
+            sources.join(", "),
+        ]);
+    }
+    for l in learned {
+        let Some(ip) = l.ip else { continue };
+        if shown.contains(&ip) {
+            continue;
+        }
+        rows.push([
+            "-".to_string(),
+            ip.to_string(),
+            join(&l.vtep_macs, |(m, _)| mac_text(m)),
+            join(&l.subnets, |s| s.to_string()),
+            join(&l.vnis, |v| v.to_string()),
+            join(&l.ports, |p| p.to_string()),
+            format!("{}/{}", l.sent, l.received),
+            "capture".to_string(),
+        ]);
+    }
+    let header = [
+        "NODE",
+        "NODE IP",
+        "VTEP MAC",
+        "POD SUBNETS",
+        "VNI",
+        "PORT",
+        "SENT/RECEIVED",
+        "SOURCES",
+    ];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &[&str]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                let _ = write!(s, "{:<w$}  ", c, w = widths[i]);
+            }
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(&mut out, &header);
+    for r in &rows {
+        line(&mut out, &r.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    let mut conflicts: Vec<String> = topo.conflicts.iter().map(|c| c.message.clone()).collect();
+    conflicts.extend(session.conflicts(topo));
+    if conflicts.is_empty() {
+        out.push_str("\nNo conflicts.\n");
+    } else {
+        out.push_str("\nConflicts:\n");
+        for c in conflicts {
+            let _ = writeln!(out, "  - {c}");
+        }
+    }
+    out
+}

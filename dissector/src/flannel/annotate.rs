@@ -1,0 +1,488 @@
+//! Per-packet flannel annotations (`flannel.*` fields) and the diagnoses one packet can tell on its own.
+
+use super::{Node, Role, Topology};
+use crate::dissection::{Dissection, Field, Note};
+use crate::fields::{FieldId as F, Scope};
+use crate::notes::NoteCode;
+use crate::value::{IpBytes, Value};
+use crate::{Dissector, PortSet};
+
+/// What one scope of a dissection says, gathered in one pass over its fields.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Facts {
+    pub(super) src_ip: Option<(IpBytes, u32)>,
+    pub(super) dst_ip: Option<(IpBytes, u32)>,
+    /// TTL or hop limit, and its offset.
+    pub(super) hops: Option<(u64, u32)>,
+    /// Length of the IP packet (IPv4 total length; IPv6 payload length plus 40), and the header's offset.
+    pub(super) ip_len: Option<(u64, u32)>,
+    pub(super) ip_proto: Option<u64>,
+    pub(super) fragment: bool,
+    pub(super) src_mac: Option<([u8; 6], u32)>,
+    pub(super) dst_mac: Option<([u8; 6], u32)>,
+    pub(super) sport: Option<u64>,
+    pub(super) dport: Option<(u64, u32)>,
+    pub(super) vni: Option<(u64, u32)>,
+    /// ICMP or ICMPv6 type, code and the message's offset; `true` for ICMPv6.
+    pub(super) icmp: Option<(u64, u64, u32, bool)>,
+    pub(super) icmp_mtu: Option<u64>,
+}
+
+impl Facts {
+    /// What the dissection says of one scope (constant-time lookups).
+    pub(super) fn of(d: &Dissection<'_>, scope: Scope) -> Facts {
+        let field = |id: F| d.find(id, scope);
+        let uint = |id: F| field(id).and_then(|f| f.value.as_u64().map(|v| (v, f.offset)));
+        let ip = |v4: F, v6: F| {
+            field(v4).or_else(|| field(v6)).and_then(|f| match f.value {
+                Value::Ipv4(a) => Some((IpBytes::V4(a), f.offset)),
+                Value::Ipv6(a) => Some((IpBytes::V6(a), f.offset)),
+                _ => None,
+            })
+        };
+        let mac = |id: F| {
+            field(id).and_then(|f| match f.value {
+                Value::Mac(m) => Some((m, f.offset)),
+                _ => None,
+            })
+        };
+        let icmp = match (uint(F::IcmpType), uint(F::Icmpv6Type)) {
+            (Some((t, at)), _) => Some((t, uint(F::IcmpCode).map_or(0, |c| c.0), at, false)),
+            (None, Some((t, at))) => Some((t, uint(F::Icmpv6Code).map_or(0, |c| c.0), at, true)),
+            (None, None) => None,
+        };
+        Facts {
+            src_ip: ip(F::IpSrc, F::Ipv6Src),
+            dst_ip: ip(F::IpDst, F::Ipv6Dst),
+            hops: uint(F::IpTtl).or_else(|| uint(F::Ipv6Hlim)),
+            ip_len: uint(F::IpLen).or_else(|| uint(F::Ipv6Plen).map(|(v, at)| (v + 40, at))),
+            ip_proto: uint(F::IpProto).map(|(v, _)| v),
+            fragment: uint(F::IpFlagMf).is_some_and(|(v, _)| v == 1)
+                || uint(F::IpFragOffset).is_some_and(|(v, _)| v > 0)
+                || field(F::Ipv6Fragment).is_some(),
+            src_mac: mac(F::EthSrc),
+            dst_mac: mac(F::EthDst),
+            sport: uint(F::UdpSrcport).map(|(v, _)| v),
+            dport: uint(F::UdpDstport),
+            vni: uint(F::VxlanVni),
+            icmp,
+            icmp_mtu: uint(F::IcmpMtu)
+                .or_else(|| uint(F::Icmpv6Mtu))
+                .map(|(v, _)| v),
+        }
+    }
+}
+
+/// The VXLAN packets of one frame: the scope of each VXLAN header with the facts of its outer and inner frames.
+#[derive(Clone, Copy, Default)]
+pub struct Tunnels {
+    items: [(Scope, Facts, Facts); Tunnels::MAX],
+    len: usize,
+}
+
+impl Tunnels {
+    const MAX: usize = crate::fields::MAX_DEPTH as usize + 1;
+
+    /// The tunnels of a dissection.
+    pub(super) fn of(d: &Dissection<'_>) -> Tunnels {
+        let mut t = Tunnels::default();
+        for l in d.layers() {
+            if matches!(l.proto, F::Vxlan | F::VxlanGpe)
+                && !l.scope.is_quoted()
+                && t.len < Tunnels::MAX
+            {
+                let inner = l
+                    .scope
+                    .encapsulated()
+                    .map(|s| Facts::of(d, s))
+                    .unwrap_or_default();
+                t.items[t.len] = (l.scope, Facts::of(d, l.scope), inner);
+                t.len += 1;
+            }
+        }
+        t
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &(Scope, Facts, Facts)> {
+        self.items[..self.len].iter()
+    }
+}
+
+/// Adds the flannel fields and the diagnoses of one packet; returns its tunnels for a [`Session`](super::Session).
+pub(crate) fn annotate<'d>(dissector: &'d Dissector, out: &mut Dissection<'d>) -> Tunnels {
+    let tunnels = Tunnels::of(out);
+    let mut cx = Annotator {
+        topo: dissector.topology(),
+        out,
+        layer: 0,
+    };
+    for (scope, outer, inner) in tunnels.iter() {
+        let vxlan_at = cx
+            .out
+            .layers()
+            .iter()
+            .find(|l| l.scope == *scope && matches!(l.proto, F::Vxlan | F::VxlanGpe))
+            .map_or(0, |l| l.offset);
+        cx.tunnel(*scope, vxlan_at, outer, inner);
+    }
+    for depth in 0..=crate::fields::MAX_DEPTH {
+        let scope = Scope::at_depth(depth);
+        if !cx.out.layers().iter().any(|l| l.scope == scope) {
+            break;
+        }
+        let icmp = cx.out.find(F::IcmpType, scope).is_some()
+            || cx.out.find(F::Icmpv6Type, scope).is_some();
+        let fragment = cx.out.has_note(crate::notes::NoteCode::Fragment);
+        if !icmp && !fragment {
+            continue;
+        }
+        let here = Facts::of(cx.out, scope);
+        if let (Some(icmp), Some(q)) = (here.icmp, scope.quoted()) {
+            let quoted = Facts::of(cx.out, q);
+            cx.icmp_error(&dissector.vxlan_ports, &here, icmp, &quoted);
+        }
+        if here.fragment && here.ip_proto == Some(17) && here.icmp.is_none() {
+            cx.fragment(&here, scope, cx.out.has_layer(F::Vxlan, scope));
+        }
+    }
+    tunnels
+}
+
+struct Annotator<'a, 'd> {
+    topo: &'d Topology,
+    out: &'a mut Dissection<'d>,
+    layer: u16,
+}
+
+/// A node as a note value: its name, or its first address.
+fn node_value(n: &Node) -> Value<'_> {
+    match (&n.name, n.ips.first()) {
+        (Some(name), _) => Value::Text(name),
+        (None, Some(ip)) => ip.value(),
+        (None, None) => Value::Text("a node"),
+    }
+}
+
+impl<'d> Annotator<'_, 'd> {
+    fn field(&mut self, scope: Scope, id: F, at: u32, value: Value<'d>) {
+        self.out.push_field(Field {
+            id,
+            scope,
+            layer: self.layer,
+            level: 0,
+            offset: at,
+            len: 0,
+            value,
+        });
+    }
+
+    fn text(&mut self, scope: Scope, id: F, at: u32, text: Option<&'d str>) {
+        if let Some(t) = text {
+            self.field(scope, id, at, Value::Text(t));
+        }
+    }
+
+    fn note(&mut self, code: NoteCode, scope: Scope, offset: u32, len: u32, args: [Value<'d>; 3]) {
+        self.out.push_note(Note {
+            code,
+            scope,
+            offset,
+            len,
+            args,
+        });
+    }
+
+    /// The fields and diagnoses of one VXLAN packet: `outer` is the scope holding the VXLAN header.
+    fn tunnel(&mut self, scope: Scope, vxlan_at: u32, outer: &Facts, inner: &Facts) {
+        let topo = self.topo;
+        self.layer = self.out.push_layer(F::Flannel, scope, vxlan_at as usize, 0);
+        let src_node = outer.src_ip.and_then(|(ip, _)| topo.node_by_ip(&ip));
+        let dst_node = outer.dst_ip.and_then(|(ip, _)| topo.node_by_ip(&ip));
+        if let Some((_, at)) = outer.src_ip {
+            self.text(
+                scope,
+                F::FlannelSrcNode,
+                at,
+                src_node.and_then(|n| n.name.as_deref()),
+            );
+        }
+        if let Some((_, at)) = outer.dst_ip {
+            self.text(
+                scope,
+                F::FlannelDstNode,
+                at,
+                dst_node.and_then(|n| n.name.as_deref()),
+            );
+        }
+        if let Some((mac, at)) = inner.src_mac {
+            self.text(
+                scope,
+                F::FlannelSrcVtepNode,
+                at,
+                topo.node_by_vtep_mac(&mac).and_then(|n| n.name.as_deref()),
+            );
+        }
+        if let Some((mac, at)) = inner.dst_mac {
+            self.text(
+                scope,
+                F::FlannelDstVtepNode,
+                at,
+                topo.node_by_vtep_mac(&mac).and_then(|n| n.name.as_deref()),
+            );
+        }
+        let ends = [
+            (
+                inner.src_ip,
+                [
+                    F::FlannelSrcPodSubnet,
+                    F::FlannelSrcSubnetNode,
+                    F::FlannelSrcRole,
+                    F::FlannelSrcPod,
+                    F::FlannelSrcNamespace,
+                    F::FlannelSrcPodNode,
+                ],
+            ),
+            (
+                inner.dst_ip,
+                [
+                    F::FlannelDstPodSubnet,
+                    F::FlannelDstSubnetNode,
+                    F::FlannelDstRole,
+                    F::FlannelDstPod,
+                    F::FlannelDstNamespace,
+                    F::FlannelDstPodNode,
+                ],
+            ),
+        ];
+        for (ip, [subnet, subnet_node, role, pod, namespace, pod_node]) in ends {
+            let Some((ip, at)) = ip else { continue };
+            if let Some((net, owner)) = topo.subnet_of(&ip) {
+                self.field(scope, subnet, at, Value::Net(net));
+                self.text(
+                    scope,
+                    subnet_node,
+                    at,
+                    owner.and_then(|n| n.name.as_deref()),
+                );
+                if topo.subnet_in_conflict(&net) {
+                    let claimed_by = owner.map_or(Value::Text("a node"), node_value);
+                    self.note(
+                        NoteCode::SubnetClaimed,
+                        scope,
+                        at,
+                        4,
+                        [Value::Net(net), claimed_by, Value::None],
+                    );
+                }
+            }
+            self.field(scope, role, at, Value::Text(topo.role_of(&ip).word()));
+            if let Some(p) = topo.pod_by_ip(&ip) {
+                self.field(scope, pod, at, Value::Text(&p.name));
+                self.text(scope, namespace, at, p.namespace.as_deref());
+                self.text(scope, pod_node, at, p.node.as_deref());
+            }
+        }
+        for mac in [inner.src_mac, inner.dst_mac].into_iter().flatten() {
+            if topo.mac_in_conflict(&mac.0) {
+                self.note(
+                    NoteCode::VtepMacClaimed,
+                    scope,
+                    mac.1,
+                    6,
+                    [Value::Mac(mac.0), Value::None, Value::None],
+                );
+            }
+        }
+        self.diagnose_tunnel(scope, outer, inner, dst_node);
+    }
+
+    fn diagnose_tunnel(
+        &mut self,
+        scope: Scope,
+        outer: &Facts,
+        inner: &Facts,
+        dst_node: Option<&'d Node>,
+    ) {
+        let topo = self.topo;
+        let outer_v6 = matches!(outer.src_ip, Some((IpBytes::V6(_), _)));
+        let inner_v6 = matches!(inner.src_ip, Some((IpBytes::V6(_), _)));
+        // The receiver's VTEP MAC (flannel-v6.1's for IPv6 inside).
+        if let (Some(node), Some((mac, at))) = (dst_node, inner.dst_mac) {
+            let expected = if inner_v6 {
+                node.vtep_mac_v6.or(node.vtep_mac)
+            } else {
+                node.vtep_mac
+            };
+            if let Some(expected) = expected.filter(|e| *e != mac && mac[0] & 1 == 0) {
+                self.note(
+                    NoteCode::VtepMacMismatch,
+                    scope,
+                    at,
+                    6,
+                    [Value::Mac(mac), Value::Mac(expected), node_value(node)],
+                );
+            }
+        }
+        if let Some((vni, at)) = outer.vni
+            && let Some((expected, who)) = expected(topo, dst_node, |n| n.vni.map(u64::from))
+            && vni != expected
+        {
+            self.note(
+                NoteCode::VniMismatch,
+                scope,
+                at,
+                3,
+                [Value::UInt(vni), Value::UInt(expected), who],
+            );
+        }
+        if let Some((port, at)) = outer.dport
+            && topo.from_sources
+        {
+            let (expected, who) = expected(topo, dst_node, |n| n.port.map(u64::from)).unwrap_or((
+                u64::from(super::DEFAULT_PORT),
+                Value::Text("flannel's default"),
+            ));
+            // A datagram matched as VXLAN by its source port carries the expected port there.
+            if port != expected && outer.sport != Some(expected) {
+                self.note(
+                    NoteCode::PortMismatch,
+                    scope,
+                    at,
+                    2,
+                    [Value::UInt(port), Value::UInt(expected), who],
+                );
+            }
+        }
+        if let Some((len, at)) = inner.ip_len {
+            let mtu = u64::from(topo.vxlan_mtu(outer_v6));
+            let overhead = if outer_v6 { 70 } else { 50 };
+            if len > 2 * mtu || (len == 0 && inner.src_ip.is_some()) {
+                let shown = if len == 0 {
+                    u64::from(self.out.caplen)
+                } else {
+                    len
+                };
+                self.note(
+                    NoteCode::OffloadArtefact,
+                    scope,
+                    at,
+                    2,
+                    [Value::UInt(shown), Value::UInt(mtu), Value::None],
+                );
+            } else if len > mtu {
+                self.note(
+                    NoteCode::MtuInner,
+                    scope,
+                    at,
+                    2,
+                    [Value::UInt(len), Value::UInt(mtu), Value::UInt(overhead)],
+                );
+            }
+        }
+        if let (Some((ttl, at)), Some((src, _))) = (inner.hops, inner.src_ip)
+            && topo.role_of(&src) == Role::Pod
+            && matches!(ttl, 64 | 128 | 255)
+        {
+            self.note(
+                NoteCode::InnerTtl,
+                scope,
+                at,
+                1,
+                [Value::UInt(ttl), src.value(), Value::None],
+            );
+        }
+    }
+
+    /// An ICMP error about a VXLAN packet (or, for "fragmentation needed", about a pod's packet).
+    fn icmp_error(
+        &mut self,
+        vxlan_ports: &PortSet,
+        here: &Facts,
+        (kind, code, at, v6): (u64, u64, u32, bool),
+        quoted: &Facts,
+    ) {
+        let scope = Scope::OUTER;
+        let refused_port = quoted
+            .dport
+            .map(|(p, _)| p)
+            .filter(|p| vxlan_ports.contains(*p as u16));
+        let sender = here
+            .src_ip
+            .map_or(Value::Text("a host"), |(ip, _)| ip.value());
+        let unreachable = if v6 {
+            kind == 1 && matches!(code, 1 | 4)
+        } else {
+            kind == 3 && matches!(code, 3 | 9 | 10 | 13)
+        };
+        if unreachable && let Some(port) = refused_port {
+            let what = match (v6, code) {
+                (false, 3) | (true, 4) => "port unreachable",
+                _ => "administratively prohibited",
+            };
+            self.note(
+                NoteCode::PortUnreachable,
+                scope,
+                at,
+                2,
+                [sender, Value::UInt(port), Value::Text(what)],
+            );
+        }
+        let too_big = if v6 {
+            kind == 2
+        } else {
+            kind == 3 && code == 4
+        };
+        if too_big {
+            let about_pods = quoted
+                .src_ip
+                .is_some_and(|(ip, _)| self.topo.role_of(&ip) != Role::Outside);
+            if refused_port.is_some() || about_pods {
+                let mtu = here.icmp_mtu.unwrap_or(0);
+                let size = quoted.ip_len.map_or(0, |(l, _)| l);
+                self.note(
+                    NoteCode::MtuIcmp,
+                    scope,
+                    at,
+                    8,
+                    [sender, Value::UInt(mtu), Value::UInt(size)],
+                );
+            }
+        }
+    }
+
+    /// An IP fragment of a VXLAN packet (the first fragment shows VXLAN; later ones travel between two nodes).
+    fn fragment(&mut self, here: &Facts, scope: Scope, is_vxlan: bool) {
+        let between_nodes = matches!((here.src_ip, here.dst_ip), (Some((s, _)), Some((d, _)))
+            if self.topo.node_by_ip(&s).is_some() && self.topo.node_by_ip(&d).is_some());
+        if is_vxlan || between_nodes {
+            let (len, at) = here.ip_len.unwrap_or((0, 0));
+            self.note(
+                NoteCode::MtuFragment,
+                scope,
+                at,
+                2,
+                [Value::UInt(len), Value::None, Value::None],
+            );
+        }
+    }
+}
+
+/// The value packets to `node` should carry, from the node itself or else from the cluster, with who says so.
+fn expected<'d>(
+    topo: &'d Topology,
+    node: Option<&'d Node>,
+    fact: impl Fn(&Node) -> Option<u64>,
+) -> Option<(u64, Value<'d>)> {
+    if let Some(n) = node
+        && let Some(v) = fact(n)
+    {
+        return Some((v, node_value(n)));
+    }
+    topo.nodes
+        .iter()
+        .find_map(|n| fact(n).map(|v| (v, Value::Text("the cluster"))))
+}

@@ -1,0 +1,412 @@
+//! A capture followed packet by packet: the topology its VXLAN packets show (outer address ↔ VTEP MAC ↔ pod
+//! subnet), and the diagnoses that need more than one packet (a VTEP MAC that changed, a VNI or port that differs
+//! from the rest of the capture).
+//!
+//! Packets of one flow follow each other, so the session remembers the last pair of nodes and the last inner
+//! addresses it looked up: a packet like the one before costs no hashing.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::annotate::{Facts, Tunnels};
+use super::{Role, Topology};
+use crate::dissection::{Dissection, Note};
+use crate::notes::{NOTES, NoteCode};
+use crate::value::{IpBytes, IpNet, Value};
+use crate::{Dissector, LinkType};
+
+/// What the packets show of one node (one outer address).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LearnedNode {
+    pub ip: Option<IpBytes>,
+    /// Inner source MACs of the packets it sent (its VTEP MAC; more than one means it changed), with counts.
+    pub vtep_macs: Vec<([u8; 6], u64)>,
+    /// Inner destination MACs its peers used for it, with counts.
+    pub addressed_as: Vec<([u8; 6], u64)>,
+    /// Pod subnets of the inner addresses it sent from or received for.
+    pub subnets: Vec<IpNet>,
+    pub vnis: Vec<u32>,
+    pub ports: Vec<u16>,
+    pub sent: u64,
+    pub received: u64,
+    /// The VNI of the first packet sent to it.
+    first_vni: Option<u32>,
+}
+
+fn count<T: PartialEq>(list: &mut Vec<(T, u64)>, item: T) {
+    match list.iter_mut().rev().find(|(x, _)| *x == item) {
+        Some((_, n)) => *n += 1,
+        None => list.push((item, 1)),
+    }
+}
+
+fn add<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// The last pair of nodes and inner addresses looked up.
+#[derive(Debug, Clone, Copy)]
+struct Recent {
+    src: IpBytes,
+    dst: IpBytes,
+    src_node: usize,
+    dst_node: usize,
+    pair: usize,
+}
+
+/// Follows one capture.
+#[derive(Debug, Default)]
+pub struct Session {
+    nodes: Vec<LearnedNode>,
+    node_index: HashMap<IpBytes, usize>,
+    pairs: Vec<((IpBytes, IpBytes), u64)>,
+    pair_index: HashMap<(IpBytes, IpBytes), usize>,
+    recent: Option<Recent>,
+    /// The pod subnet of the last inner source and destination addresses.
+    recent_subnets: [Option<(IpBytes, Option<IpNet>)>; 2],
+    first_port: Option<u16>,
+    /// Which outer address first sent from each pod subnet, and first used each VTEP MAC.
+    subnet_sender: HashMap<IpNet, IpBytes>,
+    mac_sender: HashMap<[u8; 6], IpBytes>,
+    conflicts: Vec<String>,
+    /// Notes raised, by row of the note registry.
+    notes: Vec<u64>,
+    frames: u64,
+    vxlan_frames: u64,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// Dissects one frame and learns from it: [`Dissector::dissect`] plus [`observe`](Self::observe), without
+    /// looking the packet's facts up twice.
+    pub fn dissect<'d>(
+        &mut self,
+        dissector: &'d Dissector,
+        link_type: LinkType,
+        frame: &[u8],
+        wire_len: u32,
+        out: &mut Dissection<'d>,
+    ) {
+        let tunnels = dissector.decode(link_type, frame, wire_len, out);
+        self.learn(dissector.topology(), out, &tunnels);
+    }
+
+    /// Learns from a packet dissected elsewhere, and adds the notes that comparing it with earlier packets gives.
+    pub fn observe<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>) {
+        let tunnels = Tunnels::of(d);
+        self.learn(topo, d, &tunnels);
+    }
+
+    fn learn<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, tunnels: &Tunnels) {
+        self.frames += 1;
+        if !tunnels.is_empty() {
+            self.vxlan_frames += 1;
+        }
+        for (scope, outer, inner) in tunnels.iter() {
+            self.tunnel(topo, d, *scope, outer, inner);
+        }
+        if self.notes.is_empty() {
+            self.notes = vec![0; NOTES.len()];
+        }
+        for n in d.notes() {
+            self.notes[n.code as usize] += 1;
+        }
+    }
+
+    fn node(&mut self, ip: IpBytes) -> usize {
+        if let Some(&i) = self.node_index.get(&ip) {
+            return i;
+        }
+        self.nodes.push(LearnedNode {
+            ip: Some(ip),
+            ..LearnedNode::default()
+        });
+        self.node_index.insert(ip, self.nodes.len() - 1);
+        self.nodes.len() - 1
+    }
+
+    fn recent(&mut self, src: IpBytes, dst: IpBytes) -> Recent {
+        if let Some(r) = self.recent
+            && r.src == src
+            && r.dst == dst
+        {
+            return r;
+        }
+        let (src_node, dst_node) = (self.node(src), self.node(dst));
+        let pair = match self.pair_index.get(&(src, dst)) {
+            Some(&p) => p,
+            None => {
+                self.pairs.push(((src, dst), 0));
+                self.pair_index.insert((src, dst), self.pairs.len() - 1);
+                self.pairs.len() - 1
+            }
+        };
+        let r = Recent {
+            src,
+            dst,
+            src_node,
+            dst_node,
+            pair,
+        };
+        self.recent = Some(r);
+        r
+    }
+
+    /// The pod subnet of an inner address, remembered for the next packet of the flow.
+    fn subnet(&mut self, topo: &Topology, end: usize, ip: IpBytes) -> Option<IpNet> {
+        if let Some((last, net)) = self.recent_subnets[end]
+            && last == ip
+        {
+            return net;
+        }
+        let net = if topo.role_of(&ip) == Role::Outside {
+            None
+        } else {
+            topo.subnet_of(&ip).map(|(n, _)| n)
+        };
+        self.recent_subnets[end] = Some((ip, net));
+        net
+    }
+
+    fn tunnel<'d>(
+        &mut self,
+        topo: &'d Topology,
+        d: &mut Dissection<'d>,
+        scope: crate::fields::Scope,
+        outer: &Facts,
+        inner: &Facts,
+    ) {
+        let (Some((src, _)), Some((dst, _))) = (outer.src_ip, outer.dst_ip) else {
+            return;
+        };
+        let r = self.recent(src, dst);
+        self.pairs[r.pair].1 += 1;
+        let mut notes: [Option<Note<'d>>; 4] = [None; 4];
+        let mut push = |code, offset, len, args| {
+            if let Some(slot) = notes.iter_mut().find(|n| n.is_none()) {
+                *slot = Some(Note {
+                    code,
+                    scope,
+                    offset,
+                    len,
+                    args,
+                });
+            }
+        };
+
+        // What the receiver's own packets say its VTEP MAC is.
+        if let Some((mac, at)) = inner.dst_mac
+            && mac[0] & 1 == 0
+            && let Some((own, _)) = self.nodes[r.dst_node].vtep_macs.last()
+            && *own != mac
+            && !d.has_note(NoteCode::VtepMacMismatch)
+        {
+            push(
+                NoteCode::VtepMacMismatch,
+                at,
+                6,
+                [Value::Mac(mac), Value::Mac(*own), dst.value()],
+            );
+        }
+        if let Some((vni, at)) = outer.vni {
+            let vni = vni as u32;
+            let receiver = &mut self.nodes[r.dst_node];
+            match receiver.first_vni {
+                Some(first) if first != vni && !topo.nodes.iter().any(|n| n.vni.is_some()) => push(
+                    NoteCode::VniMismatch,
+                    at,
+                    3,
+                    [
+                        Value::UInt(u64::from(vni)),
+                        Value::UInt(u64::from(first)),
+                        Value::Text("earlier packets of this capture"),
+                    ],
+                ),
+                Some(_) => {}
+                None => receiver.first_vni = Some(vni),
+            }
+            add(&mut self.nodes[r.src_node].vnis, vni);
+        }
+        if let Some((port, at)) = outer.dport {
+            let port = port as u16;
+            match self.first_port {
+                Some(first)
+                    if first != port
+                        && !topo.from_sources
+                        && outer.sport != Some(u64::from(first)) =>
+                {
+                    push(
+                        NoteCode::PortMismatch,
+                        at,
+                        2,
+                        [
+                            Value::UInt(u64::from(port)),
+                            Value::UInt(u64::from(first)),
+                            Value::Text("earlier packets of this capture"),
+                        ],
+                    )
+                }
+                Some(_) => {}
+                None => self.first_port = Some(port),
+            }
+            add(&mut self.nodes[r.src_node].ports, port);
+        }
+
+        // Learn the sender's VTEP MAC; a MAC first seen from another node is claimed twice.
+        if let Some((mac, at)) = inner.src_mac {
+            let sender = &self.nodes[r.src_node];
+            let known = sender.vtep_macs.last().is_some_and(|(m, _)| *m == mac);
+            if !known {
+                match self.mac_sender.get(&mac) {
+                    Some(other) if *other != src => {
+                        self.conflicts.push(format!(
+                            "VTEP MAC {} is used by {other} and {src}",
+                            super::mac_text(&mac)
+                        ));
+                        push(
+                            NoteCode::VtepMacClaimed,
+                            at,
+                            6,
+                            [Value::Mac(mac), Value::None, Value::None],
+                        );
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.mac_sender.insert(mac, src);
+                    }
+                }
+                if let Some((last, _)) = sender.vtep_macs.last()
+                    && !sender.vtep_macs.iter().any(|(m, _)| *m == mac)
+                {
+                    let message = format!(
+                        "{src} sent with VTEP MAC {} and later {}: flannel.1 was re-created",
+                        super::mac_text(last),
+                        super::mac_text(&mac)
+                    );
+                    self.conflicts.push(message);
+                }
+            }
+            count(&mut self.nodes[r.src_node].vtep_macs, mac);
+        }
+        // Learn the pod subnets of both ends; a subnet first sent from by another node is claimed twice.
+        if let Some((ip, at)) = inner.src_ip
+            && let Some(net) = self.subnet(topo, 0, ip)
+        {
+            let sender = &mut self.nodes[r.src_node];
+            if !sender.subnets.contains(&net) {
+                sender.subnets.push(net);
+                match self.subnet_sender.get(&net) {
+                    Some(other) if *other != src => {
+                        self.conflicts.push(format!(
+                            "pod subnet {net} is sent from by {other} and {src}"
+                        ));
+                        push(
+                            NoteCode::SubnetClaimed,
+                            at,
+                            4,
+                            [Value::Net(net), src.value(), Value::None],
+                        );
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.subnet_sender.insert(net, src);
+                    }
+                }
+            }
+        }
+        if let Some((ip, _)) = inner.dst_ip
+            && let Some(net) = self.subnet(topo, 1, ip)
+        {
+            add(&mut self.nodes[r.dst_node].subnets, net);
+        }
+        self.nodes[r.src_node].sent += 1;
+        let receiver = &mut self.nodes[r.dst_node];
+        receiver.received += 1;
+        if let Some((mac, _)) = inner.dst_mac {
+            count(&mut receiver.addressed_as, mac);
+        }
+        for n in notes.into_iter().flatten() {
+            d.push_note(n);
+        }
+    }
+
+    /// The nodes the capture showed, by address.
+    pub fn learned(&self) -> Vec<&LearnedNode> {
+        let mut v: Vec<&LearnedNode> = self.nodes.iter().collect();
+        v.sort_by_key(|n| n.ip);
+        v
+    }
+
+    /// What the capture itself contradicts: a node with two VTEP MACs, a MAC or pod subnet used by two nodes, and
+    /// the differences between what the sources say and what the packets show.
+    pub fn conflicts(&self, topo: &Topology) -> Vec<String> {
+        let mut out = self.conflicts.clone();
+        for n in self.learned() {
+            let Some(ip) = n.ip else { continue };
+            let Some(node) = topo.node_by_ip(&ip) else {
+                continue;
+            };
+            if let (Some(said), Some((seen, _))) = (node.vtep_mac, n.vtep_macs.last())
+                && said != *seen
+            {
+                out.push(format!(
+                    "{}: the sources give VTEP MAC {}, its packets carry {}",
+                    node.label(),
+                    super::mac_text(&said),
+                    super::mac_text(seen)
+                ));
+            }
+            for (mac, times) in &n.addressed_as {
+                if mac[0] & 1 == 0
+                    && n.vtep_macs.iter().all(|(m, _)| m != mac)
+                    && !n.vtep_macs.is_empty()
+                {
+                    out.push(format!(
+                        "{}: peers sent {times} packet(s) to VTEP MAC {}, but its own packets carry {}",
+                        node.label(),
+                        super::mac_text(mac),
+                        n.vtep_macs.iter().map(|(m, _)| super::mac_text(m)).collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
+        }
+        out.dedup();
+        out
+    }
+
+    /// VXLAN packets between each pair of outer addresses, sorted by the pair.
+    pub fn pairs(&self) -> Vec<((IpBytes, IpBytes), u64)> {
+        let mut v = self.pairs.clone();
+        v.sort();
+        v
+    }
+
+    /// How many notes of each code were raised, sorted by code.
+    pub fn diagnoses(&self) -> Vec<(&'static str, u64)> {
+        let mut by_code: Vec<(&'static str, u64)> = Vec::new();
+        for (i, &n) in self.notes.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let code = NOTES[i].code;
+            match by_code.iter_mut().find(|(c, _)| *c == code) {
+                Some((_, total)) => *total += n,
+                None => by_code.push((code, n)),
+            }
+        }
+        by_code.sort();
+        by_code
+    }
+
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    pub fn vxlan_frames(&self) -> u64 {
+        self.vxlan_frames
+    }
+}

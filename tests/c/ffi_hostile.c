@@ -130,9 +130,49 @@ int main(void) {
            vxscope_dissection_find_field(NULL, "ip.src", 0, &index));
     EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_registry_field", vxscope_registry_field(0, NULL));
     EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_registry_note", vxscope_registry_note(0, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_dissection_layers", vxscope_dissection_layers(NULL, NULL, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_dissection_fields", vxscope_dissection_fields(NULL, NULL, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_dissection_notes", vxscope_dissection_notes(NULL, NULL, NULL));
+    /* The topology's sources and sessions. */
+    static const char JSON[] = "{\"kind\":\"List\",\"items\":[]}";
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_options_set_annotation_prefix",
+           vxscope_options_set_annotation_prefix(NULL, "example.com"));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_options_set_annotation_prefix",
+           vxscope_options_set_annotation_prefix(opts, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_options_add_nodes_json",
+           vxscope_options_add_nodes_json(NULL, JSON, strlen(JSON), NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_options_add_nodes_json",
+           vxscope_options_add_nodes_json(opts, NULL, 10, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_options_add_nodes_json_file",
+           vxscope_options_add_nodes_json_file(opts, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_options_add_node_info",
+           vxscope_options_add_node_info(opts, NULL, 0, NULL, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_options_add_node_info_file",
+           vxscope_options_add_node_info_file(NULL, "node.txt", NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_options_add_pods", vxscope_options_add_pods(opts, NULL, 0, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_options_add_pods_file", vxscope_options_add_pods_file(opts, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_session_new", vxscope_session_new(NULL, &(vxscope_session *){NULL}));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_session_new", vxscope_session_new(ctx, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_session_dissect",
+           vxscope_session_dissect(NULL, 1, SEED, sizeof SEED, 148, &d));
+    /* Sources that cannot be read or parsed leave the options as they were. */
+    EXPECT(VXSCOPE_ERR_PARSE, "vxscope_options_add_nodes_json",
+           vxscope_options_add_nodes_json(opts, "{\"kind\":", 9, "broken.json"));
+    CHECK(strstr(vxscope_last_error(), "broken.json") != NULL);
+    EXPECT(VXSCOPE_ERR_PARSE, "vxscope_options_add_nodes_json",
+           vxscope_options_add_nodes_json(opts, "{\"kind\":\"Pod\"}", 14, NULL));
+    EXPECT(VXSCOPE_ERR_INVALID_ARGUMENT, "vxscope_options_add_node_info",
+           vxscope_options_add_node_info(opts, "\xff\xfe", 2, NULL, NULL));
+    EXPECT(VXSCOPE_ERR_IO, "vxscope_options_add_nodes_json_file",
+           vxscope_options_add_nodes_json_file(opts, "/no/such/nodes.json"));
+    CHECK(strstr(vxscope_last_error(), "/no/such/nodes.json") != NULL);
+    EXPECT(VXSCOPE_ERR_IO, "vxscope_options_add_pods_file", vxscope_options_add_pods_file(opts, "/"));
+    OK(vxscope_options_add_nodes_json(opts, JSON, strlen(JSON), NULL)); /* An empty list is fine. */
+    EXPECT(VXSCOPE_ERR_PARSE, "vxscope_options_add_pods", vxscope_options_add_pods(opts, "", 0, NULL));
     /* Freeing NULL does nothing, as free(NULL) does. */
     OK(vxscope_options_free(NULL));
     OK(vxscope_context_free(NULL));
+    OK(vxscope_session_free(NULL));
     OK(vxscope_dissection_free(NULL));
 
     /* With a dissection: NULL out-pointers, out-of-range indexes. */
@@ -179,6 +219,14 @@ int main(void) {
     EXPECT(VXSCOPE_ERR_BAD_HANDLE, "vxscope_context_free", vxscope_context_free((vxscope_context *)opts));
     EXPECT(VXSCOPE_ERR_BAD_HANDLE, "vxscope_dissection_free", vxscope_dissection_free((vxscope_dissection *)ctx));
     EXPECT(VXSCOPE_ERR_BAD_HANDLE, "vxscope_options_free", vxscope_options_free((vxscope_options *)d));
+    EXPECT(VXSCOPE_ERR_BAD_HANDLE, "vxscope_session_new",
+           vxscope_session_new((const vxscope_context *)d, &(vxscope_session *){NULL}));
+    EXPECT(VXSCOPE_ERR_BAD_HANDLE, "vxscope_session_dissect",
+           vxscope_session_dissect((vxscope_session *)ctx, 1, SEED, sizeof SEED, 148, &d));
+    EXPECT(VXSCOPE_ERR_BAD_HANDLE, "vxscope_session_free", vxscope_session_free((vxscope_session *)opts));
+    EXPECT(VXSCOPE_ERR_BAD_HANDLE, "vxscope_dissection_fields",
+           vxscope_dissection_fields((const vxscope_dissection *)ctx, &(const vxscope_field *){NULL},
+                                     &(size_t){0}));
     vxscope_dissection *not_a_dissection = (vxscope_dissection *)ctx;
     EXPECT(VXSCOPE_ERR_BAD_HANDLE, "vxscope_dissect",
            vxscope_dissect(ctx, 1, SEED, sizeof SEED, 148, &not_a_dissection));
@@ -236,6 +284,26 @@ int main(void) {
         read_all(d, GARBAGE - 42);
     }
     free(garbage);
+
+    /* Garbage through a session, which learns from whatever it sees. */
+    vxscope_session *session = NULL;
+    OK(vxscope_session_new(ctx, &session));
+    lcg_state = 8472;
+    uint8_t frame[1500];
+    for (int i = 0; i < 2000; i++) {
+        size_t len = 42 + next_byte() % 200;
+        memcpy(frame, SEED, 50);
+        for (size_t k = (i % 3 == 0 ? 14 : 42); k < len; k++)
+            frame[k] = (k % 7 == 0) ? next_byte() : SEED[k % sizeof SEED] ^ (next_byte() & 0x0f);
+        OK(vxscope_session_dissect(session, VXSCOPE_LINKTYPE_ETHERNET, frame, len, (uint32_t)len, &d));
+        if (i % 100 == 0)
+            read_all(d, len);
+    }
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_session_dissect",
+           vxscope_session_dissect(session, 1, NULL, 10, 10, &d));
+    EXPECT(VXSCOPE_ERR_TOO_LONG, "vxscope_session_dissect",
+           vxscope_session_dissect(session, 1, SEED, SIZE_MAX, 10, &d));
+    OK(vxscope_session_free(session));
 
     /* The seed cut short at every length, whole and as a bare payload. */
     for (size_t len = 0; len <= sizeof SEED; len++) {

@@ -106,6 +106,111 @@ fn options_reach_the_plugin() {
 }
 
 #[test]
+fn the_flannel_topology_reaches_the_plugin() {
+    // The same sources, read by the plugin, name the same nodes and raise the same diagnoses.
+    let f = |name: &str| {
+        sample(&format!("flannel/{name}"))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let node_info = [
+        "--pods".to_string(),
+        f("seed-pods.txt"),
+        "--node-info".to_string(),
+        format!("k8s-node1={}", f("seed-node1-route.txt")),
+        "--node-info".to_string(),
+        f("seed-node1-arp.txt"),
+        "--node-info".to_string(),
+        f("seed-node1-fdb.txt"),
+        "--node-name".to_string(),
+        "k8s-node1".to_string(),
+    ];
+    let nodes = ["--nodes".to_string(), f("nodes.json")];
+    let conflict = ["--nodes".to_string(), f("nodes-conflict.json")];
+    let prefix = [
+        "--nodes".to_string(),
+        f("nodes.json"),
+        "--annotation-prefix".to_string(),
+        "example.com/".to_string(),
+    ];
+    let mut captures = captures_under(&sample("flannel"));
+    captures.push(sample("seed.pcap"));
+    for file in &captures {
+        for topology in [&nodes[..], &conflict[..], &node_info[..], &prefix[..]] {
+            for mode in ["--json", "-V"] {
+                let mut args: Vec<&str> = vec![mode];
+                args.extend(topology.iter().map(String::as_str));
+                assert_same(&args, file);
+            }
+        }
+    }
+    let named = vxscope([
+        "dissect",
+        "--plugin",
+        libvxscope().to_str().unwrap(),
+        "--nodes",
+        &f("nodes.json"),
+        sample("seed.pcap").to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&named)
+            .contains(" k8s-node1 > k8s-node2 VXLAN vni 1 | 10.244.1.12 > 10.244.2.14 ICMP"),
+        "{}",
+        stdout(&named)
+    );
+}
+
+#[test]
+fn topology_errors_and_summary_through_the_plugin() {
+    let plugin = libvxscope();
+    let seed = sample("seed.pcap");
+    let out = vxscope([
+        "dissect",
+        "--plugin",
+        plugin.to_str().unwrap(),
+        "--nodes",
+        sample("flannel/seed-pods.txt").to_str().unwrap(),
+        seed.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("options_add_nodes_json failed with status -8: vxscope_options_add_nodes_json: seed-pods.txt"),
+        "{}",
+        stderr(&out)
+    );
+    let missing = vxscope([
+        "dissect",
+        "--plugin",
+        plugin.to_str().unwrap(),
+        "--pods",
+        "/no/such/pods.txt",
+        seed.to_str().unwrap(),
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("/no/such/pods.txt"),
+        "{}",
+        stderr(&missing)
+    );
+    // The summary counts what the built-in session learns: not available through a plugin.
+    let summary = vxscope([
+        "dissect",
+        "--plugin",
+        plugin.to_str().unwrap(),
+        "--summary",
+        seed.to_str().unwrap(),
+    ]);
+    assert_eq!(summary.status.code(), Some(2));
+    assert!(
+        stderr(&summary).contains("cannot be used with"),
+        "{}",
+        stderr(&summary)
+    );
+}
+
+#[test]
 fn a_damaged_capture_fails_the_same_way_through_the_plugin() {
     // The last record of tcpdump's vxlan.pcap cut short: nine frames, then an error naming frame 10.
     let whole = std::fs::read(data("ffi").join("tcpdump-vxlan.pcap")).expect("read the capture");
@@ -267,7 +372,9 @@ fn a_plugin_that_fails_on_a_frame_is_reported_with_file_frame_and_offset() {
         "{err}"
     );
     assert!(
-        err.contains("dissect failed with status -9: fake plugin: refused this frame on purpose"),
+        err.contains(
+            "session_dissect failed with status -9: fake plugin: refused this frame on purpose"
+        ),
         "{err}"
     );
 }

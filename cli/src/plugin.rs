@@ -163,6 +163,9 @@ struct Descriptor {
     dissection_counts: Option<unsafe extern "C" fn(*const Opaque, *mut Counts) -> Status>,
     dissection_summary:
         Option<unsafe extern "C" fn(*const Opaque, *mut *const c_char, *mut usize) -> Status>,
+    dissection_hexdump: Option<
+        unsafe extern "C" fn(*const Opaque, u32, u32, *mut *const c_char, *mut usize) -> Status,
+    >,
     dissection_layer:
         Option<unsafe extern "C" fn(*const Opaque, usize, *mut LayerRecord) -> Status>,
     dissection_field:
@@ -478,6 +481,7 @@ fn functions(d: &Descriptor) -> Result<Functions, &'static str> {
     d.dissect.ok_or("dissect")?;
     d.dissect_vxlan_payload.ok_or("dissect_vxlan_payload")?;
     d.dissection_counts.ok_or("dissection_counts")?;
+    d.dissection_hexdump.ok_or("dissection_hexdump")?;
     d.dissection_layer.ok_or("dissection_layer")?;
     d.dissection_field.ok_or("dissection_field")?;
     d.dissection_note.ok_or("dissection_note")?;

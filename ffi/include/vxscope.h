@@ -228,6 +228,31 @@ typedef struct vxscope_dissection vxscope_dissection;
 #define VXSCOPE_SEVERITY_ERROR 3
 
 /**
+ * tcpdump's `-XX` layout, each line followed by the fields that start on it.
+ */
+#define VXSCOPE_HEXDUMP_TEXT 0
+
+/**
+ * A fenced dump and a table of fields.
+ */
+#define VXSCOPE_HEXDUMP_MARKDOWN 1
+
+/**
+ * One self-contained HTML page, bytes coloured by layer.
+ */
+#define VXSCOPE_HEXDUMP_HTML 2
+
+/**
+ * English.
+ */
+#define VXSCOPE_LANG_EN 0
+
+/**
+ * Simplified Chinese.
+ */
+#define VXSCOPE_LANG_ZH 1
+
+/**
  * What a call returned: `VXSCOPE_OK` (0) or one of the negative `VXSCOPE_ERR_*` codes.
  */
 typedef int32_t vxscope_status;
@@ -538,6 +563,11 @@ typedef struct vxscope_plugin {
     vxscope_status (*dissection_free)(vxscope_dissection *dissection);
     vxscope_status (*dissection_counts)(const vxscope_dissection *dissection, struct vxscope_counts *out);
     vxscope_status (*dissection_summary)(const vxscope_dissection *dissection, const char **text, size_t *len);
+    vxscope_status (*dissection_hexdump)(const vxscope_dissection *dissection,
+                                         uint32_t format,
+                                         uint32_t language,
+                                         const char **text,
+                                         size_t *len);
     vxscope_status (*dissection_layer)(const vxscope_dissection *dissection,
                                        size_t index,
                                        struct vxscope_layer *out);
@@ -808,6 +838,18 @@ vxscope_status vxscope_dissection_counts(const vxscope_dissection *dissection, s
  * dissection; `*len` (if `len` is not NULL) its length.
  */
 vxscope_status vxscope_dissection_summary(const vxscope_dissection *dissection,
+                                          const char **text,
+                                          size_t *len);
+
+/**
+ * The frame's annotated hex dump, every byte labelled with the field it belongs to, as `vxscope hexdump`
+ * writes it: `format` is `VXSCOPE_HEXDUMP_TEXT`, `_MARKDOWN` or `_HTML`, `language` `VXSCOPE_LANG_EN` or
+ * `VXSCOPE_LANG_ZH`. `*text` receives the NUL-terminated document, owned by the dissection and valid until it
+ * is freed, reused, or asked for another hex dump; `*len` (if `len` is not NULL) its length.
+ */
+vxscope_status vxscope_dissection_hexdump(const vxscope_dissection *dissection,
+                                          uint32_t format,
+                                          uint32_t language,
                                           const char **text,
                                           size_t *len);
 

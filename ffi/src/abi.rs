@@ -96,6 +96,19 @@ pub const VXSCOPE_SEVERITY_WARNING: u32 = 2;
 /// Malformed, or certainly dropped.
 pub const VXSCOPE_SEVERITY_ERROR: u32 = 3;
 
+// Hex dump formats and languages (`vxscope_dissection_hexdump`).
+
+/// tcpdump's `-XX` layout, each line followed by the fields that start on it.
+pub const VXSCOPE_HEXDUMP_TEXT: u32 = 0;
+/// A fenced dump and a table of fields.
+pub const VXSCOPE_HEXDUMP_MARKDOWN: u32 = 1;
+/// One self-contained HTML page, bytes coloured by layer.
+pub const VXSCOPE_HEXDUMP_HTML: u32 = 2;
+/// English.
+pub const VXSCOPE_LANG_EN: u32 = 0;
+/// Simplified Chinese.
+pub const VXSCOPE_LANG_ZH: u32 = 1;
+
 /// How many layers, fields and notes a dissection has.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]

@@ -5,6 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use vxscope_dissector::fields::FIELDS;
 use vxscope_dissector::notes::NOTES;
+use vxscope_dissector::render::hexdump;
 
 use crate::abi::{
     self, Counts, FieldDefRecord, FieldRecord, LayerRecord, NoteDefRecord, NoteRecord,
@@ -590,6 +591,54 @@ pub unsafe extern "C" fn vxscope_dissection_summary(
             return Err(Error::null("text"));
         }
         let (s, n) = d.summary();
+        unsafe { text.write(s) };
+        if !len.is_null() {
+            unsafe { len.write(n) };
+        }
+        Ok(())
+    })
+}
+
+/// The frame's annotated hex dump, every byte labelled with the field it belongs to, as `vxscope hexdump`
+/// writes it: `format` is `VXSCOPE_HEXDUMP_TEXT`, `_MARKDOWN` or `_HTML`, `language` `VXSCOPE_LANG_EN` or
+/// `VXSCOPE_LANG_ZH`. `*text` receives the NUL-terminated document, owned by the dissection and valid until it
+/// is freed, reused, or asked for another hex dump; `*len` (if `len` is not NULL) its length.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_dissection_hexdump(
+    dissection: *const DissectionHandle,
+    format: u32,
+    language: u32,
+    text: *mut *const c_char,
+    len: *mut usize,
+) -> Status {
+    guard("vxscope_dissection_hexdump", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let d = unsafe { check(dissection, "dissection")? };
+        if text.is_null() {
+            return Err(Error::null("text"));
+        }
+        let format = match format {
+            abi::VXSCOPE_HEXDUMP_TEXT => hexdump::Format::Text,
+            abi::VXSCOPE_HEXDUMP_MARKDOWN => hexdump::Format::Markdown,
+            abi::VXSCOPE_HEXDUMP_HTML => hexdump::Format::Html,
+            other => {
+                return Err(Error::new(
+                    VXSCOPE_ERR_INVALID_ARGUMENT,
+                    format!("format {other} is not a VXSCOPE_HEXDUMP_* constant"),
+                ));
+            }
+        };
+        let lang = match language {
+            abi::VXSCOPE_LANG_EN => hexdump::Lang::En,
+            abi::VXSCOPE_LANG_ZH => hexdump::Lang::Zh,
+            other => {
+                return Err(Error::new(
+                    VXSCOPE_ERR_INVALID_ARGUMENT,
+                    format!("language {other} is not a VXSCOPE_LANG_* constant"),
+                ));
+            }
+        };
+        let (s, n) = d.hexdump(format, lang);
         unsafe { text.write(s) };
         if !len.is_null() {
             unsafe { len.write(n) };

@@ -10,7 +10,7 @@ use std::ffi::c_char;
 use vxscope_dissector::fields::FIELDS;
 use vxscope_dissector::flannel::{self, DEFAULT_ANNOTATION_PREFIX, Topology, TopologyBuilder};
 use vxscope_dissector::notes;
-use vxscope_dissector::render::summary;
+use vxscope_dissector::render::{hexdump, summary};
 use vxscope_dissector::value::{Value, write};
 use vxscope_dissector::{Config, Dissection, Dissector, LinkType};
 
@@ -334,6 +334,8 @@ struct Records {
     layers: Lazy<Vec<LayerRecord>>,
     notes: Lazy<WithText<NoteRecord>>,
     summary: Lazy<Vec<u8>>,
+    /// The last hex dump asked for, replaced by the next.
+    hexdump: UnsafeCell<Vec<u8>>,
 }
 
 impl Records {
@@ -440,6 +442,21 @@ impl DissectionHandle {
             line.push(0);
         });
         (line.as_ptr().cast(), line.len() - 1)
+    }
+
+    /// The annotated hex dump of the frame, NUL-terminated, and its length. Replaces the previous one.
+    pub(crate) fn hexdump(
+        &self,
+        format: hexdump::Format,
+        lang: hexdump::Lang,
+    ) -> (*const c_char, usize) {
+        // SAFETY: a dissection is used by one thread at a time (the ABI's contract); no reference into the
+        // buffer outlives this call (C holds a raw pointer, which this call is documented to invalidate).
+        let text = unsafe { &mut *self.records.hexdump.get() };
+        text.clear();
+        hexdump::write(text, &self.dissection, &self.frame, format, lang);
+        text.push(0);
+        (text.as_ptr().cast(), text.len() - 1)
     }
 
     /// Every layer's record.

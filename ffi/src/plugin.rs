@@ -116,6 +116,13 @@ pub struct Plugin {
         text: *mut *const c_char,
         len: *mut usize,
     ) -> Status,
+    pub dissection_hexdump: unsafe extern "C" fn(
+        dissection: *const DissectionHandle,
+        format: u32,
+        language: u32,
+        text: *mut *const c_char,
+        len: *mut usize,
+    ) -> Status,
     pub dissection_layer: unsafe extern "C" fn(
         dissection: *const DissectionHandle,
         index: usize,
@@ -207,6 +214,7 @@ static DESCRIPTOR: Descriptor = Descriptor(Plugin {
     dissection_free: api::vxscope_dissection_free,
     dissection_counts: api::vxscope_dissection_counts,
     dissection_summary: api::vxscope_dissection_summary,
+    dissection_hexdump: api::vxscope_dissection_hexdump,
     dissection_layer: api::vxscope_dissection_layer,
     dissection_field: api::vxscope_dissection_field,
     dissection_note: api::vxscope_dissection_note,

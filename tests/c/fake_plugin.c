@@ -6,7 +6,7 @@
  *   -DFAKE_NO_ENTRY         the library exports no vxscope_plugin_v1 at all
  *   -DFAKE_NULL_MEMBER      the descriptor leaves dissection_notes NULL
  *   -DFAKE_FIELD_SIZE=N     the descriptor claims a vxscope_field of N bytes
- *   -DFAKE_FAIL_AT=N        the N-th call to dissect fails with VXSCOPE_ERR_INTERNAL
+ *   -DFAKE_FAIL_AT=N        the N-th call to session_dissect fails with VXSCOPE_ERR_INTERNAL
  */
 #include <stddef.h>
 
@@ -31,8 +31,8 @@ static const char *fake_last_error(void) {
     return failed_last ? "fake plugin: refused this frame on purpose" : vxscope_last_error();
 }
 
-static vxscope_status fake_dissect(const vxscope_context *context, uint32_t link_type, const uint8_t *bytes,
-                                   size_t len, uint32_t wire_len, vxscope_dissection **out) {
+static vxscope_status fake_session_dissect(vxscope_session *session, uint32_t link_type, const uint8_t *bytes,
+                                           size_t len, uint32_t wire_len, vxscope_dissection **out) {
     calls++;
     failed_last = 0;
 #ifdef FAKE_FAIL_AT
@@ -41,7 +41,7 @@ static vxscope_status fake_dissect(const vxscope_context *context, uint32_t link
         return VXSCOPE_ERR_INTERNAL;
     }
 #endif
-    return vxscope_dissect(context, link_type, bytes, len, wire_len, out);
+    return vxscope_session_dissect(session, link_type, bytes, len, wire_len, out);
 }
 
 static vxscope_plugin descriptor;
@@ -72,13 +72,24 @@ const vxscope_plugin *vxscope_plugin_v1(void) {
         .options_add_gpe_port = vxscope_options_add_gpe_port,
         .options_set_decode_as_otv = vxscope_options_set_decode_as_otv,
         .options_set_gbp = vxscope_options_set_gbp,
+        .options_set_annotation_prefix = vxscope_options_set_annotation_prefix,
+        .options_add_nodes_json = vxscope_options_add_nodes_json,
+        .options_add_nodes_json_file = vxscope_options_add_nodes_json_file,
+        .options_add_node_info = vxscope_options_add_node_info,
+        .options_add_node_info_file = vxscope_options_add_node_info_file,
+        .options_add_pods = vxscope_options_add_pods,
+        .options_add_pods_file = vxscope_options_add_pods_file,
         .context_new = vxscope_context_new,
         .context_free = vxscope_context_free,
-        .dissect = fake_dissect,
+        .session_new = vxscope_session_new,
+        .session_free = vxscope_session_free,
+        .session_dissect = fake_session_dissect,
+        .dissect = vxscope_dissect,
         .dissect_vxlan_payload = vxscope_dissect_vxlan_payload,
         .dissection_free = vxscope_dissection_free,
         .dissection_counts = vxscope_dissection_counts,
         .dissection_summary = vxscope_dissection_summary,
+        .dissection_hexdump = vxscope_dissection_hexdump,
         .dissection_layer = vxscope_dissection_layer,
         .dissection_field = vxscope_dissection_field,
         .dissection_note = vxscope_dissection_note,

@@ -130,6 +130,8 @@ int main(void) {
            vxscope_dissection_find_field(NULL, "ip.src", 0, &index));
     EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_registry_field", vxscope_registry_field(0, NULL));
     EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_registry_note", vxscope_registry_note(0, NULL));
+    EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_dissection_hexdump",
+           vxscope_dissection_hexdump(NULL, VXSCOPE_HEXDUMP_TEXT, VXSCOPE_LANG_EN, &text, NULL));
     EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_dissection_layers", vxscope_dissection_layers(NULL, NULL, NULL));
     EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_dissection_fields", vxscope_dissection_fields(NULL, NULL, NULL));
     EXPECT(VXSCOPE_ERR_NULL_POINTER, "vxscope_dissection_notes", vxscope_dissection_notes(NULL, NULL, NULL));
@@ -206,6 +208,9 @@ int main(void) {
     OK(vxscope_dissection_find_field(d, "ip.src", 0, &index));
     EXPECT(VXSCOPE_ERR_NOT_FOUND, "vxscope_dissection_find_field",
            vxscope_dissection_find_field(d, "ip.src", index + 1, &index));
+
+    EXPECT(VXSCOPE_ERR_INVALID_ARGUMENT, "vxscope_dissection_hexdump",
+           vxscope_dissection_hexdump(d, 99, VXSCOPE_LANG_EN, &text, NULL));
 
     /* One kind of handle where another is expected. */
     EXPECT(VXSCOPE_ERR_BAD_HANDLE, "vxscope_dissect",

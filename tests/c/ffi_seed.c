@@ -400,6 +400,17 @@ int main(int argc, char **argv) {
     OK(vxscope_dissection_free(md));
     OK(vxscope_context_free(extra));
 
+    /* The annotated hex dump, as vxscope hexdump writes it. */
+    const char *dump = NULL;
+    size_t dump_len = 0;
+    OK(vxscope_dissection_hexdump(d, VXSCOPE_HEXDUMP_TEXT, VXSCOPE_LANG_EN, &dump, &dump_len));
+    CHECK(strlen(dump) == dump_len);
+    CHECK(strncmp(dump, "Frame 1, 148 bytes, link type EN10MB (1): ", 42) == 0);
+    CHECK(strstr(dump, "\t0x0020:  6466 9e90 2118 0072 0000 0800 0000 0000  df..!..r........\n") != NULL);
+    CHECK(strstr(dump, "udp.dstport 8472") != NULL);
+    OK(vxscope_dissection_hexdump(d, VXSCOPE_HEXDUMP_HTML, VXSCOPE_LANG_ZH, &dump, NULL));
+    CHECK(strncmp(dump, "<!DOCTYPE html>", 15) == 0);
+
     check_topology(argv[1]);
     check_session(ctx);
 

@@ -214,3 +214,32 @@ fn the_header_compiles_as_cpp() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_readme_example_compiles_and_prints_fields() {
+    // The C block of README.md's "C ABI" section, with a main around it that passes the seed frame.
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("read README.md");
+    let start = readme.find("```c\n").expect("a C block in README.md") + 5;
+    let end = start + readme[start..].find("```").expect("the end of the C block");
+    let seed = std::fs::read(sample("seed.pcap")).expect("read samples/seed.pcap");
+    let bytes: Vec<String> = seed[40..].iter().map(|b| format!("0x{b:02x}")).collect();
+    let program = format!(
+        "{}\nstatic const uint8_t FRAME[] = {{{}}};\nint main(void) {{ return print_fields(FRAME, sizeof FRAME); }}\n",
+        &readme[start..end],
+        bytes.join(",")
+    );
+    let dir = target_dir().join("ffi-c-tests");
+    std::fs::create_dir_all(&dir).expect("create the output directory");
+    std::fs::write(dir.join("readme_example.c"), program).expect("write the program");
+    let exe = compile(
+        dir.join("readme_example.c").to_str().expect("utf-8 path"),
+        "readme_example",
+        Link::Shared,
+    );
+    let stdout = assert_passed(&run(&exe), "the README example");
+    assert!(stdout.contains("vxlan.vni 1 @46+3\n"), "{stdout}");
+    assert!(
+        stdout.contains("inner.ip.src 10.244.1.12 @76+4\n"),
+        "{stdout}"
+    );
+}

@@ -232,6 +232,7 @@ pub struct Plugin {
     f: Functions,
     /// Rows in the plugin's field registry: field identifiers are below it.
     registry_len: usize,
+    json_kinds: JsonKinds,
     /// Keeps the library loaded while the functions above are used; dropped last.
     _library: Library,
 }
@@ -318,6 +319,7 @@ impl Plugin {
             name,
             f,
             registry_len,
+            json_kinds: JsonKinds::new(),
             _library: library,
         })
     }
@@ -565,7 +567,10 @@ impl Names {
 /// What the host works out once a frame about each field record, which it reads in place.
 #[derive(Clone, Copy)]
 struct FieldExtra {
-    /// Index of the field's names in `Session::names`.
+    /// The field's abbreviation and name, checked.
+    abbrev: PluginStr,
+    name: PluginStr,
+    /// Same for every field with the same abbreviation.
     key: u32,
     json: JsonKind,
 }
@@ -616,6 +621,45 @@ impl Drop for Stream<'_> {
             (f.session_free)(self.session);
             (f.context_free)(self.context);
         }
+    }
+}
+
+/// How JSON writes a field, by the codes of its kind, base and value type: [`json_kind_of`] worked out once
+/// for every combination the ABI knows.
+struct JsonKinds([JsonKind; JsonKinds::LEN]);
+
+impl JsonKinds {
+    const KINDS: u32 = 13;
+    const BASES: u32 = 2;
+    const VALUE_TYPES: u32 = 9;
+    const LEN: usize = (Self::KINDS * Self::BASES * Self::VALUE_TYPES) as usize;
+
+    fn index(kind: u32, base: u32, value_type: u32) -> Option<usize> {
+        (kind < Self::KINDS && base < Self::BASES && value_type < Self::VALUE_TYPES)
+            .then(|| ((kind * Self::BASES + base) * Self::VALUE_TYPES + value_type) as usize)
+    }
+
+    fn new() -> JsonKinds {
+        let mut table = [JsonKind::Skip; Self::LEN];
+        for kind in 0..Self::KINDS {
+            for base in 0..Self::BASES {
+                for value_type in 0..Self::VALUE_TYPES {
+                    if let (Some(k), Some(b), Some(v), Some(i)) = (
+                        kind_of(kind),
+                        base_of(base),
+                        value_like(value_type),
+                        Self::index(kind, base, value_type),
+                    ) {
+                        table[i] = json_kind_of(k, b, &v);
+                    }
+                }
+            }
+        }
+        JsonKinds(table)
+    }
+
+    fn get(&self, kind: u32, base: u32, value_type: u32) -> Option<JsonKind> {
+        Self::index(kind, base, value_type).map(|i| self.0[i])
     }
 }
 
@@ -803,27 +847,31 @@ impl<'p> Stream<'p> {
             if r.value.is_null() {
                 return Err("the plugin returned a field with a NULL value".into());
             }
-            let (kind, base, like) = match (
-                kind_of(r.kind),
-                base_of(r.base),
-                value_like(r.value_type),
-            ) {
-                (Some(k), Some(b), Some(v)) => (k, b, v),
-                _ => {
-                    return Err(format!(
-                        "the plugin returned a field of kind {}, base {}, value type {}, not all known to ABI \
-                         version {ABI_VERSION}",
-                        r.kind, r.base, r.value_type
-                    ));
-                }
+            let Some(json) = self.plugin.json_kinds.get(r.kind, r.base, r.value_type) else {
+                return Err(format!(
+                    "the plugin returned a field of kind {}, base {}, value type {}, not all known to ABI \
+                     version {ABI_VERSION}",
+                    r.kind, r.base, r.value_type
+                ));
             };
+            let names = self.names[key];
             self.extras.push(FieldExtra {
+                abbrev: names.abbrev,
+                name: names.name,
                 key: key as u32,
-                json: json_kind_of(kind, base, &like),
+                json,
             });
         }
         self.fields = (records.as_ptr(), records.len());
         Ok(())
+    }
+
+    /// Field record `index` of the current frame.
+    #[inline]
+    fn field_record(&self, index: usize) -> &FieldRecord {
+        assert!(index < self.fields.1, "field {index} of {}", self.fields.1);
+        // SAFETY: below the count; the plugin's records live until the next dissection, which needs `&mut self`.
+        unsafe { &*self.fields.0.add(index) }
     }
 
     /// The field records of the current frame.
@@ -937,19 +985,20 @@ impl FrameView for PluginView<'_, '_> {
         }
     }
 
+    #[inline]
     fn field_count(&self) -> usize {
         self.session.extras.len()
     }
 
+    #[inline]
     fn field(&self, index: usize) -> FieldMeta<'_> {
-        let r = &self.session.field_records()[index];
-        let extra = self.session.extras[index];
-        let names = self.session.names[extra.key as usize];
+        let extra = &self.session.extras[index];
+        let r = self.session.field_record(index);
         FieldMeta {
             prefix: "",
             // SAFETY: checked UTF-8 and static in the plugin.
-            abbrev: unsafe { as_str(names.abbrev) },
-            name: unsafe { as_str(names.name) },
+            abbrev: unsafe { as_str(extra.abbrev) },
+            name: unsafe { as_str(extra.name) },
             key: extra.key as usize,
             layer: r.layer as usize,
             level: r.level.min(u32::from(u8::MAX)) as u8,
@@ -959,14 +1008,15 @@ impl FrameView for PluginView<'_, '_> {
         }
     }
 
+    #[inline]
     fn write_value(&self, index: usize, out: &mut Vec<u8>) {
-        let r = &self.session.field_records()[index];
+        let r = self.session.field_record(index);
         // SAFETY: the value belongs to the current dissection.
         out.extend_from_slice(unsafe { bytes((r.value.cast(), r.value_len)) });
     }
 
     fn write_value_name(&self, index: usize, out: &mut Vec<u8>) -> bool {
-        let p = self.session.field_records()[index].value_name;
+        let p = self.session.field_record(index).value_name;
         if p.is_null() {
             return false;
         }

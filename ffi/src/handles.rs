@@ -489,33 +489,44 @@ impl DissectionHandle {
                 built.clear();
                 built.records.reserve(self.dissection.fields().len());
                 for f in self.dissection.fields() {
-                    let def = f.id.def();
-                    let (value, value_len) = built
-                        .write_text(|out| write::value(out, def, &f.value, f.bytes(&self.frame)));
-                    let mut record = *registry.field_record(f.id, f.scope);
-                    record.value = value;
-                    record.value_len = value_len;
-                    record.layer = u32::from(f.layer);
-                    record.level = u32::from(f.level);
-                    record.offset = f.offset;
-                    record.length = f.len;
-                    match f.value {
-                        Value::UInt(v) => {
-                            record.value_type = VXSCOPE_VALUE_UINT;
-                            record.value_int = v;
-                            record.has_int = true;
-                            if !def.vals.is_empty() {
-                                record.value_name = registry.value_name(f.id, v);
-                            }
-                        }
+                    let s = registry.scoped(f.id, f.scope);
+                    let (value, value_len) = built.write_text(|out| {
+                        write::value(out, f.id.def(), &f.value, f.bytes(&self.frame))
+                    });
+                    let (value_type, int, value_name) = match f.value {
+                        Value::UInt(v) => (
+                            VXSCOPE_VALUE_UINT,
+                            Some(v),
+                            if s.has_value_names {
+                                registry.value_name(f.id, v)
+                            } else {
+                                std::ptr::null()
+                            },
+                        ),
                         Value::Bool(b) => {
-                            record.value_type = VXSCOPE_VALUE_BOOL;
-                            record.value_int = u64::from(b);
-                            record.has_int = true;
+                            (VXSCOPE_VALUE_BOOL, Some(u64::from(b)), std::ptr::null())
                         }
-                        ref other => record.value_type = abi::value_type_code(other),
-                    }
-                    built.records.push(record);
+                        ref other => (abi::value_type_code(other), None, std::ptr::null()),
+                    };
+                    built.records.push(FieldRecord {
+                        abbrev: registry.scoped_abbrev(s),
+                        name: registry.scoped_name(s),
+                        value,
+                        value_len,
+                        value_name,
+                        value_int: int.unwrap_or(0),
+                        id: s.id,
+                        scope: s.scope,
+                        layer: u32::from(f.layer),
+                        depth: s.depth,
+                        level: u32::from(f.level),
+                        offset: f.offset,
+                        length: f.len,
+                        kind: s.kind,
+                        base: s.base,
+                        value_type,
+                        has_int: int.is_some(),
+                    });
                 }
                 built.finish(|record| &mut record.value);
             })

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use vxscope_dissector::fields::{FIELDS, FieldId, Scope};
 use vxscope_dissector::notes::{NOTES, NoteCode};
 
-use crate::abi::{self, FieldRecord};
+use crate::abi;
 
 /// NUL-terminated copies of the field and note registries, all in one buffer.
 pub(crate) struct Registry {
@@ -29,18 +29,7 @@ pub(crate) struct Registry {
     note_codes: Box<[u32]>,
     note_templates: Box<[u32]>,
     note_advice: Box<[u32]>,
-    /// The parts of every field record that depend on the registry alone, at `scope * FIELDS.len() + id`.
-    field_records: FieldTemplates,
 }
-
-/// Field records to start from. Their pointers point into the registry's text, which is immutable and lives as
-/// long as the library, so they may be shared by threads.
-struct FieldTemplates(Box<[FieldRecord]>);
-
-// SAFETY: the pointers point into immutable static text (see above).
-unsafe impl Send for FieldTemplates {}
-// SAFETY: as above.
-unsafe impl Sync for FieldTemplates {}
 
 /// What a field's record says that depends only on its registry row and its scope, ready to copy.
 #[derive(Clone, Copy, Debug)]
@@ -54,6 +43,8 @@ pub(crate) struct ScopedField {
     pub(crate) depth: u32,
     pub(crate) kind: u32,
     pub(crate) base: u32,
+    /// Whether the field names some of its values.
+    pub(crate) has_value_names: bool,
 }
 
 /// Builds the one buffer of [`Registry`].
@@ -101,6 +92,7 @@ impl Registry {
                         depth: u32::from(scope.total_depth()),
                         kind: abi::kind_code(def.kind),
                         base: abi::base_code(def.base),
+                        has_value_names: !def.vals.is_empty(),
                     });
                 }
             }
@@ -114,7 +106,7 @@ impl Registry {
             let note_codes = t.all(NOTES.iter().map(|n| n.code));
             let note_templates = t.all(NOTES.iter().map(|n| n.template));
             let note_advice = t.all(NOTES.iter().map(|n| n.advice));
-            let mut registry = Registry {
+            Registry {
                 text: t.text.into_boxed_slice(),
                 scoped: scoped.into_boxed_slice(),
                 abbrevs,
@@ -125,42 +117,8 @@ impl Registry {
                 note_codes,
                 note_templates,
                 note_advice,
-                field_records: FieldTemplates(Box::new([])),
-            };
-            // The text is on the heap and never changes: records may point into it.
-            let templates = registry
-                .scoped
-                .iter()
-                .map(|s| FieldRecord {
-                    abbrev: registry.scoped_abbrev(s),
-                    name: registry.scoped_name(s),
-                    value: std::ptr::null(),
-                    value_len: 0,
-                    value_name: std::ptr::null(),
-                    value_int: 0,
-                    id: s.id,
-                    scope: s.scope,
-                    layer: 0,
-                    depth: s.depth,
-                    level: 0,
-                    offset: 0,
-                    length: 0,
-                    kind: s.kind,
-                    base: s.base,
-                    value_type: 0,
-                    has_int: false,
-                })
-                .collect();
-            registry.field_records = FieldTemplates(templates);
-            registry
+            }
         })
-    }
-
-    /// The record of field `id` in `scope` with what depends on the registry alone filled in (abbreviation,
-    /// name, id, scope, depth, kind, base), ready to copy.
-    #[inline]
-    pub(crate) fn field_record(&self, id: FieldId, scope: Scope) -> &FieldRecord {
-        &self.field_records.0[scope.index() * FIELDS.len() + id.index()]
     }
 
     fn at(&self, start: u32) -> *const c_char {

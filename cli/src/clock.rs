@@ -1,6 +1,6 @@
 //! Wall-clock times of packets, in local time as tcpdump prints them (or UTC).
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use vxscope_rewriter::capture::Timestamp;
 
@@ -9,6 +9,9 @@ pub struct Clock {
     utc: bool,
     cached_hour: i64,
     offset: i64,
+    /// The second last written by `time_of_day`, and its `HH:MM:SS`.
+    cached_second: i64,
+    hms: [u8; 8],
 }
 
 /// A broken-down time.
@@ -27,6 +30,8 @@ impl Clock {
             utc,
             cached_hour: i64::MIN,
             offset: 0,
+            cached_second: i64::MIN,
+            hms: [0; 8],
         }
     }
 
@@ -60,42 +65,44 @@ impl Clock {
 
     /// `HH:MM:SS.ffffff` (or nine digits).
     pub fn time_of_day(&mut self, out: &mut Vec<u8>, ts: Timestamp, digits: u8) {
-        let c = self.civil(ts.sec);
-        two(out, c.hour);
-        out.push(b':');
-        two(out, c.minute);
-        out.push(b':');
-        two(out, c.second);
+        // Packets come many a second: the clock part is worked out once a second.
+        if ts.sec != self.cached_second {
+            let c = self.civil(ts.sec);
+            let digits = |v: u32| [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8];
+            let (h, m, s) = (digits(c.hour), digits(c.minute), digits(c.second));
+            self.hms = [h[0], h[1], b':', m[0], m[1], b':', s[0], s[1]];
+            self.cached_second = ts.sec;
+        }
+        out.extend_from_slice(&self.hms);
         fraction(out, ts.nsec, digits);
     }
 
-    /// `YYYY-MM-DD HH:MM:SS.ffffff ZONE`.
-    pub fn date_time(&mut self, ts: Timestamp, digits: u8) -> String {
+    /// `YYYY-MM-DD HH:MM:SS.ffffff ZONE`, appended to `out`.
+    pub fn write_date_time(&mut self, out: &mut Vec<u8>, ts: Timestamp, digits: u8) {
         let c = self.civil(ts.sec);
-        let mut s = String::new();
-        let _ = write!(s, "{:04}-{:02}-{:02} ", c.year, c.month, c.day);
-        let mut t = Vec::new();
-        self.time_of_day(&mut t, ts, digits);
-        s.push_str(&String::from_utf8_lossy(&t));
+        let _ = write!(out, "{:04}-{:02}-{:02} ", c.year, c.month, c.day);
+        self.time_of_day(out, ts, digits);
         if self.utc || self.offset_at(ts.sec) == 0 {
-            s.push_str(" UTC");
+            out.extend_from_slice(b" UTC");
         } else {
             let o = self.offset_at(ts.sec);
             let _ = write!(
-                s,
+                out,
                 " {}{:02}{:02}",
                 if o < 0 { '-' } else { '+' },
                 o.abs() / 3600,
                 o.abs() / 60 % 60
             );
         }
-        s
     }
-}
 
-fn two(out: &mut Vec<u8>, v: u32) {
-    out.push(b'0' + (v / 10 % 10) as u8);
-    out.push(b'0' + (v % 10) as u8);
+    /// `YYYY-MM-DD HH:MM:SS.ffffff ZONE`.
+    #[cfg(test)]
+    pub fn date_time(&mut self, ts: Timestamp, digits: u8) -> String {
+        let mut out = Vec::new();
+        self.write_date_time(&mut out, ts, digits);
+        String::from_utf8(out).expect("ASCII")
+    }
 }
 
 fn fraction(out: &mut Vec<u8>, nsec: u32, digits: u8) {

@@ -1,7 +1,7 @@
 //! `vxscope dissect`: one line a packet, the full tree (`-V`), or JSON lines (`--json`).
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Write as _};
 
 use std::process::ExitCode;
 
@@ -294,18 +294,16 @@ impl Printer {
                 out.push(b'\n');
             }
             Mode::Tree => {
-                let when = self.clock.date_time(p.ts, p.ts_digits);
-                out.extend_from_slice(
-                    format!(
-                        "Frame {}: {} bytes on the wire, {} captured, {}, link type {}\n",
-                        p.number,
-                        p.orig_len,
-                        p.data.len(),
-                        when,
-                        p.link_type
-                    )
-                    .as_bytes(),
+                // Written straight into the output buffer: no allocation a frame.
+                let _ = write!(
+                    out,
+                    "Frame {}: {} bytes on the wire, {} captured, ",
+                    p.number,
+                    p.orig_len,
+                    p.data.len()
                 );
+                self.clock.write_date_time(out, p.ts, p.ts_digits);
+                let _ = writeln!(out, ", link type {}", p.link_type);
                 out.extend_from_slice(b"Summary: ");
                 view.summary(out);
                 out.push(b'\n');

@@ -593,7 +593,7 @@ static ZH_NOTES: &[(NoteCode, &str, &str)] = &[
     ),
     (
         NoteCode::Port8472,
-        "UDP 8472 是 Linux 和 flannel 的 VXLAN 端口，而 IANA 把它分配给了 OTV：tcpdump 4.99 及更早版本把这个首部显示为 \"OTV, flags {1:x}, overlay {2}, instance {0}\"，也就是 VXLAN VNI {0}",
+        "UDP 8472 是 Linux 和 flannel 的 VXLAN 端口，而 IANA 把它分配给了 OTV：tcpdump 4.99 及更早版本把这个首部显示为 \"OTV, flags {1}, overlay {2}, instance {0}\"，也就是 VXLAN VNI {0}",
         "按 VXLAN 解读：tshark -d udp.port==8472,vxlan；vxscope 默认按 VXLAN 解码，除非指定 --decode-as otv",
     ),
     (
@@ -634,7 +634,7 @@ static ZH_NOTES: &[(NoteCode, &str, &str)] = &[
     (
         NoteCode::PortUnreachable,
         "{0} 拒绝了发往 UDP 端口 {1} 的 VXLAN(ICMP {2})：报文根本没有到达 flannel.1",
-        "在节点之间放行 UDP {1}(firewalld、iptables、云安全组)，并让每个节点使用同一个 VXLAN 端口(flannel 的 Port，Linux 上默认为 8472；Windows 节点用 4789)",
+        "在节点之间放行 VXLAN 端口(除非另行配置，即 UDP 8472；firewalld、iptables、云安全组)，并让每个节点使用同一个 VXLAN 端口(flannel 的 Port，Linux 上默认为 8472；Windows 节点用 4789)",
     ),
     (
         NoteCode::VtepMacMismatch,

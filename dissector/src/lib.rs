@@ -44,6 +44,8 @@ pub const PORT_VXLAN: u16 = 4789;
 pub const PORT_LINUX_VXLAN: u16 = 8472;
 /// The IANA port of VXLAN-GPE.
 pub const PORT_VXLAN_GPE: u16 = 4790;
+/// IPsec NAT traversal (RFC 3948): UDP-encapsulated ESP, never VXLAN, whatever the other port.
+pub const PORT_IPSEC_NAT_T: u16 = 4500;
 
 /// How [`Dissector`] decodes: which UDP ports carry VXLAN, and how to read them.
 #[derive(Clone, Debug)]
@@ -130,8 +132,14 @@ impl Dissector {
     }
 
     /// Which tunnel header a UDP datagram between these ports carries, if any: the destination port decides
-    /// first, then the source port.
+    /// first, then the source port. A datagram to or from the IPsec NAT-T port is ESP (as tcpdump reads it),
+    /// unless that port was configured as a VXLAN port.
     pub(crate) fn tunnel(&self, src: u16, dst: u16) -> Option<Tunnel> {
+        if (src == PORT_IPSEC_NAT_T || dst == PORT_IPSEC_NAT_T)
+            && !self.vxlan_ports.contains(PORT_IPSEC_NAT_T)
+        {
+            return None;
+        }
         [dst, src].into_iter().find_map(|port| {
             if self.gpe_ports.contains(port) {
                 Some(Tunnel::Gpe)
@@ -158,23 +166,25 @@ impl Dissector {
         wire_len: u32,
         out: &mut Dissection<'d>,
     ) {
-        self.decode(link_type, frame, wire_len, out);
+        self.decode(link_type, frame, wire_len, out, None);
     }
 
-    /// Decodes and annotates one frame, and returns its VXLAN packets' facts for a [`flannel::Session`].
+    /// Decodes and annotates one frame; with `tunnels`, also records its VXLAN packets' facts for a
+    /// [`flannel::Session`].
     pub(crate) fn decode<'d>(
         &'d self,
         link_type: LinkType,
         frame: &[u8],
         wire_len: u32,
         out: &mut Dissection<'d>,
-    ) -> flannel::Tunnels {
+        tunnels: Option<&mut Vec<flannel::Tunnel>>,
+    ) {
         out.clear();
         out.link_type = link_type;
         out.caplen = frame.len() as u32;
         out.len = wire_len.max(frame.len() as u32);
         layers::dissect_link(self, link_type, frame, out);
-        flannel::annotate(self, out)
+        flannel::annotate(self, out, tunnels);
     }
 
     /// Dissects a bare VXLAN header and the frame it carries, as a host that already parsed UDP holds it.
@@ -185,6 +195,6 @@ impl Dissector {
         out.caplen = payload.len() as u32;
         out.len = payload.len() as u32;
         layers::dissect_vxlan_payload(self, payload, out);
-        flannel::annotate(self, out);
+        flannel::annotate(self, out, None);
     }
 }

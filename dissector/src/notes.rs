@@ -98,7 +98,7 @@ notes! {
     ChecksumPartial "checksum.partial" Chat
         "{0} checksum {1:x} holds only the pseudo-header sum: checksum offload, captured on the sending host before the NIC filled it in (not a fault)";
     Port8472 "vxlan.port_8472" Chat
-        "UDP 8472 is the Linux and flannel VXLAN port, which IANA assigns to OTV: tcpdump 4.99 and older print this header as \"OTV, flags {1:x}, overlay {2}, instance {0}\", which is VXLAN VNI {0}"
+        "UDP 8472 is the Linux and flannel VXLAN port, which IANA assigns to OTV: tcpdump 4.99 and older print this header as \"OTV, flags {1}, overlay {2}, instance {0}\", which is VXLAN VNI {0}"
         "read it as VXLAN: tshark -d udp.port==8472,vxlan; vxscope decodes it as VXLAN unless given --decode-as otv";
     VxlanFlagsInvalid "vxlan.flags_invalid" Warning
         "{0} (flags {1:x}, reserved bits {2:x}): the Linux VXLAN driver drops such packets (VXLAN_INVALID_HDR)"
@@ -121,7 +121,7 @@ notes! {
         "make the pod MTU fit the VXLAN MTU and the VXLAN MTU fit the underlay path (NIC MTU minus 50, 70 over IPv6), and let these ICMP messages through firewalls";
     PortUnreachable "flannel.port_unreachable" Error
         "{0} refused VXLAN to UDP port {1} (ICMP {2}): the packet never reached flannel.1"
-        "open UDP {1} between the nodes (firewalld, iptables, cloud security groups), and make every node use the same VXLAN port (flannel's Port, 8472 by default on Linux; Windows nodes use 4789)";
+        "open the VXLAN port (UDP 8472 unless flannel was told otherwise) between the nodes (firewalld, iptables, cloud security groups), and make every node use the same VXLAN port (flannel's Port, 8472 by default on Linux; Windows nodes use 4789)";
     VtepMacMismatch "flannel.vtep_mac_mismatch" Error
         "inner destination MAC {0} is not the VTEP MAC {1} of {2}, which owns the outer destination address: the receiver drops the frame (stale fdb or neighbour entry)"
         "on the sending node, compare `bridge fdb show dev flannel.1` and `ip neigh show dev flannel.1` with the receiver's flannel.1 MAC (its flannel.alpha.coreos.com/backend-data annotation); restart flannel on the sender, or upgrade flannel (v0.24.1+ keeps the VTEP MAC across restarts)";
@@ -250,6 +250,17 @@ mod tests {
             otv.contains("\"OTV, flags [I] (0x08), overlay 0, instance 1\", which is VXLAN VNI 1"),
             "{otv}"
         );
+    }
+
+    #[test]
+    fn advice_has_no_placeholders() {
+        for n in NOTES {
+            assert!(
+                !n.advice.contains('{'),
+                "{}: the advice is not a template",
+                n.code
+            );
+        }
     }
 
     #[test]

@@ -62,7 +62,12 @@ impl IpNet {
     /// Whether `addr` lies in this network.
     pub fn contains(&self, addr: IpBytes) -> bool {
         match (self.addr, addr) {
-            (IpBytes::V4(n), IpBytes::V4(a)) => prefix_eq(&n, &a, self.prefix),
+            (IpBytes::V4(n), IpBytes::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix.min(32)))
+                    .unwrap_or(0);
+                (u32::from_be_bytes(n) ^ u32::from_be_bytes(a)) & mask == 0
+            }
             (IpBytes::V6(n), IpBytes::V6(a)) => prefix_eq(&n, &a, self.prefix),
             _ => false,
         }
@@ -122,17 +127,47 @@ pub mod write {
 
     const HEX: &[u8; 16] = b"0123456789abcdef";
 
+    /// The two hex digits of every byte.
+    static HEX_PAIRS: [[u8; 2]; 256] = {
+        let mut t = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = [HEX[i >> 4], HEX[i & 0xf]];
+            i += 1;
+        }
+        t
+    };
+
+    /// The two decimal digits of 0 to 99.
+    static DEC_PAIRS: [[u8; 2]; 100] = {
+        let mut t = [[0u8; 2]; 100];
+        let mut i = 0;
+        while i < 100 {
+            t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+            i += 1;
+        }
+        t
+    };
+
     #[inline]
     pub fn u64_dec(out: &mut Vec<u8>, mut v: u64) {
+        if v < 10 {
+            out.push(b'0' + v as u8);
+            return;
+        }
         let mut buf = [0u8; 20];
         let mut i = buf.len();
-        loop {
+        while v >= 100 {
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&DEC_PAIRS[(v % 100) as usize]);
+            v /= 100;
+        }
+        if v >= 10 {
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&DEC_PAIRS[v as usize]);
+        } else {
             i -= 1;
-            buf[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
+            buf[i] = b'0' + v as u8;
         }
         out.extend_from_slice(&buf[i..]);
     }
@@ -149,24 +184,47 @@ pub mod write {
 
     #[inline]
     pub fn mac(out: &mut Vec<u8>, m: &[u8; 6]) {
+        let mut text = [b':'; 17];
         for (i, b) in m.iter().enumerate() {
-            if i > 0 {
-                out.push(b':');
-            }
-            out.push(HEX[(b >> 4) as usize]);
-            out.push(HEX[(b & 0xf) as usize]);
+            text[3 * i..3 * i + 2].copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
         }
+        out.extend_from_slice(&text);
     }
 
     #[inline]
     pub fn ipv4(out: &mut Vec<u8>, a: &[u8; 4]) {
+        // At most 15 bytes: built on the stack, appended once.
+        let mut text = [0u8; 15];
+        let mut len = 0;
         for (i, b) in a.iter().enumerate() {
             if i > 0 {
-                out.push(b'.');
+                text[len] = b'.';
+                len += 1;
             }
-            u64_dec(out, u64::from(*b));
+            let (digits, n) = &OCTETS[usize::from(*b)];
+            text[len..len + 3].copy_from_slice(digits);
+            len += usize::from(*n);
         }
+        out.extend_from_slice(&text[..len]);
     }
+
+    /// The decimal digits of every byte value, and how many there are.
+    static OCTETS: [([u8; 3], u8); 256] = {
+        let mut t = [([0u8; 3], 0u8); 256];
+        let mut i = 0;
+        while i < 256 {
+            let (h, d, u) = ((i / 100) as u8, (i / 10 % 10) as u8, (i % 10) as u8);
+            t[i] = if i >= 100 {
+                ([b'0' + h, b'0' + d, b'0' + u], 3)
+            } else if i >= 10 {
+                ([b'0' + d, b'0' + u, 0], 2)
+            } else {
+                ([b'0' + u, 0, 0], 1)
+            };
+            i += 1;
+        }
+        t
+    };
 
     pub fn ipv6(out: &mut Vec<u8>, a: &[u8; 16]) {
         use std::io::Write;
@@ -182,9 +240,10 @@ pub mod write {
 
     /// Bytes as contiguous lowercase hex.
     pub fn hex_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-        for b in bytes {
-            out.push(HEX[(b >> 4) as usize]);
-            out.push(HEX[(b & 0xf) as usize]);
+        let start = out.len();
+        out.resize(start + 2 * bytes.len(), 0);
+        for (pair, b) in out[start..].chunks_exact_mut(2).zip(bytes) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
         }
     }
 
@@ -257,6 +316,48 @@ mod tests {
         let v6: [u8; 16] = "2001:db8::1".parse::<Ipv6Addr>().unwrap().octets();
         assert_eq!(text(FieldId::Ipv6Src, Value::Ipv6(v6), &[]), "2001:db8::1");
         assert_eq!(text(FieldId::IpFlags, Value::UInt(2), &[]), "0x2");
+    }
+
+    #[test]
+    fn decimal_and_hex_writers_match_std() {
+        let mut out = Vec::new();
+        let samples = (0..2000u64)
+            .chain([
+                9,
+                10,
+                99,
+                100,
+                101,
+                65535,
+                1_000_000,
+                u64::from(u32::MAX),
+                u64::MAX,
+            ])
+            .chain((0..64).map(|s| 1u64 << s))
+            .chain((1..20).map(|e| 10u64.pow(e) - 1));
+        for v in samples {
+            out.clear();
+            write::u64_dec(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes());
+        }
+        let bytes: Vec<u8> = (0..=255).collect();
+        out.clear();
+        write::hex_bytes(&mut out, &bytes);
+        let want: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(out, want.as_bytes());
+        out.clear();
+        write::mac(&mut out, &[0xfe, 0x90, 0xc4, 0x18, 0x69, 0xa7]);
+        assert_eq!(out, b"fe:90:c4:18:69:a7");
+        for a in [
+            [0, 0, 0, 0],
+            [255, 255, 255, 255],
+            [10, 244, 1, 12],
+            [9, 99, 100, 199],
+        ] {
+            out.clear();
+            write::ipv4(&mut out, &a);
+            assert_eq!(out, Ipv4Addr::from(a).to_string().as_bytes());
+        }
     }
 
     #[test]

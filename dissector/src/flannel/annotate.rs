@@ -8,7 +8,7 @@ use crate::value::{IpBytes, Value};
 use crate::{Dissector, PortSet};
 
 /// What one scope of a dissection says, gathered in one pass over its fields.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Facts {
     pub(super) src_ip: Option<(IpBytes, u32)>,
     pub(super) dst_ip: Option<(IpBytes, u32)>,
@@ -31,6 +31,27 @@ pub(super) struct Facts {
 impl Facts {
     /// What the dissection says of one scope (constant-time lookups).
     pub(super) fn of(d: &Dissection<'_>, scope: Scope) -> Facts {
+        let mut f = Facts::of_tunnel_end(d, scope);
+        let field = |id: F| d.find(id, scope);
+        let uint = |id: F| field(id).and_then(|f| f.value.as_u64().map(|v| (v, f.offset)));
+        f.icmp = match (uint(F::IcmpType), uint(F::Icmpv6Type)) {
+            (Some((t, at)), _) => Some((t, uint(F::IcmpCode).map_or(0, |c| c.0), at, false)),
+            (None, Some((t, at))) => Some((t, uint(F::Icmpv6Code).map_or(0, |c| c.0), at, true)),
+            (None, None) => None,
+        };
+        f.icmp_mtu = uint(F::IcmpMtu)
+            .or_else(|| uint(F::Icmpv6Mtu))
+            .map(|(v, _)| v);
+        f.ip_proto = uint(F::IpProto).map(|(v, _)| v);
+        f.fragment = uint(F::IpFlagMf).is_some_and(|(v, _)| v == 1)
+            || uint(F::IpFragOffset).is_some_and(|(v, _)| v > 0)
+            || field(F::Ipv6Fragment).is_some();
+        f
+    }
+
+    /// What a tunnel's annotation needs of one end (the outer or the inner frame): addresses, hops, lengths,
+    /// ports, VNI; not the ICMP and fragment facts.
+    fn of_tunnel_end(d: &Dissection<'_>, scope: Scope) -> Facts {
         let field = |id: F| d.find(id, scope);
         let uint = |id: F| field(id).and_then(|f| f.value.as_u64().map(|v| (v, f.offset)));
         let ip = |v4: F, v6: F| {
@@ -46,88 +67,89 @@ impl Facts {
                 _ => None,
             })
         };
-        let icmp = match (uint(F::IcmpType), uint(F::Icmpv6Type)) {
-            (Some((t, at)), _) => Some((t, uint(F::IcmpCode).map_or(0, |c| c.0), at, false)),
-            (None, Some((t, at))) => Some((t, uint(F::Icmpv6Code).map_or(0, |c| c.0), at, true)),
-            (None, None) => None,
-        };
         Facts {
             src_ip: ip(F::IpSrc, F::Ipv6Src),
             dst_ip: ip(F::IpDst, F::Ipv6Dst),
             hops: uint(F::IpTtl).or_else(|| uint(F::Ipv6Hlim)),
             ip_len: uint(F::IpLen).or_else(|| uint(F::Ipv6Plen).map(|(v, at)| (v + 40, at))),
-            ip_proto: uint(F::IpProto).map(|(v, _)| v),
-            fragment: uint(F::IpFlagMf).is_some_and(|(v, _)| v == 1)
-                || uint(F::IpFragOffset).is_some_and(|(v, _)| v > 0)
-                || field(F::Ipv6Fragment).is_some(),
+            ip_proto: None,
+            fragment: false,
             src_mac: mac(F::EthSrc),
             dst_mac: mac(F::EthDst),
             sport: uint(F::UdpSrcport).map(|(v, _)| v),
             dport: uint(F::UdpDstport),
             vni: uint(F::VxlanVni),
-            icmp,
-            icmp_mtu: uint(F::IcmpMtu)
-                .or_else(|| uint(F::Icmpv6Mtu))
-                .map(|(v, _)| v),
+            icmp: None,
+            icmp_mtu: None,
         }
     }
 }
 
-/// The VXLAN packets of one frame: the scope of each VXLAN header with the facts of its outer and inner frames.
-#[derive(Clone, Copy, Default)]
-pub struct Tunnels {
-    items: [(Scope, Facts, Facts); Tunnels::MAX],
-    len: usize,
+/// One VXLAN packet of a frame: the scope holding its VXLAN header, and the facts of its outer and inner frames.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tunnel {
+    pub(super) scope: Scope,
+    pub(super) outer: Facts,
+    pub(super) inner: Facts,
 }
 
-impl Tunnels {
-    const MAX: usize = crate::fields::MAX_DEPTH as usize + 1;
-
-    /// The tunnels of a dissection.
-    pub(super) fn of(d: &Dissection<'_>) -> Tunnels {
-        let mut t = Tunnels::default();
+impl Tunnel {
+    /// Calls `each` with the tunnels of a dissection, outermost first.
+    pub(super) fn each(d: &Dissection<'_>, mut each: impl FnMut(Tunnel)) {
         for l in d.layers() {
-            if matches!(l.proto, F::Vxlan | F::VxlanGpe)
-                && !l.scope.is_quoted()
-                && t.len < Tunnels::MAX
-            {
+            if matches!(l.proto, F::Vxlan | F::VxlanGpe) && !l.scope.is_quoted() {
                 let inner = l
                     .scope
                     .encapsulated()
-                    .map(|s| Facts::of(d, s))
+                    .map(|s| Facts::of_tunnel_end(d, s))
                     .unwrap_or_default();
-                t.items[t.len] = (l.scope, Facts::of(d, l.scope), inner);
-                t.len += 1;
+                each(Tunnel {
+                    scope: l.scope,
+                    outer: Facts::of_tunnel_end(d, l.scope),
+                    inner,
+                });
             }
         }
-        t
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub(super) fn iter(&self) -> impl Iterator<Item = &(Scope, Facts, Facts)> {
-        self.items[..self.len].iter()
     }
 }
 
-/// Adds the flannel fields and the diagnoses of one packet; returns its tunnels for a [`Session`](super::Session).
-pub(crate) fn annotate<'d>(dissector: &'d Dissector, out: &mut Dissection<'d>) -> Tunnels {
-    let tunnels = Tunnels::of(out);
+/// Adds the flannel fields and the diagnoses of one packet. With `tunnels`, also hands the facts of its VXLAN
+/// packets to a [`Session`](super::Session), which then need not look them up again.
+pub(crate) fn annotate<'d>(
+    dissector: &'d Dissector,
+    out: &mut Dissection<'d>,
+    mut tunnels: Option<&mut Vec<Tunnel>>,
+) {
+    // A VXLAN header a scope, at most: as many tunnels as scopes not quoted.
+    let mut found = [(Scope::OUTER, 0u32); crate::fields::MAX_DEPTH as usize + 1];
+    let mut count = 0;
+    for l in out.layers() {
+        if matches!(l.proto, F::Vxlan | F::VxlanGpe) && !l.scope.is_quoted() && count < found.len()
+        {
+            found[count] = (l.scope, l.offset);
+            count += 1;
+        }
+    }
     let mut cx = Annotator {
         topo: dissector.topology(),
         out,
-        layer: 0,
+        layer: None,
+        layer_at: (Scope::OUTER, 0),
     };
-    for (scope, outer, inner) in tunnels.iter() {
-        let vxlan_at = cx
-            .out
-            .layers()
-            .iter()
-            .find(|l| l.scope == *scope && matches!(l.proto, F::Vxlan | F::VxlanGpe))
-            .map_or(0, |l| l.offset);
-        cx.tunnel(*scope, vxlan_at, outer, inner);
+    for &(scope, vxlan_at) in &found[..count] {
+        let outer = Facts::of_tunnel_end(cx.out, scope);
+        let inner = scope
+            .encapsulated()
+            .map(|s| Facts::of_tunnel_end(cx.out, s))
+            .unwrap_or_default();
+        cx.tunnel(scope, vxlan_at, &outer, &inner);
+        if let Some(v) = tunnels.as_deref_mut() {
+            v.push(Tunnel {
+                scope,
+                outer,
+                inner,
+            });
+        }
     }
     for depth in 0..=crate::fields::MAX_DEPTH {
         let scope = Scope::at_depth(depth);
@@ -149,13 +171,14 @@ pub(crate) fn annotate<'d>(dissector: &'d Dissector, out: &mut Dissection<'d>) -
             cx.fragment(&here, scope, cx.out.has_layer(F::Vxlan, scope));
         }
     }
-    tunnels
 }
 
 struct Annotator<'a, 'd> {
     topo: &'d Topology,
     out: &'a mut Dissection<'d>,
-    layer: u16,
+    /// The flannel layer of the tunnel being annotated, made when its first field is added; and where it goes.
+    layer: Option<u16>,
+    layer_at: (Scope, u32),
 }
 
 /// A node as a note value: its name, or its first address.
@@ -169,10 +192,15 @@ fn node_value(n: &Node) -> Value<'_> {
 
 impl<'d> Annotator<'_, 'd> {
     fn field(&mut self, scope: Scope, id: F, at: u32, value: Value<'d>) {
+        let (layer_scope, layer_at) = self.layer_at;
+        let layer = *self.layer.get_or_insert_with(|| {
+            self.out
+                .push_layer(F::Flannel, layer_scope, layer_at as usize, 0)
+        });
         self.out.push_field(Field {
             id,
             scope,
-            layer: self.layer,
+            layer,
             level: 0,
             offset: at,
             len: 0,
@@ -199,7 +227,9 @@ impl<'d> Annotator<'_, 'd> {
     /// The fields and diagnoses of one VXLAN packet: `outer` is the scope holding the VXLAN header.
     fn tunnel(&mut self, scope: Scope, vxlan_at: u32, outer: &Facts, inner: &Facts) {
         let topo = self.topo;
-        self.layer = self.out.push_layer(F::Flannel, scope, vxlan_at as usize, 0);
+        // Nothing to say of a packet outside the cluster network that no source names: no flannel layer.
+        self.layer = None;
+        self.layer_at = (scope, vxlan_at);
         let src_node = outer.src_ip.and_then(|(ip, _)| topo.node_by_ip(&ip));
         let dst_node = outer.dst_ip.and_then(|(ip, _)| topo.node_by_ip(&ip));
         if let Some((_, at)) = outer.src_ip {
@@ -260,8 +290,15 @@ impl<'d> Annotator<'_, 'd> {
         ];
         for (ip, [subnet, subnet_node, role, pod, namespace, pod_node]) in ends {
             let Some((ip, at)) = ip else { continue };
-            if let Some((net, owner)) = topo.subnet_of(&ip) {
+            let subnet_of = topo.subnet_of(&ip);
+            if let Some((net, owner)) = subnet_of {
                 self.field(scope, subnet, at, Value::Net(net));
+                self.field(
+                    scope,
+                    role,
+                    at,
+                    Value::Text(super::role_in(&ip, &net).word()),
+                );
                 self.text(
                     scope,
                     subnet_node,
@@ -279,7 +316,6 @@ impl<'d> Annotator<'_, 'd> {
                     );
                 }
             }
-            self.field(scope, role, at, Value::Text(topo.role_of(&ip).word()));
             if let Some(p) = topo.pod_by_ip(&ip) {
                 self.field(scope, pod, at, Value::Text(&p.name));
                 self.text(scope, namespace, at, p.namespace.as_deref());

@@ -22,7 +22,7 @@ mod sources;
 
 use rustc_hash::FxHashMap as HashMap;
 
-pub(crate) use annotate::{Tunnels, annotate};
+pub(crate) use annotate::{Tunnel, annotate};
 pub use session::{LearnedNode, Session};
 pub use sources::SourceError;
 
@@ -185,14 +185,9 @@ impl Topology {
 
     /// What `ip` is to flannel: X.0 of its subnet is the VTEP, X.1 the cni0 gateway, other addresses pods.
     pub fn role_of(&self, ip: &IpBytes) -> Role {
-        let Some((net, _)) = self.subnet_of(ip) else {
-            return Role::Outside;
-        };
-        let offset = host_part(*ip, net);
-        match offset {
-            0 => Role::Vtep,
-            1 => Role::Gateway,
-            _ => Role::Pod,
+        match self.subnet_of(ip) {
+            Some((net, _)) => role_in(ip, &net),
+            None => Role::Outside,
         }
     }
 
@@ -215,6 +210,15 @@ impl Topology {
     /// Whether `mac` is claimed by more than one node.
     pub fn mac_in_conflict(&self, mac: &[u8; 6]) -> bool {
         self.conflicting_macs.contains(mac)
+    }
+}
+
+/// What `ip` is in its pod subnet `net`: X.0 is the VTEP, X.1 the cni0 gateway, other addresses pods.
+pub fn role_in(ip: &IpBytes, net: &IpNet) -> Role {
+    match host_part(*ip, *net) {
+        0 => Role::Vtep,
+        1 => Role::Gateway,
+        _ => Role::Pod,
     }
 }
 

@@ -7,8 +7,8 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::annotate::{Facts, Tunnels};
-use super::{Role, Topology};
+use super::Topology;
+use super::annotate::{Facts, Tunnel};
 use crate::dissection::{Dissection, Note};
 use crate::notes::{NOTES, NoteCode};
 use crate::value::{IpBytes, IpNet, Value};
@@ -37,6 +37,15 @@ fn count<T: PartialEq>(list: &mut Vec<(T, u64)>, item: T) {
         Some((_, n)) => *n += 1,
         None => list.push((item, 1)),
     }
+}
+
+/// Whether two outer addresses are of one family: a dual-stack node sends from an IPv4 and an IPv6 address,
+/// which are not two nodes.
+fn same_family(a: &IpBytes, b: &IpBytes) -> bool {
+    matches!(
+        (a, b),
+        (IpBytes::V4(_), IpBytes::V4(_)) | (IpBytes::V6(_), IpBytes::V6(_))
+    )
 }
 
 fn add<T: PartialEq>(list: &mut Vec<T>, item: T) {
@@ -74,6 +83,8 @@ pub struct Session {
     notes: Vec<u64>,
     frames: u64,
     vxlan_frames: u64,
+    /// The VXLAN packets of the frame being learnt from (kept to reuse its memory).
+    tunnels: Vec<Tunnel>,
 }
 
 impl Session {
@@ -91,23 +102,29 @@ impl Session {
         wire_len: u32,
         out: &mut Dissection<'d>,
     ) {
-        let tunnels = dissector.decode(link_type, frame, wire_len, out);
+        let mut tunnels = std::mem::take(&mut self.tunnels);
+        tunnels.clear();
+        dissector.decode(link_type, frame, wire_len, out, Some(&mut tunnels));
         self.learn(dissector.topology(), out, &tunnels);
+        self.tunnels = tunnels;
     }
 
     /// Learns from a packet dissected elsewhere, and adds the notes that comparing it with earlier packets gives.
     pub fn observe<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>) {
-        let tunnels = Tunnels::of(d);
+        let mut tunnels = std::mem::take(&mut self.tunnels);
+        tunnels.clear();
+        Tunnel::each(d, |t| tunnels.push(t));
         self.learn(topo, d, &tunnels);
+        self.tunnels = tunnels;
     }
 
-    fn learn<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, tunnels: &Tunnels) {
+    fn learn<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, tunnels: &[Tunnel]) {
         self.frames += 1;
         if !tunnels.is_empty() {
             self.vxlan_frames += 1;
         }
-        for (scope, outer, inner) in tunnels.iter() {
-            self.tunnel(topo, d, *scope, outer, inner);
+        for t in tunnels {
+            self.tunnel(topo, d, t.scope, &t.outer, &t.inner);
         }
         if self.notes.is_empty() {
             self.notes = vec![0; NOTES.len()];
@@ -163,11 +180,7 @@ impl Session {
         {
             return net;
         }
-        let net = if topo.role_of(&ip) == Role::Outside {
-            None
-        } else {
-            topo.subnet_of(&ip).map(|(n, _)| n)
-        };
+        let net = topo.subnet_of(&ip).map(|(n, _)| n);
         self.recent_subnets[end] = Some((ip, net));
         net
     }
@@ -180,6 +193,8 @@ impl Session {
         outer: &Facts,
         inner: &Facts,
     ) {
+        // flannel sends plain VXLAN: a VXLAN-GPE packet says nothing of the VNI or port flannel uses.
+        let gpe = d.has_layer(crate::fields::FieldId::VxlanGpe, scope);
         let (Some((src, _)), Some((dst, _))) = (outer.src_ip, outer.dst_ip) else {
             return;
         };
@@ -212,7 +227,7 @@ impl Session {
                 [Value::Mac(mac), Value::Mac(*own), dst.value()],
             );
         }
-        if let Some((vni, at)) = outer.vni {
+        if let Some((vni, at)) = outer.vni.filter(|_| !gpe) {
             let vni = vni as u32;
             let receiver = &mut self.nodes[r.dst_node];
             match receiver.first_vni {
@@ -231,7 +246,7 @@ impl Session {
             }
             add(&mut self.nodes[r.src_node].vnis, vni);
         }
-        if let Some((port, at)) = outer.dport {
+        if let Some((port, at)) = outer.dport.filter(|_| !gpe) {
             let port = port as u16;
             match self.first_port {
                 Some(first)
@@ -262,7 +277,7 @@ impl Session {
             let known = sender.vtep_macs.last().is_some_and(|(m, _)| *m == mac);
             if !known {
                 match self.mac_sender.get(&mac) {
-                    Some(other) if *other != src => {
+                    Some(other) if *other != src && same_family(other, &src) => {
                         self.conflicts.push(format!(
                             "VTEP MAC {} is used by {other} and {src}",
                             super::mac_text(&mac)
@@ -300,7 +315,7 @@ impl Session {
             if !sender.subnets.contains(&net) {
                 sender.subnets.push(net);
                 match self.subnet_sender.get(&net) {
-                    Some(other) if *other != src => {
+                    Some(other) if *other != src && same_family(other, &src) => {
                         self.conflicts.push(format!(
                             "pod subnet {net} is sent from by {other} and {src}"
                         ));

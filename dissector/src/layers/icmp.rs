@@ -33,7 +33,8 @@ pub mod v6_field {
     pub const ND_LEN: usize = 24;
 }
 
-/// How an ICMP message's checksum covers its bytes: whole messages only.
+/// How an ICMP message's checksum covers its bytes: whole messages only, and not inside an ICMP error's quote
+/// (which rarely holds a whole message; tshark leaves these unverified too).
 fn verify(
     cx: &mut Ctx<'_, '_>,
     what: &'static str,
@@ -43,7 +44,7 @@ fn verify(
     pseudo: u64,
     status_at: usize,
 ) {
-    if !net.whole || offset + net.len > end {
+    if !net.whole || cx.quoted() || offset + net.len > end {
         return;
     }
     let message = &cx.frame[offset..offset + net.len];
@@ -127,6 +128,12 @@ pub(crate) fn icmp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) ->
                 f::REST.end - f::POINTER.end,
             );
             true
+        }
+        // Extended echo (RFC 8335): identifier, then an 8-bit sequence number and the L bit.
+        42 | 43 => {
+            cx.uint(F::IcmpIdent, offset + f::IDENT.start, 2, be(&h[f::IDENT]));
+            cx.bytes(F::IcmpRest, offset + f::SEQ_NUM.start, 2);
+            false
         }
         _ => {
             cx.bytes(F::IcmpRest, offset + f::REST.start, 4);
@@ -230,6 +237,17 @@ pub(crate) fn icmpv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) 
                 nd_options(cx, offset + v6_field::ND_LEN, msg_end);
             }
             body = msg_end;
+            false
+        }
+        // Extended echo (RFC 8335): identifier, then an 8-bit sequence number and the L bit, left in the data.
+        160 | 161 => {
+            cx.uint(
+                F::Icmpv6EchoId,
+                offset + f::IDENT.start,
+                2,
+                be(&h[f::IDENT]),
+            );
+            body = offset + f::SEQ_NUM.start;
             false
         }
         _ => {

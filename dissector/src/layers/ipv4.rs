@@ -113,21 +113,19 @@ pub(crate) fn ipv4(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     if hdr_len > f::HEADER_LEN {
         options(cx, &header[f::HEADER_LEN..], offset + f::HEADER_LEN);
     }
-    if !cx.scope.is_quoted() {
-        let computed = checksum::checksum(header);
-        let status = if computed == 0 { "good" } else { "bad" };
-        cx.out.set_value(status_at, Value::Text(status));
-        if computed != 0 {
-            let expected = checksum::without_field(checksum::sum(0, header), checksum_field);
-            checksum_note(
-                cx,
-                "IPv4 header",
-                offset + f::CHECKSUM.start,
-                checksum_field,
-                expected,
-                false,
-            );
-        }
+    let computed = checksum::checksum(header);
+    let status = if computed == 0 { "good" } else { "bad" };
+    cx.out.set_value(status_at, Value::Text(status));
+    if computed != 0 {
+        let expected = checksum::without_field(checksum::sum(0, header), checksum_field);
+        checksum_note(
+            cx,
+            "IPv4 header",
+            offset + f::CHECKSUM.start,
+            checksum_field,
+            expected,
+            false,
+        );
     }
     cx.end(layer, offset + hdr_len);
 
@@ -153,7 +151,7 @@ pub(crate) fn ipv4(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         );
         payload
     } else if offset + total_len > end {
-        if !cx.snapped() && !cx.incomplete() {
+        if !cx.cut_short() && !cx.scope.is_quoted() {
             cx.note(
                 NoteCode::LengthOverrun,
                 offset + f::LENGTH.start,
@@ -193,10 +191,14 @@ pub(crate) fn ipv4(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         } else {
             total_len.saturating_sub(hdr_len)
         },
-        whole: !fragment && !cx.incomplete(),
+        whole: !fragment,
     };
-    cx.in_fragment |= fragment;
-    ip_payload(cx, proto, payload, ip_end, net).max(ip_end)
+    if fragment {
+        cx.in_first_fragment(|cx| ip_payload(cx, proto, payload, ip_end, net))
+            .max(ip_end)
+    } else {
+        ip_payload(cx, proto, payload, ip_end, net).max(ip_end)
+    }
 }
 
 /// IPv4 options: type, length (of the whole option) and data; End of List and No-Operation are one byte.

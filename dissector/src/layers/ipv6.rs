@@ -82,6 +82,7 @@ pub(crate) fn ipv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     let mut at = offset + f::HEADER_LEN;
     let mut jumbo = None;
     let mut fragment: Option<(u64, bool)> = None;
+    let mut final_dst = None;
     for _ in 0..MAX_EXTENSIONS {
         if !matches!(next, HOP_BY_HOP | ROUTING | FRAGMENT | DEST_OPTS) {
             break;
@@ -92,6 +93,7 @@ pub(crate) fn ipv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         };
         jumbo = jumbo.or(ext.jumbo);
         fragment = fragment.or(ext.fragment);
+        final_dst = final_dst.or(ext.final_dst);
         next = ext.next;
         at += ext.len;
     }
@@ -115,7 +117,7 @@ pub(crate) fn ipv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     } else {
         offset + f::HEADER_LEN + plen
     };
-    if reported_end > end && !cx.snapped() && !cx.incomplete() {
+    if reported_end > end && !cx.cut_short() && !cx.quoted() {
         cx.note(
             NoteCode::LengthOverrun,
             offset + f::LENGTH.start,
@@ -145,15 +147,22 @@ pub(crate) fn ipv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     }
     let net = Net {
         src: IpBytes::V6(src),
-        dst: IpBytes::V6(dst),
+        // The transport checksum covers the final destination (RFC 8200, 8.1), which a routing header with
+        // segments left names.
+        dst: IpBytes::V6(final_dst.unwrap_or(dst)),
         len: reported_end.saturating_sub(at),
-        whole: fragment.is_none() && !cx.incomplete(),
+        // An atomic fragment (offset 0, no more to come; RFC 6946) is a whole packet.
+        whole: fragment.is_none_or(|(offset, more)| offset == 0 && !more),
     };
     if at > ip_end {
         return ip_end;
     }
-    cx.in_fragment |= fragment.is_some();
-    ip_payload(cx, next, at, ip_end, net).max(ip_end)
+    if net.whole {
+        ip_payload(cx, next, at, ip_end, net).max(ip_end)
+    } else {
+        cx.in_first_fragment(|cx| ip_payload(cx, next, at, ip_end, net))
+            .max(ip_end)
+    }
 }
 
 struct Extension {
@@ -161,6 +170,8 @@ struct Extension {
     len: usize,
     jumbo: Option<u32>,
     fragment: Option<(u64, bool)>,
+    /// The final destination a routing header with segments left names.
+    final_dst: Option<[u8; 16]>,
 }
 
 /// Decodes one extension header at `at` as fields of the IPv6 layer.
@@ -185,6 +196,7 @@ fn extension(cx: &mut Ctx<'_, '_>, kind: u8, at: usize, end: usize) -> Option<Ex
         len,
         jumbo: None,
         fragment: None,
+        final_dst: None,
     };
     cx.bytes(container, at, len);
     cx.nested(|cx| {
@@ -219,6 +231,7 @@ fn extension(cx: &mut Ctx<'_, '_>, kind: u8, at: usize, end: usize) -> Option<Ex
                 ext.fragment = Some((off_m & 0xfff8, off_m & 1 != 0));
             }
             ROUTING => {
+                ext.final_dst = final_destination(h);
                 cx.uint(
                     F::Ipv6ExtLen,
                     at + e::LENGTH.start,
@@ -255,6 +268,22 @@ fn extension(cx: &mut Ctx<'_, '_>, kind: u8, at: usize, end: usize) -> Option<Ex
         }
     });
     Some(ext)
+}
+
+/// The final destination named by a routing header that still has segments left: the last address of a type
+/// 0 or type 2 header, the first segment (Segment List[0]) of a segment routing header (type 4, RFC 8754).
+fn final_destination(h: &[u8]) -> Option<[u8; 16]> {
+    use ext_field as e;
+    if h[e::SEGMENTS_LEFT.start] == 0 {
+        return None;
+    }
+    let addresses = h.get(e::MIN_LEN..)?;
+    let address = match h[e::ROUTING_TYPE.start] {
+        0 | 2 => addresses.rchunks_exact(16).next()?,
+        4 => addresses.chunks_exact(16).next()?,
+        _ => return None,
+    };
+    Some(array(address))
 }
 
 /// Hop-by-hop and destination options: Pad1 is one byte; others are type, data length, data. Returns the

@@ -31,10 +31,10 @@ pub(crate) struct Ctx<'a, 'd> {
     pub(crate) frame: &'a [u8],
     pub(crate) out: &'a mut Dissection<'d>,
     pub(crate) scope: Scope,
-    /// Inside the first fragment of an IP packet: what follows is cut short by design.
-    pub(crate) in_fragment: bool,
     layer: u16,
     level: u8,
+    /// Decoding the payload of a first fragment: what it carries goes on in other frames.
+    in_fragment: bool,
 }
 
 impl<'a, 'd> Ctx<'a, 'd> {
@@ -48,9 +48,9 @@ impl<'a, 'd> Ctx<'a, 'd> {
             frame,
             out,
             scope: Scope::OUTER,
-            in_fragment: false,
             layer: 0,
             level: 0,
+            in_fragment: false,
         }
     }
 
@@ -122,7 +122,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
         let available = self.frame.get(offset..end).unwrap_or(&[]);
         match take::<_, _, nom::error::Error<&[u8]>>(n).parse(available) {
             Ok((_, header)) => Some(header),
-            Err(_) if self.incomplete() => None,
+            Err(_) if self.scope.is_quoted() => None,
             Err(_) => {
                 self.note(
                     NoteCode::Truncated,
@@ -139,15 +139,28 @@ impl<'a, 'd> Ctx<'a, 'd> {
         }
     }
 
-    /// Whether this scope's packet is cut short by design: quoted by an ICMP error, or the first fragment of
-    /// an IP packet. Its length fields may promise more than follows, and its checksums cannot be verified.
-    pub(crate) fn incomplete(&self) -> bool {
-        self.scope.is_quoted() || self.in_fragment
+    /// Whether this scope's packet is quoted by an ICMP error: cut short by design.
+    pub(crate) fn quoted(&self) -> bool {
+        self.scope.is_quoted()
     }
 
     /// Whether the capture holds fewer bytes than were on the wire (cut by the snap length).
     pub(crate) fn snapped(&self) -> bool {
         self.out.caplen < self.out.len
+    }
+
+    /// Whether the packet being decoded goes on past the end of this frame: cut by the snap length, or carried
+    /// by the first fragment of a datagram. Length fields may then say more than the frame holds.
+    pub(crate) fn cut_short(&self) -> bool {
+        self.snapped() || self.in_fragment
+    }
+
+    /// Runs `f` on the payload of a first fragment (see [`cut_short`](Self::cut_short)).
+    pub(crate) fn in_first_fragment<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let saved = std::mem::replace(&mut self.in_fragment, true);
+        let r = f(self);
+        self.in_fragment = saved;
+        r
     }
 
     /// Runs `f` in another scope (an encapsulated or quoted packet), then comes back.
@@ -183,12 +196,14 @@ pub(crate) struct Net {
     pub dst: IpBytes,
     /// Length of the transport segment according to the network header (may exceed what was captured).
     pub len: usize,
-    /// Whether the segment is whole: not a fragment, not inside an ICMP quote. Checksums are verified only then.
+    /// Whether the segment is whole: not a fragment. Checksums are verified only then (inside an ICMP error's
+    /// quote too, when the quote holds every byte).
     pub whole: bool,
 }
 
 /// Raises the note for a wrong checksum: a flannel diagnosis inside VXLAN (inner) or on the outer UDP header
-/// of a VXLAN packet, a plain checksum note elsewhere.
+/// of a VXLAN packet, a plain checksum note elsewhere. A packet quoted by an ICMP error gets none: its status
+/// field says it, but the packet is not the one on the wire (routers and NATs rewrite what they quote).
 pub(crate) fn checksum_note(
     cx: &mut Ctx<'_, '_>,
     what: &'static str,
@@ -197,6 +212,9 @@ pub(crate) fn checksum_note(
     expected: u16,
     vxlan_udp: bool,
 ) {
+    if cx.quoted() {
+        return;
+    }
     let code = if cx.scope.total_depth() >= 1 {
         NoteCode::InnerChecksumBad
     } else if vxlan_udp {
@@ -312,7 +330,8 @@ pub(crate) fn ethertype(
     match ethertype {
         0x0800 => ipv4::ipv4(cx, offset, end),
         0x86dd => ipv6::ipv6(cx, offset, end),
-        0x0806 => arp::arp(cx, offset, end),
+        // RARP has ARP's layout.
+        0x0806 | 0x8035 => arp::arp(cx, offset, end),
         0x8100 | 0x88a8 | 0x9100 if vlan_tags < ethernet::MAX_VLAN_TAGS => {
             ethernet::vlan(cx, offset, end, vlan_tags + 1)
         }

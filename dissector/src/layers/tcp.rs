@@ -38,62 +38,15 @@ const FLAG_BITS: [(u64, F); 9] = [
 
 pub(crate) fn tcp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> usize {
     use field as f;
-    let Some(h) = cx.take("TCP header", offset, f::HEADER_LEN, end) else {
-        return data(cx, offset, end);
+    let h = match cx.take("TCP header", offset, f::HEADER_LEN, end) {
+        Some(h) => h,
+        // Cut short (an ICMP error quotes only the first 8 bytes: ports and sequence number): the whole
+        // fields are decoded, the rest is data.
+        None => return partial_header(cx, offset, end),
     };
     let layer = cx.begin(F::Tcp, offset);
-    cx.uint(
-        F::TcpSrcport,
-        offset + f::SRC_PORT.start,
-        2,
-        be(&h[f::SRC_PORT]),
-    );
-    cx.uint(
-        F::TcpDstport,
-        offset + f::DST_PORT.start,
-        2,
-        be(&h[f::DST_PORT]),
-    );
-    cx.uint(F::TcpSeq, offset + f::SEQ_NUM.start, 4, be(&h[f::SEQ_NUM]));
-    cx.uint(F::TcpAck, offset + f::ACK_NUM.start, 4, be(&h[f::ACK_NUM]));
-    let off_flags = be(&h[f::FLAGS]);
-    let hdr_len = ((off_flags >> 12) * 4) as usize;
+    let (hdr_len, checksum_field, status_at) = fixed_fields(cx, h, offset);
     let at = offset + f::FLAGS.start;
-    cx.uint(F::TcpHdrLen, at, 1, hdr_len as u64);
-    let flags = off_flags & 0x0fff;
-    cx.uint(F::TcpFlags, at, 2, flags);
-    cx.nested(|cx| {
-        cx.uint(F::TcpFlagRes, at, 2, (flags >> 9) & 7);
-        for (bit, id) in FLAG_BITS {
-            cx.field(id, at, 2, Value::Bool(flags & bit != 0));
-        }
-    });
-    cx.uint(
-        F::TcpWindow,
-        offset + f::WIN_SIZE.start,
-        2,
-        be(&h[f::WIN_SIZE]),
-    );
-    let checksum_field = be(&h[f::CHECKSUM]) as u16;
-    cx.uint(
-        F::TcpChecksum,
-        offset + f::CHECKSUM.start,
-        2,
-        u64::from(checksum_field),
-    );
-    let status_at = cx.out.fields().len();
-    cx.field(
-        F::TcpChecksumStatus,
-        offset + f::CHECKSUM.start,
-        0,
-        Value::Text("unverified"),
-    );
-    cx.uint(
-        F::TcpUrgentPointer,
-        offset + f::URGENT.start,
-        2,
-        be(&h[f::URGENT]),
-    );
 
     if hdr_len < f::HEADER_LEN {
         cx.note(
@@ -144,7 +97,7 @@ pub(crate) fn tcp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
                 expected,
                 false,
             ),
-            Status::Partial => cx.note(
+            Status::Partial if !cx.quoted() => cx.note(
                 NoteCode::ChecksumPartial,
                 offset + f::CHECKSUM.start,
                 2,
@@ -161,6 +114,85 @@ pub(crate) fn tcp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
     let seg_end = (offset + net.len.max(hdr_len)).min(end);
     data(cx, offset + hdr_len, seg_end);
     seg_end
+}
+
+/// The fields of the fixed header that lie whole in `h` (all of them when `h` holds 20 bytes). Returns the
+/// header length the data offset gives (0 if cut before it), the checksum field, and the index of the checksum
+/// status field (`usize::MAX` if cut before it).
+fn fixed_fields(cx: &mut Ctx<'_, '_>, h: &[u8], offset: usize) -> (usize, u16, usize) {
+    use field as f;
+    let has = |r: &std::ops::Range<usize>| h.len() >= r.end;
+    for (id, r) in [
+        (F::TcpSrcport, f::SRC_PORT),
+        (F::TcpDstport, f::DST_PORT),
+        (F::TcpSeq, f::SEQ_NUM),
+        (F::TcpAck, f::ACK_NUM),
+    ] {
+        if has(&r) {
+            cx.uint(id, offset + r.start, r.len(), be(&h[r]));
+        }
+    }
+    let mut hdr_len = 0;
+    if has(&f::FLAGS) {
+        let off_flags = be(&h[f::FLAGS]);
+        hdr_len = ((off_flags >> 12) * 4) as usize;
+        let at = offset + f::FLAGS.start;
+        cx.uint(F::TcpHdrLen, at, 1, hdr_len as u64);
+        let flags = off_flags & 0x0fff;
+        cx.uint(F::TcpFlags, at, 2, flags);
+        cx.nested(|cx| {
+            cx.uint(F::TcpFlagRes, at, 2, (flags >> 9) & 7);
+            for (bit, id) in FLAG_BITS {
+                cx.field(id, at, 2, Value::Bool(flags & bit != 0));
+            }
+        });
+    }
+    if has(&f::WIN_SIZE) {
+        cx.uint(
+            F::TcpWindow,
+            offset + f::WIN_SIZE.start,
+            2,
+            be(&h[f::WIN_SIZE]),
+        );
+    }
+    let (mut checksum_field, mut status_at) = (0, usize::MAX);
+    if has(&f::CHECKSUM) {
+        checksum_field = be(&h[f::CHECKSUM]) as u16;
+        cx.uint(
+            F::TcpChecksum,
+            offset + f::CHECKSUM.start,
+            2,
+            u64::from(checksum_field),
+        );
+        status_at = cx.out.fields().len();
+        cx.field(
+            F::TcpChecksumStatus,
+            offset + f::CHECKSUM.start,
+            0,
+            Value::Text("unverified"),
+        );
+    }
+    if has(&f::URGENT) {
+        cx.uint(
+            F::TcpUrgentPointer,
+            offset + f::URGENT.start,
+            2,
+            be(&h[f::URGENT]),
+        );
+    }
+    (hdr_len, checksum_field, status_at)
+}
+
+/// A TCP header cut short: its whole fields, then the rest as data.
+fn partial_header(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
+    let h = cx.frame.get(offset..end).unwrap_or(&[]);
+    if h.len() < field::SRC_PORT.end {
+        return data(cx, offset, end);
+    }
+    let layer = cx.begin(F::Tcp, offset);
+    fixed_fields(cx, h, offset);
+    cx.end(layer, end);
+    end
 }
 
 /// Decodes the data of the options vxscope knows; returns whether it did.

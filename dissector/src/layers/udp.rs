@@ -71,7 +71,8 @@ pub(crate) fn udp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
             ],
         );
         f::HEADER_LEN
-    } else if length > net.len && !cx.incomplete() {
+    } else if length > net.len && net.whole && !cx.quoted() {
+        // (The datagram of a first fragment goes on in the next fragments.)
         cx.note(
             NoteCode::LengthOverrun,
             offset + f::LENGTH.start,
@@ -114,7 +115,7 @@ pub(crate) fn udp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
             expected,
             tunnel.is_some(),
         ),
-        Status::Partial => cx.note(
+        Status::Partial if !cx.quoted() => cx.note(
             NoteCode::ChecksumPartial,
             offset + f::CHECKSUM.start,
             2,

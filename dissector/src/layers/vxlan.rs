@@ -9,6 +9,8 @@
 //!
 //! [`emit_header`] writes what [`vxlan`] reads, through the same layout.
 
+use std::sync::OnceLock;
+
 use super::{Ctx, be, data, ethernet, ipv4, ipv6};
 use crate::PORT_LINUX_VXLAN;
 use crate::fields::FieldId as F;
@@ -155,13 +157,18 @@ pub(crate) fn vxlan(
             ],
         );
     }
-    if ports.is_some_and(|(s, d)| s == PORT_LINUX_VXLAN || d == PORT_LINUX_VXLAN) {
+    // (tcpdump prints no OTV line for a packet quoted by an ICMP error: nothing to explain there.)
+    if !cx.quoted() && ports.is_some_and(|(s, d)| s == PORT_LINUX_VXLAN || d == PORT_LINUX_VXLAN) {
         let overlay = be(&h[f::RESERVED24]);
         cx.note(
             NoteCode::Port8472,
             offset,
             f::HEADER_LEN,
-            [Value::UInt(vni), otv_flags(flags), Value::UInt(overlay)],
+            [
+                Value::UInt(vni),
+                Value::Text(tcpdump_otv_flags(flags)),
+                Value::UInt(overlay),
+            ],
         );
     }
     cx.end(layer, offset + f::HEADER_LEN);
@@ -169,13 +176,18 @@ pub(crate) fn vxlan(
     end
 }
 
-/// The flags as tcpdump's OTV printer shows them: `[I] (0x08)` for flannel's flags, the byte otherwise.
-fn otv_flags(flags: u8) -> Value<'static> {
-    match flags {
-        FLAG_I => Value::Text("[I] (0x08)"),
-        0 => Value::Text("[none] (0x00)"),
-        other => Value::UInt(u64::from(other)),
-    }
+/// The flags as tcpdump 4.99 prints them in its OTV line: `[I] (0x08)`, `[.] (0x00)`.
+fn tcpdump_otv_flags(flags: u8) -> &'static str {
+    static TEXTS: OnceLock<Vec<String>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        (0..=u8::MAX)
+            .map(|f| {
+                let i = if f & FLAG_I != 0 { "I" } else { "." };
+                format!("[{i}] (0x{f:02x})")
+            })
+            .collect()
+    });
+    &texts[usize::from(flags)]
 }
 
 /// Decodes the OTV reading of the 8 bytes (as tcpdump 4.99 prints UDP 8472) and the Ethernet frame after it.

@@ -79,6 +79,11 @@ pub trait FrameView {
     fn note_count(&self) -> usize;
     fn note(&self, index: usize) -> NoteMeta<'_>;
     fn write_note_message(&self, index: usize, out: &mut Vec<u8>);
+    /// Whether the text of a value may hold characters a JSON string must escape (quotes, backslashes,
+    /// control characters). Numbers, addresses and hex never do; a view that cannot tell says yes.
+    fn value_may_need_escaping(&self, _index: usize) -> bool {
+        true
+    }
 }
 
 /// A native dissection and the bytes of its frame.
@@ -167,6 +172,10 @@ impl FrameView for NativeView<'_, '_> {
     fn write_note_message(&self, index: usize, out: &mut Vec<u8>) {
         let n = &self.dissection.notes()[index];
         notes::write_message(out, n.code, &n.args);
+    }
+
+    fn value_may_need_escaping(&self, index: usize) -> bool {
+        matches!(self.dissection.fields()[index].value, Value::Text(_))
     }
 }
 

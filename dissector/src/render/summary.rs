@@ -138,28 +138,14 @@ fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope) {
     }
     if let Some(ports) = tcp_ports {
         endpoints(out, &net, Some(ports));
-        out.extend_from_slice(b" TCP [");
-        let flags = d.uint(F::TcpFlags, scope).unwrap_or(0);
-        for (bit, letter) in [
-            (0x01, b'F'),
-            (0x02, b'S'),
-            (0x04, b'R'),
-            (0x08, b'P'),
-            (0x10, b'.'),
-            (0x20, b'U'),
-            (0x40, b'E'),
-            (0x80, b'W'),
-        ] {
-            if flags & bit != 0 {
-                out.push(letter);
-            }
+        out.extend_from_slice(b" TCP");
+        // (A header cut short may end before its flags.)
+        let flags = d.uint(F::TcpFlags, scope);
+        if let Some(flags) = flags {
+            tcp_flags(out, flags);
         }
-        if flags & 0xff == 0 {
-            out.extend_from_slice(b"none");
-        }
-        out.push(b']');
         num(out, b" seq ", d.uint(F::TcpSeq, scope));
-        if flags & 0x10 != 0 {
+        if flags.is_some_and(|f| f & 0x10 != 0) {
             num(out, b" ack ", d.uint(F::TcpAck, scope));
         }
         num(out, b" win ", d.uint(F::TcpWindow, scope));
@@ -199,6 +185,29 @@ fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope) {
         out.push(b' ');
         write::u64_dec(out, hops);
     }
+}
+
+/// ` [S.]`: the flags as tcpdump writes them.
+fn tcp_flags(out: &mut Vec<u8>, flags: u64) {
+    out.extend_from_slice(b" [");
+    for (bit, letter) in [
+        (0x01, b'F'),
+        (0x02, b'S'),
+        (0x04, b'R'),
+        (0x08, b'P'),
+        (0x10, b'.'),
+        (0x20, b'U'),
+        (0x40, b'E'),
+        (0x80, b'W'),
+    ] {
+        if flags & bit != 0 {
+            out.push(letter);
+        }
+    }
+    if flags & 0xff == 0 {
+        out.extend_from_slice(b"none");
+    }
+    out.push(b']');
 }
 
 fn last_next_header(d: &Dissection<'_>, scope: Scope) -> Option<u64> {

@@ -154,10 +154,10 @@ pub fn epb_body(input: &[u8], endian: Endianness) -> IResult<&[u8], (u32, u32, u
 }
 
 /// Interface, drops, timestamp high and low, captured and original length of an obsolete packet block.
-pub type PbBody = (u16, u16, u32, u32, u32, u32);
+pub type PbFixed = (u16, u16, u32, u32, u32, u32);
 
 /// The fixed part of an obsolete packet block.
-pub fn pb_body(input: &[u8], endian: Endianness) -> IResult<&[u8], PbBody> {
+pub fn pb_body(input: &[u8], endian: Endianness) -> IResult<&[u8], PbFixed> {
     (
         nom_u16(endian),
         nom_u16(endian),

@@ -252,7 +252,11 @@ pub struct CaptureError {
 impl std::fmt::Display for CaptureError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.frame == 0 {
-            write!(f, "byte offset {}: {}", self.offset, self.kind)
+            write!(
+                f,
+                "file header, before frame 1, byte offset {}: {}",
+                self.offset, self.kind
+            )
         } else {
             write!(
                 f,

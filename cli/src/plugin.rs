@@ -34,6 +34,9 @@ const SCOPE_LIMIT: u32 = 16;
 type Status = i32;
 const OK: Status = 0;
 
+/// `VXSCOPE_VALUE_TEXT`: a field whose value is text.
+const VALUE_TEXT: u32 = 7;
+
 /// An opaque handle of the plugin (options, context, dissection).
 #[repr(C)]
 struct Opaque {
@@ -1039,6 +1042,12 @@ impl FrameView for PluginView<'_, '_> {
             offset: n.offset,
             len: n.len,
         }
+    }
+
+    #[inline]
+    fn value_may_need_escaping(&self, index: usize) -> bool {
+        // As the native view: only text can hold what JSON escapes; numbers, addresses and hex never do.
+        self.session.field_record(index).value_type == VALUE_TEXT
     }
 
     fn write_note_message(&self, index: usize, out: &mut Vec<u8>) {

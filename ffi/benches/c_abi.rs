@@ -221,8 +221,41 @@ fn bench(c: &mut Criterion, frames: &[Frame]) {
     group.finish();
 }
 
+/// Runs each pair of workloads alternately, `rounds` times over the whole capture, and prints the fastest and
+/// the median time of each side: taking turns, both sides meet the same load from other programs.
+fn alternate(frames: &[Frame], rounds: usize) {
+    let mut list = workloads();
+    println!("| workload | in process: fastest, median | C ABI: fastest, median | overhead (fastest) |");
+    println!("|---|---|---|---|");
+    while list.len() >= 2 {
+        let (name_b, mut b) = list.remove(1);
+        let (name_a, mut a) = list.remove(0);
+        let (mut ta, mut tb) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let start = std::time::Instant::now();
+            a(frames);
+            ta.push(start.elapsed().as_secs_f64());
+            let start = std::time::Instant::now();
+            b(frames);
+            tb.push(start.elapsed().as_secs_f64());
+        }
+        ta.sort_by(f64::total_cmp);
+        tb.sort_by(f64::total_cmp);
+        let workload = name_a.split('/').next().unwrap_or(name_a);
+        println!(
+            "| {workload} ({name_a} / {name_b}) | {:.0} ms, {:.0} ms | {:.0} ms, {:.0} ms | {:+.1}% |",
+            ta[0] * 1e3,
+            ta[rounds / 2] * 1e3,
+            tb[0] * 1e3,
+            tb[rounds / 2] * 1e3,
+            100.0 * (tb[0] / ta[0] - 1.0)
+        );
+    }
+}
+
 /// `VXSCOPE_BENCH_ONCE=fields/c_abi`: runs one workload once over the capture, without criterion, for
 /// counting instructions under valgrind (a measure the other programs on the machine do not disturb).
+/// `VXSCOPE_BENCH_ALTERNATE=N`: see [`alternate`].
 fn main() {
     let Some(frames) = load() else { return };
     if let Ok(name) = std::env::var("VXSCOPE_BENCH_ONCE") {
@@ -230,6 +263,10 @@ fn main() {
             Some((_, mut workload)) => workload(&frames),
             None => eprintln!("no workload {name}"),
         }
+        return;
+    }
+    if let Ok(rounds) = std::env::var("VXSCOPE_BENCH_ALTERNATE") {
+        alternate(&frames, rounds.parse().unwrap_or(10).max(1));
         return;
     }
     let mut c = Criterion::default().configure_from_args();

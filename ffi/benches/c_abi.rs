@@ -225,7 +225,9 @@ fn bench(c: &mut Criterion, frames: &[Frame]) {
 /// the median time of each side: taking turns, both sides meet the same load from other programs.
 fn alternate(frames: &[Frame], rounds: usize) {
     let mut list = workloads();
-    println!("| workload | in process: fastest, median | C ABI: fastest, median | overhead (fastest) |");
+    println!(
+        "| workload | in process: fastest, median | C ABI: fastest, median | overhead (fastest) |"
+    );
     println!("|---|---|---|---|");
     while list.len() >= 2 {
         let (name_b, mut b) = list.remove(1);

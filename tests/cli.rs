@@ -135,6 +135,11 @@ fn the_8472_note_quotes_what_tcpdump_prints() {
             .args(["-nn", "-r", &p])
             .output()
             .expect("run tcpdump");
+        // (Nor any other pcapng whose interfaces differ in link type, such as samples/rewrite/node-nic.pcapng.)
+        let mixed = "different from the type of the first interface";
+        if !tcpdump.status.success() && String::from_utf8_lossy(&tcpdump.stderr).contains(mixed) {
+            continue;
+        }
         assert!(tcpdump.status.success(), "tcpdump -r {p} failed");
         let theirs = String::from_utf8_lossy(&tcpdump.stdout).into_owned();
         for line in json {

@@ -6,6 +6,7 @@ mod fields;
 mod hexdump;
 mod output;
 mod plugin;
+mod rewrite;
 mod summary;
 mod topology;
 
@@ -38,6 +39,12 @@ enum Command {
     Dissect(DissectArgs),
     /// List the field registry: every field's abbreviation, name and type
     Fields(FieldsArgs),
+    /// Strip VXLAN: each VXLAN packet becomes the Ethernet frame it carries, with the same timestamp
+    Strip(rewrite::StripArgs),
+    /// Wrap each frame in outer Ethernet, IP, UDP and VXLAN headers, as a Linux VXLAN device sends it
+    Encap(rewrite::EncapArgs),
+    /// Change the UDP port and the VNI of VXLAN packets in place; every other byte stays as it was
+    Remap(rewrite::RemapArgs),
     /// Print the flannel node table the sources and the captures show (addresses, VTEP MACs, pod subnets, VNIs,
     /// ports, packet counts), and every conflict between them
     Topology(topology::TopologyCommand),
@@ -129,6 +136,9 @@ fn main() -> ExitCode {
         None => dissect::run_bundled_sample(),
         Some(Command::Dissect(args)) => dissect::run(&args),
         Some(Command::Fields(args)) => fields::run(args.prefix.as_deref()),
+        Some(Command::Strip(args)) => rewrite::strip(&args),
+        Some(Command::Encap(args)) => rewrite::encap(&args),
+        Some(Command::Remap(args)) => rewrite::remap(&args),
         Some(Command::Topology(args)) => topology::run(&args),
         Some(Command::Hexdump(args)) => hexdump::run(&args),
     }

@@ -79,6 +79,8 @@ pub struct Dissection<'d> {
     /// For each (field, scope): 1 + the index of its first occurrence in `fields`, 0 for none. Makes
     /// [`find`](Self::find) constant-time; only the entries of pushed fields are reset between frames.
     first: Vec<u16>,
+    /// No index: [`find`](Self::find) searches the fields (see [`unindexed`](Self::unindexed)).
+    unindexed: bool,
 }
 
 /// The slot of a field in a scope in [`Dissection::first`].
@@ -92,9 +94,21 @@ impl<'d> Dissection<'d> {
         Self::default()
     }
 
+    /// A dissection that keeps no field index: [`find`](Self::find) searches the fields instead. For a
+    /// consumer that looks up a handful of fields of few (the rewriter, which reads the outer headers), keeping
+    /// the index costs more than it saves.
+    pub fn unindexed() -> Self {
+        Dissection {
+            unindexed: true,
+            ..Self::default()
+        }
+    }
+
     pub fn clear(&mut self) {
-        for f in &self.fields {
-            self.first[slot(f.id, f.scope)] = 0;
+        if !self.unindexed {
+            for f in &self.fields {
+                self.first[slot(f.id, f.scope)] = 0;
+            }
         }
         self.layers.clear();
         self.fields.clear();
@@ -118,8 +132,8 @@ impl<'d> Dissection<'d> {
     pub fn find(&self, id: FieldId, scope: Scope) -> Option<&Field<'d>> {
         match self.first.get(slot(id, scope)) {
             Some(&i) if i > 0 => self.fields.get(usize::from(i - 1)),
-            // Past the indexable count (a frame of over 65534 fields), look the slow way.
-            _ if self.fields.len() >= usize::from(u16::MAX) => {
+            // Past the indexable count (a frame of over 65534 fields), or without an index, look the slow way.
+            _ if self.unindexed || self.fields.len() >= usize::from(u16::MAX) => {
                 self.fields.iter().find(|f| f.id == id && f.scope == scope)
             }
             _ => None,
@@ -183,7 +197,12 @@ impl<'d> Dissection<'d> {
     }
 
     /// Adds a field. Used by the dissector and by annotators (flannel) that add fields after decoding.
+    #[inline(always)]
     pub fn push_field(&mut self, field: Field<'d>) {
+        if self.unindexed {
+            self.fields.push(field);
+            return;
+        }
         if self.first.is_empty() {
             self.first = vec![0; crate::fields::FIELDS.len() * Scope::COUNT];
         }
@@ -208,5 +227,39 @@ impl<'d> Dissection<'d> {
             len: len as u32,
         });
         (self.layers.len() - 1) as u16
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Dissector};
+
+    #[test]
+    fn with_or_without_the_index_find_finds_the_same_fields() {
+        // The seed packet: VXLAN on 8472 carrying a ping, so fields in two scopes and flannel annotations.
+        let mut frame = hex::decode(concat!(
+            "00505693633b005056936a3a08004500008675860000",
+            "4011e3f4ac106465ac1064669e9021180072000008000000000001",
+            "00b672ae367b6cfe90c41869a7080045000054230540003f01ffa2",
+            "0af4010c0af4020e0800847d0c47044e0d1e55cf",
+        ))
+        .unwrap();
+        frame.resize(148, 0);
+        let dissector = Dissector::new(Config::default());
+        let mut indexed = Dissection::new();
+        let mut unindexed = Dissection::unindexed();
+        // Twice, so that clearing is exercised too.
+        for _ in 0..2 {
+            dissector.dissect(LinkType::ETHERNET, &frame, 148, &mut indexed);
+            dissector.dissect(LinkType::ETHERNET, &frame, 148, &mut unindexed);
+            assert_eq!(indexed.fields(), unindexed.fields());
+            for f in indexed.fields() {
+                assert_eq!(indexed.find(f.id, f.scope), unindexed.find(f.id, f.scope));
+            }
+            let inner = Scope::OUTER.encapsulated().unwrap();
+            assert_eq!(unindexed.uint(FieldId::IcmpSeq, inner), Some(1102));
+            assert_eq!(unindexed.find(FieldId::TcpSeq, inner), None);
+        }
     }
 }

@@ -72,6 +72,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
         self.level = 0;
     }
 
+    #[inline(always)]
     pub(crate) fn field(&mut self, id: FieldId, offset: usize, len: usize, value: Value<'d>) {
         self.out.push_field(Field {
             id,
@@ -84,6 +85,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
         });
     }
 
+    #[inline(always)]
     pub(crate) fn uint(&mut self, id: FieldId, offset: usize, len: usize, value: u64) {
         self.field(id, offset, len, Value::UInt(value));
     }

@@ -284,6 +284,10 @@ fn encapsulated(
     if at >= end {
         return;
     }
+    if !cx.dissector.config().decode_encapsulated {
+        data(cx, at, end);
+        return;
+    }
     match cx.scope.encapsulated() {
         Some(inner) => {
             cx.in_scope(inner, |cx| decode(cx, at, end));
@@ -318,5 +322,56 @@ mod tests {
             assert_eq!(h[7], 0);
         }
         assert_eq!(emit_header(1), [0x08, 0, 0, 0, 0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn without_decoding_the_encapsulated_frame_it_is_one_data_layer() {
+        use crate::fields::{FieldId, Scope};
+        use crate::{Config, Dissection, Dissector, LinkType};
+        // The seed packet (k8s-node1 to k8s-node2 on the node NIC), with two bytes of Ethernet padding added
+        // after the UDP datagram: the data layer ends where the UDP length says.
+        let mut frame = hex::decode(
+            concat!(
+                "00505693633b0050569 36a3a08004500008675860000 4011e3f4ac106465ac106466",
+                "9e90211800720000 0800000000000100 b672ae367b6cfe90c41869a70800",
+                "45000054230540003f01ffa20af4010c0af4020e0800847d0c47044e0d1e55cf",
+            )
+            .replace(' ', ""),
+        )
+        .unwrap();
+        // The rest of the ping's payload is zeros.
+        frame.resize(148, 0);
+        assert_eq!(frame.len(), 148);
+        frame.extend_from_slice(&[0xee, 0xee]);
+        // Without the flannel annotations either: only the decoded layers.
+        let dissector = Dissector::new(Config {
+            decode_encapsulated: false,
+            annotate: false,
+            ..Config::default()
+        });
+        let mut d = Dissection::new();
+        dissector.dissect(LinkType::ETHERNET, &frame, frame.len() as u32, &mut d);
+        let protos: Vec<_> = d.layers().iter().map(|l| (l.proto, l.scope)).collect();
+        use FieldId as F;
+        let outer = Scope::OUTER;
+        assert_eq!(
+            protos,
+            [
+                (F::Eth, outer),
+                (F::Ip, outer),
+                (F::Udp, outer),
+                (F::Vxlan, outer),
+                (F::Data, outer)
+            ]
+        );
+        let data = d.layers()[4];
+        assert_eq!((data.offset, data.len), (50, 98));
+        assert_eq!(d.uint(F::VxlanVni, outer), Some(1));
+        assert!(d.fields().iter().all(|f| f.scope == outer));
+
+        // Decoded, the same bytes give the inner frame in the next scope.
+        let full = Dissector::new(Config::default());
+        full.dissect(LinkType::ETHERNET, &frame, frame.len() as u32, &mut d);
+        assert!(d.has_layer(F::Icmp, outer.encapsulated().unwrap()));
     }
 }

@@ -21,8 +21,13 @@ pub struct Packet<'a> {
     pub number: u64,
     /// Byte offset of the packet's record (or block) from the start of the file.
     pub offset: u64,
-    /// Index of the packet's interface in [`CaptureReader::interfaces`].
+    /// Index of the packet's pcapng section in the file (0 for the first, and for pcap). Interface indices
+    /// restart with each section.
+    pub section: u32,
+    /// Index of the packet's interface in [`CaptureReader::interfaces`] (within its section).
     pub interface: u32,
+    /// The description of that interface.
+    pub iface: &'a Interface,
     pub link_type: LinkType,
     pub ts: Timestamp,
     /// Digits after the decimal point worth printing for this packet's timestamp (6 or 9).
@@ -67,6 +72,8 @@ pub struct CaptureReader<R> {
     format: FileFormat,
     endian: Endianness,
     interfaces: Vec<Interface>,
+    /// Section headers met so far.
+    sections: u32,
     frames: u64,
     done: bool,
 }
@@ -84,6 +91,7 @@ impl<R: Read> CaptureReader<R> {
             format: FileFormat::PcapNg,
             endian: Endianness::Little,
             interfaces: Vec::new(),
+            sections: 0,
             frames: 0,
             done: false,
         };
@@ -139,10 +147,13 @@ impl<R: Read> CaptureReader<R> {
             Ok(Some((start, len, meta))) => {
                 let data = &self.buf[start..start + len];
                 let options = &self.buf[meta.options.0..meta.options.1];
+                let iface = &self.interfaces[meta.interface as usize];
                 Ok(Some(Packet {
                     number: self.frames,
                     offset: meta.offset,
+                    section: self.sections.saturating_sub(1),
                     interface: meta.interface,
+                    iface,
                     link_type: meta.link_type,
                     ts: meta.ts,
                     ts_digits: meta.ts_digits,
@@ -396,7 +407,10 @@ impl<R: Read> CaptureReader<R> {
             let body = block.start + fmt::BLOCK_HEADER_LEN..block.end - fmt::BLOCK_TRAILER_LEN;
             self.pos = block.end;
             match block_type {
-                fmt::BLOCK_SHB => self.interfaces.clear(),
+                fmt::BLOCK_SHB => {
+                    self.interfaces.clear();
+                    self.sections += 1;
+                }
                 fmt::BLOCK_IDB => self.interface_block(body, at)?,
                 _ => return self.packet_block(block_type, body, at).map(Some),
             }

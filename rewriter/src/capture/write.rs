@@ -132,6 +132,19 @@ impl<W: Write> CaptureWriter<W> {
         data: &[u8],
         comments: &[&[u8]],
     ) -> io::Result<()> {
+        self.write_packet_with(interface, ts, orig_len, data, comments.iter().copied())
+    }
+
+    /// Writes one packet, its comments given by an iterator (so that they can borrow from where they are,
+    /// without collecting them).
+    pub fn write_packet_with<'c>(
+        &mut self,
+        interface: u32,
+        ts: Timestamp,
+        orig_len: u32,
+        data: &[u8],
+        comments: impl IntoIterator<Item = &'c [u8]>,
+    ) -> io::Result<()> {
         let orig_len = orig_len.max(data.len() as u32);
         match self.format {
             OutputFormat::Pcap { nanos } => {
@@ -161,10 +174,12 @@ impl<W: Write> CaptureWriter<W> {
                 body.extend_from_slice(&orig_len.to_le_bytes());
                 body.extend_from_slice(data);
                 body.resize(fmt::pad4(body.len()), 0);
+                let mut any = false;
                 for c in comments {
                     push_option(&mut body, fmt::OPT_COMMENT, c);
+                    any = true;
                 }
-                if !comments.is_empty() {
+                if any {
                     push_end_of_options(&mut body);
                 }
                 let r = write_block(&mut self.out, fmt::BLOCK_EPB, &body);

@@ -1,0 +1,324 @@
+//! The output file: written to a temporary file beside its destination and renamed into place at the end, so
+//! that the destination holds either its old content or the whole new one, and never the input. Written by a
+//! thread of its own ([`BackgroundWriter`]), so that the kernel's copying of the output overlaps the rewriting.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+/// Whether two paths name the same file (same device and inode: also through links or another spelling).
+/// A path that does not exist names no file.
+pub fn same_file(a: &Path, b: &Path) -> io::Result<bool> {
+    let meta = |p: &Path| match fs::metadata(p) {
+        Ok(m) => Ok(Some((m.dev(), m.ino()))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    };
+    Ok(match (meta(a)?, meta(b)?) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    })
+}
+
+/// Whether the open file `input` is the file at `path`.
+pub fn is_file_at(input: &File, path: &Path) -> io::Result<bool> {
+    let m = input.metadata()?;
+    match fs::metadata(path) {
+        Ok(o) => Ok(m.dev() == o.dev() && m.ino() == o.ino()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// A file being written under a temporary name beside its destination. [`commit`](Self::commit) renames it
+/// into place; dropped without a commit, it is removed.
+pub struct AtomicFile {
+    file: Option<File>,
+    temporary: PathBuf,
+    destination: PathBuf,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file in the destination's directory (so that the rename stays on one file
+    /// system).
+    pub fn create(destination: &Path) -> io::Result<AtomicFile> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = destination.file_name().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the output path does not name a file",
+            )
+        })?;
+        if destination.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "the output path is a directory",
+            ));
+        }
+        let dir = match destination.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let mut tmp_name = std::ffi::OsString::from(".");
+            tmp_name.push(name);
+            tmp_name.push(format!(".vxscope-{}-{n}.tmp", std::process::id()));
+            let temporary = dir.join(tmp_name);
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temporary)
+            {
+                Ok(file) => {
+                    return Ok(AtomicFile {
+                        file: Some(file),
+                        temporary,
+                        destination: destination.to_path_buf(),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("open until committed")
+    }
+
+    /// The temporary file's path.
+    pub fn temporary(&self) -> &Path {
+        &self.temporary
+    }
+
+    /// Renames the temporary file to the destination (replacing what was there).
+    pub fn commit(mut self) -> io::Result<()> {
+        drop(self.file.take());
+        fs::rename(&self.temporary, &self.destination)?;
+        self.temporary = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        drop(self.file.take());
+        if !self.temporary.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.temporary);
+        }
+    }
+}
+
+/// A writer that hands full buffers to a thread which writes them to `W`: the caller fills one buffer while
+/// the thread writes the previous ones. Memory: `buffers` buffers of `capacity` bytes.
+pub struct BackgroundWriter<W: Write + Send + 'static> {
+    buf: Vec<u8>,
+    capacity: usize,
+    full: Option<SyncSender<Vec<u8>>>,
+    empty: Receiver<Vec<u8>>,
+    thread: Option<JoinHandle<io::Result<W>>>,
+}
+
+impl<W: Write + Send + 'static> BackgroundWriter<W> {
+    pub fn new(out: W, capacity: usize, buffers: usize) -> Self {
+        let buffers = buffers.max(2);
+        let (full_tx, full_rx) = sync_channel::<Vec<u8>>(buffers);
+        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(buffers);
+        for _ in 0..buffers - 1 {
+            empty_tx
+                .send(Vec::with_capacity(capacity))
+                .expect("the channel holds every buffer");
+        }
+        let thread = std::thread::Builder::new()
+            .name("vxscope-writer".into())
+            .spawn(move || {
+                let mut out = out;
+                for mut buf in full_rx {
+                    out.write_all(&buf)?;
+                    buf.clear();
+                    // The other side may be gone: then nothing more comes either.
+                    let _ = empty_tx.send(buf);
+                }
+                out.flush()?;
+                Ok(out)
+            })
+            .expect("spawn the writer thread");
+        BackgroundWriter {
+            buf: Vec::with_capacity(capacity),
+            capacity,
+            full: Some(full_tx),
+            empty: empty_rx,
+            thread: Some(thread),
+        }
+    }
+
+    /// The error that stopped the thread (it ends only on an error until `finish`).
+    fn thread_error(&mut self) -> io::Error {
+        self.full = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(Err(e))) => e,
+            Some(Err(_)) => io::Error::other("the writer thread panicked"),
+            _ => io::Error::other("the writer thread has stopped"),
+        }
+    }
+
+    /// Hands the current buffer to the thread and takes an empty one.
+    fn hand_over(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        // The thread returns each buffer it has written: there are `buffers` in all.
+        let Ok(spare) = self.empty.recv() else {
+            return Err(self.thread_error());
+        };
+        let full = std::mem::replace(&mut self.buf, spare);
+        let sent = self.full.as_ref().map(|tx| tx.send(full));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            _ => Err(self.thread_error()),
+        }
+    }
+
+    /// Writes what is buffered, waits for the thread to finish, and returns `W`.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.hand_over()?;
+        self.full = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the writer thread panicked")),
+            None => Err(io::Error::other("the writer thread has stopped")),
+        }
+    }
+}
+
+impl<W: Write + Send + 'static> Write for BackgroundWriter<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_all(data)?;
+        Ok(data.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= self.capacity {
+            self.hand_over()?;
+        }
+        Ok(())
+    }
+
+    /// Hands over what is buffered (the thread writes it in its turn; [`finish`](Self::finish) waits for it).
+    fn flush(&mut self) -> io::Result<()> {
+        self.hand_over()
+    }
+}
+
+impl<W: Write + Send + 'static> Drop for BackgroundWriter<W> {
+    fn drop(&mut self) {
+        self.full = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("vxscope-output-test-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn commit_replaces_and_drop_cleans_up() {
+        let dir = scratch("commit");
+        let dest = dir.join("out.pcap");
+        fs::write(&dest, b"old").unwrap();
+        let mut f = AtomicFile::create(&dest).unwrap();
+        let tmp = f.temporary().to_path_buf();
+        assert_eq!(tmp.parent(), Some(dir.as_path()));
+        f.file().write_all(b"new").unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"old");
+        f.commit().unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"new");
+        assert!(!tmp.exists());
+
+        let mut f = AtomicFile::create(&dest).unwrap();
+        let tmp = f.temporary().to_path_buf();
+        f.file().write_all(b"abandoned").unwrap();
+        drop(f);
+        assert!(!tmp.exists());
+        assert_eq!(fs::read(&dest).unwrap(), b"new");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        assert!(AtomicFile::create(&dir).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_background_writer_keeps_every_byte_in_order() {
+        let mut w = BackgroundWriter::new(Vec::new(), 64, 3);
+        let mut expected = Vec::new();
+        for i in 0..1000u32 {
+            let chunk = i.to_le_bytes().repeat((i % 7) as usize + 1);
+            w.write_all(&chunk).unwrap();
+            expected.extend_from_slice(&chunk);
+            if i % 100 == 0 {
+                w.flush().unwrap();
+            }
+        }
+        assert_eq!(w.finish().unwrap(), expected);
+    }
+
+    #[test]
+    fn the_background_writer_reports_errors() {
+        #[derive(Debug)]
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut w = BackgroundWriter::new(Full, 16, 2);
+        let mut failed = None;
+        for _ in 0..100 {
+            if let Err(e) = w.write_all(&[0; 16]) {
+                failed = Some(e);
+                break;
+            }
+        }
+        let e = failed.unwrap_or_else(|| w.finish().unwrap_err());
+        assert_eq!(e.kind(), io::ErrorKind::StorageFull);
+    }
+
+    #[test]
+    fn same_file_through_other_paths() {
+        let dir = scratch("same");
+        let a = dir.join("a.pcap");
+        fs::write(&a, b"x").unwrap();
+        fs::hard_link(&a, dir.join("hard.pcap")).unwrap();
+        std::os::unix::fs::symlink(&a, dir.join("soft.pcap")).unwrap();
+        assert!(same_file(&a, &dir.join("hard.pcap")).unwrap());
+        assert!(same_file(&a, &dir.join("soft.pcap")).unwrap());
+        assert!(same_file(&a, &dir.join(".").join("a.pcap")).unwrap());
+        assert!(!same_file(&a, &dir.join("absent.pcap")).unwrap());
+        fs::write(dir.join("b.pcap"), b"x").unwrap();
+        assert!(!same_file(&a, &dir.join("b.pcap")).unwrap());
+        let f = File::open(&a).unwrap();
+        assert!(is_file_at(&f, &dir.join("soft.pcap")).unwrap());
+        assert!(!is_file_at(&f, &dir.join("b.pcap")).unwrap());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,61 @@
+//! `strip`: each VXLAN packet becomes the Ethernet frame it carries, with the same timestamp.
+//!
+//! The frame is the bytes after the VXLAN header up to the end of the UDP datagram (Ethernet padding or a
+//! frame check sequence after the datagram belongs to the outer frame). A packet the capture cut keeps what was
+//! captured of the frame; its length on the wire is the frame's, from the UDP length.
+
+use vxscope_dissector::{Dissection, Dissector, LinkType};
+
+use crate::capture::Packet;
+use crate::locate::{self, Found};
+use crate::run::{Rewrite, Rewritten, Verdict};
+
+/// The strip rewrite. `dissector` must be built with a [`locate::dissector_config`].
+pub struct Strip<'d> {
+    dissector: &'d Dissector,
+    dissection: Dissection<'d>,
+    /// Put the outer headers' summary in each stripped packet's comment.
+    annotate: bool,
+}
+
+impl<'d> Strip<'d> {
+    pub fn new(dissector: &'d Dissector, annotate: bool) -> Self {
+        Strip {
+            dissector,
+            dissection: Dissection::unindexed(),
+            annotate,
+        }
+    }
+}
+
+impl Rewrite for Strip<'_> {
+    fn rewrite(&mut self, packet: &Packet<'_>, out: &mut Rewritten) -> Verdict {
+        let d = &mut self.dissection;
+        self.dissector
+            .dissect(packet.link_type, packet.data, packet.orig_len, d);
+        let site = match locate::find(d, &self.dissector.config().vxlan_ports, packet.orig_len) {
+            Found::NotVxlan => return Verdict::Other,
+            Found::Damaged(damage) => return Verdict::Damaged(damage),
+            Found::Vxlan(site) => site,
+        };
+        if let Some(damage) = site.strip_damage() {
+            return Verdict::Damaged(damage);
+        }
+        out.link_type = LinkType::ETHERNET;
+        out.orig_len = site.inner_wire_len;
+        out.input_range = Some(site.inner.clone());
+        out.comment.clear();
+        if self.annotate {
+            locate::write_outer_summary(&mut out.comment, d, &site);
+        }
+        Verdict::Rewritten
+    }
+
+    fn dissection(&self) -> &Dissection<'_> {
+        &self.dissection
+    }
+
+    fn output_link_type(&self) -> Option<LinkType> {
+        Some(LinkType::ETHERNET)
+    }
+}

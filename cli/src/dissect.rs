@@ -7,12 +7,13 @@ use std::process::ExitCode;
 
 use vxscope_dissector::flannel::Session;
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
-use vxscope_dissector::render::{NativeView, summary, tree};
+use vxscope_dissector::render::{FrameView, NativeView, tree};
 use vxscope_dissector::{Config, Dissection, Dissector, PORT_LINUX_VXLAN};
 use vxscope_rewriter::capture::{CaptureReader, Packet};
 
 use crate::clock::Clock;
 use crate::output::Output;
+use crate::plugin::{Plugin, Stream};
 use crate::{BUNDLED_SAMPLE, BUNDLED_SAMPLE_NAME, DecodeAs, DissectArgs};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -75,15 +76,13 @@ pub fn config_from_args(args: &DissectArgs) -> Config {
     config
 }
 
+/// What dissects the frames: the built-in dissector, or a plugin loaded with `--plugin`.
+enum Engine<'a, 'p> {
+    Builtin(&'a Dissector),
+    Plugin(&'a mut Stream<'p>),
+}
+
 pub fn run(args: &DissectArgs) -> ExitCode {
-    let topology = match args.topology.load() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("vxscope: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let dissector = Dissector::with_topology(config_from_args(args), topology);
     let mode = if args.json {
         Mode::Json
     } else if args.verbose {
@@ -91,6 +90,44 @@ pub fn run(args: &DissectArgs) -> ExitCode {
     } else {
         Mode::OneLine
     };
+    let plugin = match args.plugin.as_deref().map(Plugin::load).transpose() {
+        Ok(plugin) => plugin,
+        Err(message) => {
+            eprintln!("vxscope: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stream = match plugin
+        .as_ref()
+        .map(|p| {
+            p.stream(
+                &config_from_args(args),
+                &args.topology,
+                mode != Mode::OneLine,
+            )
+        })
+        .transpose()
+    {
+        Ok(stream) => stream,
+        Err(message) => {
+            eprintln!("vxscope: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The plugin builds its own topology from the same sources.
+    let topology = if stream.is_some() {
+        Ok(Default::default())
+    } else {
+        args.topology.load()
+    };
+    let topology = match topology {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("vxscope: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dissector = Dissector::with_topology(config_from_args(args), topology);
     let mut printer = Printer {
         mode,
         clock: Clock::new(args.utc),
@@ -103,17 +140,21 @@ pub fn run(args: &DissectArgs) -> ExitCode {
     let mut failed = false;
     for path in &args.files {
         let name = path.display().to_string();
+        let mut engine = match stream.as_mut() {
+            Some(s) => Engine::Plugin(s),
+            None => Engine::Builtin(&dissector),
+        };
         let result = if path.as_os_str() == "-" {
             dissect_stream(
                 "-",
                 std::io::stdin().lock(),
-                &dissector,
+                &mut engine,
                 &selection,
                 &mut printer,
             )
         } else {
             match File::open(path) {
-                Ok(f) => dissect_stream(&name, f, &dissector, &selection, &mut printer),
+                Ok(f) => dissect_stream(&name, f, &mut engine, &selection, &mut printer),
                 Err(e) => Err(format!("{name}: {e}")),
             }
         };
@@ -158,7 +199,7 @@ pub fn run_bundled_sample() -> ExitCode {
     match dissect_stream(
         BUNDLED_SAMPLE_NAME,
         BUNDLED_SAMPLE,
-        &dissector,
+        &mut Engine::Builtin(&dissector),
         &selection,
         &mut printer,
     ) {
@@ -177,7 +218,7 @@ pub fn run_bundled_sample() -> ExitCode {
 fn dissect_stream(
     name: &str,
     src: impl Read,
-    dissector: &Dissector,
+    engine: &mut Engine<'_, '_>,
     selection: &Selection,
     printer: &mut Printer,
 ) -> Result<(), String> {
@@ -200,18 +241,41 @@ fn dissect_stream(
             return Ok(());
         }
         // Frames before the selection are dissected too: what the session learns from them shapes the notes.
-        let session = &mut printer.session;
-        session.dissect(
-            dissector,
-            packet.link_type,
-            packet.data,
-            packet.orig_len,
-            &mut d,
-        );
-        if packet.number < selection.first {
-            continue;
+        let selected = packet.number >= selection.first;
+        match engine {
+            Engine::Builtin(dissector) => {
+                let session = &mut printer.session;
+                session.dissect(
+                    dissector,
+                    packet.link_type,
+                    packet.data,
+                    packet.orig_len,
+                    &mut d,
+                );
+                if !selected {
+                    continue;
+                }
+                let view = NativeView {
+                    dissection: &d,
+                    frame: packet.data,
+                };
+                printer.frame(name, &packet, &view);
+            }
+            Engine::Plugin(stream) => {
+                let view = stream
+                    .dissect(packet.link_type.0, packet.data, packet.orig_len, selected)
+                    .map_err(|e| {
+                        format!(
+                            "{name}: frame {}, byte offset {}: {e}",
+                            packet.number, packet.offset
+                        )
+                    })?;
+                if !selected {
+                    continue;
+                }
+                printer.frame(name, &packet, &view);
+            }
         }
-        printer.frame(name, &packet, &d);
         printed += 1;
         if !printer.out.maybe_flush() {
             return Ok(());
@@ -220,17 +284,13 @@ fn dissect_stream(
 }
 
 impl Printer {
-    fn frame(&mut self, name: &str, p: &Packet<'_>, d: &Dissection<'_>) {
-        let view = NativeView {
-            dissection: d,
-            frame: p.data,
-        };
+    fn frame(&mut self, name: &str, p: &Packet<'_>, view: &impl FrameView) {
         let out = &mut self.out.buf;
         match self.mode {
             Mode::OneLine => {
                 self.clock.time_of_day(out, p.ts, p.ts_digits);
                 out.push(b' ');
-                summary::write(out, d, p.data);
+                view.summary(out);
                 out.push(b'\n');
             }
             Mode::Tree => {
@@ -245,9 +305,9 @@ impl Printer {
                 self.clock.write_date_time(out, p.ts, p.ts_digits);
                 let _ = writeln!(out, ", link type {}", p.link_type);
                 out.extend_from_slice(b"Summary: ");
-                summary::write(out, d, p.data);
+                view.summary(out);
                 out.push(b'\n');
-                tree::write(out, &view);
+                tree::write(out, view);
                 out.push(b'\n');
             }
             Mode::Json => {
@@ -259,7 +319,7 @@ impl Printer {
                     len: p.orig_len,
                     file: self.name_files.then_some(name),
                 };
-                self.json.write_frame(out, &info, &view);
+                self.json.write_frame(out, &info, view);
             }
         }
     }

@@ -5,6 +5,7 @@ mod dissect;
 mod fields;
 mod hexdump;
 mod output;
+mod plugin;
 mod rewrite;
 mod summary;
 mod topology;
@@ -91,6 +92,9 @@ pub struct DissectArgs {
     pub summary: bool,
     #[command(flatten)]
     pub topology: topology::TopologyArgs,
+    /// Dissect through this plugin: a shared library exporting vxscope_plugin_v1, such as libvxscope.so
+    #[arg(long, value_name = "PATH", conflicts_with = "summary")]
+    pub plugin: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

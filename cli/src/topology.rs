@@ -34,19 +34,19 @@ pub struct TopologyArgs {
 }
 
 /// How a source file is named in the output: its file name.
-fn label(path: &Path) -> String {
+pub(crate) fn label(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
 }
 
-fn read(path: &Path) -> Result<String, String> {
+pub(crate) fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Splits `NAME=FILE` (unless the whole argument names an existing file).
-fn node_info_arg(arg: &str) -> (Option<&str>, &Path) {
+pub(crate) fn node_info_arg(arg: &str) -> (Option<&str>, &Path) {
     match arg.split_once('=') {
         Some((name, path)) if !Path::new(arg).exists() && !name.is_empty() => {
             (Some(name), Path::new(path))

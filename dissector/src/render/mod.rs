@@ -10,7 +10,7 @@ pub mod summary;
 pub mod tree;
 
 use crate::dissection::Dissection;
-use crate::fields::{FieldId, Kind};
+use crate::fields::{Base, FieldId, Kind};
 use crate::notes;
 use crate::value::{Value, write};
 
@@ -182,11 +182,17 @@ impl FrameView for NativeView<'_, '_> {
 /// How JSON writes a value of this field.
 pub fn json_kind(id: FieldId, value: &Value<'_>) -> JsonKind {
     let def = id.def();
+    json_kind_of(def.kind, def.base, value)
+}
+
+/// How JSON writes a value of a field of this kind and base. A view without registry rows (a dissection read
+/// through the C ABI) passes a value of the same variant as the one it holds.
+pub fn json_kind_of(kind: Kind, base: Base, value: &Value<'_>) -> JsonKind {
     match value {
-        _ if def.kind == Kind::Protocol => JsonKind::Skip,
+        _ if kind == Kind::Protocol => JsonKind::Skip,
         Value::None => JsonKind::Skip,
         Value::Bool(_) => JsonKind::Bool,
-        v if write::is_json_number(def, v) => JsonKind::Number,
+        Value::UInt(_) if base == Base::Dec && kind != Kind::Text => JsonKind::Number,
         _ => JsonKind::String,
     }
 }

@@ -1,0 +1,68 @@
+/*
+ * Dissects one packet with libvxscope and prints its summary, its fields and its notes.
+ *
+ *     cargo build --release -p vxscope-ffi
+ *     gcc -Iffi/include ffi/examples/dissect.c -Ltarget/release -lvxscope -Wl,-rpath,target/release -o dissect
+ *     ./dissect
+ *
+ * The packet is a ping from pod 10.244.1.12 on one node to pod 10.244.2.14 on another, as flannel sent it:
+ * VXLAN on UDP 8472, captured on the first node's NIC.
+ */
+#include <stdio.h>
+
+#include "vxscope.h"
+
+static const uint8_t FRAME[] = {
+    0x00, 0x50, 0x56, 0x93, 0x63, 0x3b, 0x00, 0x50, 0x56, 0x93, 0x6a, 0x3a, 0x08, 0x00, 0x45, 0x00,
+    0x00, 0x86, 0x75, 0x86, 0x00, 0x00, 0x40, 0x11, 0xe3, 0xf4, 0xac, 0x10, 0x64, 0x65, 0xac, 0x10,
+    0x64, 0x66, 0x9e, 0x90, 0x21, 0x18, 0x00, 0x72, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0xb6, 0x72, 0xae, 0x36, 0x7b, 0x6c, 0xfe, 0x90, 0xc4, 0x18, 0x69, 0xa7, 0x08, 0x00,
+    0x45, 0x00, 0x00, 0x54, 0x23, 0x05, 0x40, 0x00, 0x3f, 0x01, 0xff, 0xa2, 0x0a, 0xf4, 0x01, 0x0c,
+    0x0a, 0xf4, 0x02, 0x0e, 0x08, 0x00, 0x84, 0x7d, 0x0c, 0x47, 0x04, 0x4e, 0x0d, 0x1e, 0x55, 0xcf,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00,
+};
+
+int main(void) {
+    if (vxscope_abi_version() != VXSCOPE_ABI_VERSION) {
+        fprintf(stderr, "libvxscope speaks ABI %u, this program was built for %u\n", vxscope_abi_version(),
+                VXSCOPE_ABI_VERSION);
+        return 1;
+    }
+    vxscope_context *ctx = NULL;
+    vxscope_dissection *d = NULL;
+    if (vxscope_context_new(NULL, &ctx) != VXSCOPE_OK ||
+        vxscope_dissect(ctx, VXSCOPE_LINKTYPE_ETHERNET, FRAME, sizeof FRAME, sizeof FRAME, &d) != VXSCOPE_OK) {
+        fprintf(stderr, "%s\n", vxscope_last_error());
+        vxscope_context_free(ctx);
+        return 1;
+    }
+
+    const char *summary;
+    vxscope_dissection_summary(d, &summary, NULL);
+    printf("%s\n\n", summary);
+
+    vxscope_counts n;
+    vxscope_dissection_counts(d, &n);
+    for (size_t i = 0; i < n.fields; i++) {
+        vxscope_field f;
+        vxscope_dissection_field(d, i, &f);
+        if (f.kind == VXSCOPE_KIND_PROTOCOL)
+            continue;
+        printf("%*s%-30s %-20s", (int)(2 * f.depth), "", f.abbrev, f.value);
+        if (f.value_name)
+            printf(" (%s)", f.value_name);
+        printf("  @%u+%u\n", f.offset, f.length);
+    }
+    for (size_t i = 0; i < n.notes; i++) {
+        vxscope_note note;
+        vxscope_dissection_note(d, i, &note);
+        printf("\nnote %s @%u+%u: %s\n", note.code, note.offset, note.length, note.message);
+    }
+
+    vxscope_dissection_free(d);
+    vxscope_context_free(ctx);
+    return 0;
+}

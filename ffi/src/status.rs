@@ -1,0 +1,164 @@
+//! Status codes, the thread-local error message, and the guard every exported function runs its body in.
+//!
+//! A call either succeeds (`VXSCOPE_OK`) or returns a negative code and leaves a message for
+//! `vxscope_last_error()`. Panics never cross the boundary: [`guard`] catches them and turns them into
+//! `VXSCOPE_ERR_INTERNAL`.
+
+use std::cell::RefCell;
+use std::ffi::c_char;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// What a call returned: `VXSCOPE_OK` (0) or one of the negative `VXSCOPE_ERR_*` codes.
+pub type Status = i32;
+
+/// The call succeeded.
+pub const VXSCOPE_OK: Status = 0;
+/// A pointer argument that must not be NULL was NULL.
+pub const VXSCOPE_ERR_NULL_POINTER: Status = -1;
+/// An argument has a value the call cannot accept (a string that is not UTF-8, for example).
+pub const VXSCOPE_ERR_INVALID_ARGUMENT: Status = -2;
+/// An index is not below the count it indexes.
+pub const VXSCOPE_ERR_OUT_OF_RANGE: Status = -3;
+/// A handle argument is not a live handle of the kind the call expects (an options handle where a context is
+/// expected, for example).
+pub const VXSCOPE_ERR_BAD_HANDLE: Status = -4;
+/// The frame is longer than `VXSCOPE_MAX_FRAME_LEN`.
+pub const VXSCOPE_ERR_TOO_LONG: Status = -5;
+/// No field has the abbreviation asked for.
+pub const VXSCOPE_ERR_NOT_FOUND: Status = -6;
+/// A file could not be read.
+pub const VXSCOPE_ERR_IO: Status = -7;
+/// A text (a kubectl nodes JSON document, a node command's output) could not be parsed.
+pub const VXSCOPE_ERR_PARSE: Status = -8;
+/// A fault inside the library (a bug, caught at the boundary): the message says where.
+pub const VXSCOPE_ERR_INTERNAL: Status = -9;
+
+/// A failed call: its code and its message.
+#[derive(Debug)]
+pub(crate) struct Error {
+    pub(crate) status: Status,
+    pub(crate) message: String,
+}
+
+impl Error {
+    pub(crate) fn new(status: Status, message: impl Into<String>) -> Error {
+        Error {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn null(what: &str) -> Error {
+        Error::new(VXSCOPE_ERR_NULL_POINTER, format!("{what} is NULL"))
+    }
+}
+
+pub(crate) type Result<T> = std::result::Result<T, Error>;
+
+thread_local! {
+    /// The message of the last failed call on this thread, NUL-terminated.
+    static LAST_ERROR: RefCell<Vec<u8>> = RefCell::new(vec![0]);
+}
+
+fn set_last_error(function: &str, message: &str) {
+    LAST_ERROR.with(|cell| {
+        let mut buf = cell.borrow_mut();
+        buf.clear();
+        buf.extend_from_slice(function.as_bytes());
+        buf.extend_from_slice(b": ");
+        // A NUL inside the message would cut it short in C.
+        buf.extend(message.bytes().map(|b| if b == 0 { b'?' } else { b }));
+        buf.push(0);
+    });
+}
+
+/// The last error message of this thread (never NULL; empty before the first failure).
+pub(crate) fn last_error() -> *const c_char {
+    // The buffer lives as long as the thread and is replaced only by the next failed call on it.
+    LAST_ERROR.with(|cell| cell.borrow().as_ptr().cast())
+}
+
+/// Runs the body of the exported function `function`: its error, or a panic inside it, becomes a status code
+/// and a message for `vxscope_last_error()`.
+pub(crate) fn guard(function: &str, body: impl FnOnce() -> Result<()>) -> Status {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => VXSCOPE_OK,
+        Ok(Err(e)) => {
+            set_last_error(function, &e.message);
+            e.status
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("unknown panic");
+            set_last_error(function, &format!("internal error: {what}"));
+            VXSCOPE_ERR_INTERNAL
+        }
+    }
+}
+
+/// Runs a body that cannot fail but must not unwind into C either: a panic yields `fallback`.
+pub(crate) fn guard_value<T>(function: &str, fallback: T, body: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(v) => v,
+        Err(_) => {
+            set_last_error(function, "internal error");
+            fallback
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn message() -> String {
+        // SAFETY: last_error() points at this thread's NUL-terminated buffer.
+        unsafe { CStr::from_ptr(last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn errors_and_panics_become_codes_and_messages() {
+        assert_eq!(message(), "");
+        assert_eq!(guard("vxscope_test", || Ok(())), VXSCOPE_OK);
+        assert_eq!(
+            guard("vxscope_test", || Err(Error::null("bytes"))),
+            VXSCOPE_ERR_NULL_POINTER
+        );
+        assert_eq!(message(), "vxscope_test: bytes is NULL");
+        let status = guard("vxscope_test", || -> Result<()> {
+            let v: Vec<u8> = Vec::new();
+            let i = v.len() + 3;
+            Err(Error::new(
+                VXSCOPE_ERR_INVALID_ARGUMENT,
+                format!("{}", v[i]),
+            ))
+        });
+        assert_eq!(status, VXSCOPE_ERR_INTERNAL);
+        assert!(
+            message().starts_with("vxscope_test: internal error: index out of bounds"),
+            "{}",
+            message()
+        );
+        assert_eq!(guard_value("vxscope_test", 7, || panic!("boom")), 7);
+        assert_eq!(message(), "vxscope_test: internal error");
+    }
+
+    #[test]
+    fn messages_are_per_thread() {
+        guard("vxscope_here", || Err(Error::null("ctx")));
+        std::thread::spawn(|| {
+            assert_eq!(message(), "");
+            guard("vxscope_there", || Err(Error::null("out")));
+            assert_eq!(message(), "vxscope_there: out is NULL");
+        })
+        .join()
+        .unwrap();
+        assert_eq!(message(), "vxscope_here: ctx is NULL");
+    }
+}

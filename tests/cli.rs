@@ -158,7 +158,8 @@ fn the_8472_note_quotes_what_tcpdump_prints() {
             }
         }
     }
-    assert!(checked >= 30, "{checked} notes checked");
+    // (The note is given once a capture, on its first packet on UDP 8472.)
+    assert!(checked >= 8, "{checked} notes checked");
 }
 
 #[test]

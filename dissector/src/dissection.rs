@@ -86,7 +86,8 @@ pub struct Dissection<'d> {
 /// The slot of a field in a scope in [`Dissection::first`].
 #[inline]
 fn slot(id: FieldId, scope: Scope) -> usize {
-    id.index() * Scope::COUNT + scope.index()
+    // Scope-major: the fields of one scope, which are read together, share cache lines.
+    scope.index() * crate::fields::FIELDS.len() + id.index()
 }
 
 impl<'d> Dissection<'d> {
@@ -216,6 +217,11 @@ impl<'d> Dissection<'d> {
     /// Adds a note.
     pub fn push_note(&mut self, note: Note<'d>) {
         self.notes.push(note);
+    }
+
+    /// Removes the notes with this code (an explanation already given for an earlier frame).
+    pub(crate) fn remove_notes(&mut self, code: NoteCode) {
+        self.notes.retain(|n| n.code != code);
     }
 
     /// Adds a layer of computed fields (no bytes of their own), such as the flannel annotations.

@@ -2,6 +2,8 @@
 //! subnet), and the diagnoses that need more than one packet (a VTEP MAC that changed, a VNI or port that differs
 //! from the rest of the capture).
 //!
+//! The note explaining why tcpdump prints UDP 8472 as OTV is kept on the first such packet of a capture only.
+//!
 //! Packets of one flow follow each other, so the session remembers the last pair of nodes and the last inner
 //! addresses it looked up: a packet like the one before costs no hashing.
 
@@ -85,6 +87,8 @@ pub struct Session {
     vxlan_frames: u64,
     /// The VXLAN packets of the frame being learnt from (kept to reuse its memory).
     tunnels: Vec<Tunnel>,
+    /// Whether a packet on UDP 8472 already carried the note explaining tcpdump's OTV reading.
+    explained_8472: bool,
 }
 
 impl Session {
@@ -125,6 +129,13 @@ impl Session {
         }
         for t in tunnels {
             self.tunnel(topo, d, t.scope, &t.outer, &t.inner);
+        }
+        // Why tcpdump says OTV is explained once a capture: on the first packet on UDP 8472.
+        if d.has_note(NoteCode::Port8472) {
+            if self.explained_8472 {
+                d.remove_notes(NoteCode::Port8472);
+            }
+            self.explained_8472 = true;
         }
         if self.notes.is_empty() {
             self.notes = vec![0; NOTES.len()];

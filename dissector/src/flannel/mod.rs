@@ -224,15 +224,20 @@ pub fn role_in(ip: &IpBytes, net: &IpNet) -> Role {
 
 /// `ip` with only its first `prefix` bits kept.
 pub fn mask(ip: IpBytes, prefix: u8) -> IpNet {
-    let mut addr = ip;
-    let bytes: &mut [u8] = match &mut addr {
-        IpBytes::V4(a) => a,
-        IpBytes::V6(a) => a,
+    let addr = match ip {
+        IpBytes::V4(a) => {
+            let keep = u32::MAX
+                .checked_shl(32 - u32::from(prefix.min(32)))
+                .unwrap_or(0);
+            IpBytes::V4((u32::from_be_bytes(a) & keep).to_be_bytes())
+        }
+        IpBytes::V6(a) => {
+            let keep = u128::MAX
+                .checked_shl(128 - u32::from(prefix.min(128)))
+                .unwrap_or(0);
+            IpBytes::V6((u128::from_be_bytes(a) & keep).to_be_bytes())
+        }
     };
-    for (i, b) in bytes.iter_mut().enumerate() {
-        let bits = (usize::from(prefix)).saturating_sub(i * 8).min(8);
-        *b &= if bits == 0 { 0 } else { 0xffu8 << (8 - bits) };
-    }
     IpNet { addr, prefix }
 }
 
@@ -610,6 +615,13 @@ mod tests {
 
     #[test]
     fn masks() {
+        assert_eq!(
+            mask(IpBytes::V4([10, 244, 2, 14]), 32).to_string(),
+            "10.244.2.14/32"
+        );
+        let v6 = IpBytes::from_ip("fd00:10:244:2::1e".parse().unwrap());
+        assert_eq!(mask(v6, 64).to_string(), "fd00:10:244:2::/64");
+        assert_eq!(mask(v6, 128).to_string(), "fd00:10:244:2::1e/128");
         assert_eq!(
             mask(IpBytes::V4([10, 244, 2, 14]), 24).to_string(),
             "10.244.2.0/24"

@@ -87,7 +87,7 @@ pub struct Dissection<'d> {
 #[inline]
 fn slot(id: FieldId, scope: Scope) -> usize {
     // Scope-major: the fields of one scope, which are read together, share cache lines.
-    scope.index() * crate::fields::FIELDS.len() + id.index()
+    scope.index() * crate::fields::FIELD_COUNT + id.index()
 }
 
 impl<'d> Dissection<'d> {
@@ -205,7 +205,7 @@ impl<'d> Dissection<'d> {
             return;
         }
         if self.first.is_empty() {
-            self.first = vec![0; crate::fields::FIELDS.len() * Scope::COUNT];
+            self.first = vec![0; crate::fields::FIELD_COUNT * Scope::COUNT];
         }
         let at = slot(field.id, field.scope);
         if self.first[at] == 0 && self.fields.len() < usize::from(u16::MAX) {

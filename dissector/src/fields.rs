@@ -136,6 +136,9 @@ macro_rules! registry {
             /// Every identifier, in registry order.
             pub const ALL: &[FieldId] = &[$(FieldId::$id),*];
         }
+
+        /// Number of rows in the registry (a constant, for tables indexed by field).
+        pub const FIELD_COUNT: usize = FieldId::ALL.len();
     };
 }
 

@@ -125,7 +125,7 @@ impl FrameView for NativeView<'_, '_> {
             prefix: f.scope.prefix(),
             abbrev: def.abbrev,
             name: def.name,
-            key: f.scope.index() * crate::fields::FIELDS.len() + f.id.index(),
+            key: f.scope.index() * crate::fields::FIELD_COUNT + f.id.index(),
             layer: usize::from(f.layer),
             level: f.level,
             offset: f.offset,

@@ -145,18 +145,14 @@ pub fn run(args: &DissectArgs) -> ExitCode {
             None => Engine::Builtin(&dissector),
         };
         let result = if path.as_os_str() == "-" {
-            dissect_stream(
-                "-",
-                std::io::stdin().lock(),
-                &mut engine,
-                &selection,
-                &mut printer,
-            )
+            CaptureReader::new(std::io::stdin().lock())
+                .map_err(|e| format!("-: {e}"))
+                .and_then(|r| dissect_stream("-", r, &mut engine, &selection, &mut printer))
         } else {
-            match File::open(path) {
-                Ok(f) => dissect_stream(&name, f, &mut engine, &selection, &mut printer),
-                Err(e) => Err(format!("{name}: {e}")),
-            }
+            File::open(path)
+                .map_err(|e| format!("{name}: {e}"))
+                .and_then(|f| CaptureReader::from_file(f).map_err(|e| format!("{name}: {e}")))
+                .and_then(|r| dissect_stream(&name, r, &mut engine, &selection, &mut printer))
         };
         if let Err(message) = result {
             printer.out.flush();
@@ -196,9 +192,16 @@ pub fn run_bundled_sample() -> ExitCode {
         b"vxscope: the bundled sample, a ping from pod 10.244.1.12 on k8s-node1 to pod 10.244.2.14 on k8s-node2,\n\
           captured on k8s-node1's NIC (run `vxscope dissect FILE` for your own captures, `vxscope --help` for more)\n\n",
     );
+    let reader = match CaptureReader::new(BUNDLED_SAMPLE) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("vxscope: {BUNDLED_SAMPLE_NAME}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match dissect_stream(
         BUNDLED_SAMPLE_NAME,
-        BUNDLED_SAMPLE,
+        reader,
         &mut Engine::Builtin(&dissector),
         &selection,
         &mut printer,
@@ -215,14 +218,13 @@ pub fn run_bundled_sample() -> ExitCode {
     }
 }
 
-fn dissect_stream(
+fn dissect_stream<R: Read>(
     name: &str,
-    src: impl Read,
+    mut reader: CaptureReader<R>,
     engine: &mut Engine<'_, '_>,
     selection: &Selection,
     printer: &mut Printer,
 ) -> Result<(), String> {
-    let mut reader = CaptureReader::new(src).map_err(|e| format!("{name}: {e}"))?;
     if printer.name_files && printer.mode != Mode::Json {
         printer
             .out

@@ -212,14 +212,16 @@ fn dump(args: &HexdumpArgs) -> Result<(), String> {
     let result = match (&text, &args.file) {
         (Some((name, packets)), _) => dump_text(name, packets, args, &dissector, &mut dumper),
         (None, Some(path)) if path.as_os_str() == "-" => {
-            dump_capture("-", std::io::stdin().lock(), args, &dissector, &mut dumper)
+            CaptureReader::new(std::io::stdin().lock())
+                .map_err(|e| format!("-: {e}"))
+                .and_then(|r| dump_capture("-", r, args, &dissector, &mut dumper))
         }
         (None, Some(path)) => {
             let name = path.display().to_string();
-            match File::open(path) {
-                Ok(f) => dump_capture(&name, f, args, &dissector, &mut dumper),
-                Err(e) => Err(format!("{name}: {e}")),
-            }
+            File::open(path)
+                .map_err(|e| format!("{name}: {e}"))
+                .and_then(|f| CaptureReader::from_file(f).map_err(|e| format!("{name}: {e}")))
+                .and_then(|r| dump_capture(&name, r, args, &dissector, &mut dumper))
         }
         (None, None) => Err("give a capture FILE or --from-text FILE".to_string()),
     };
@@ -262,14 +264,13 @@ fn dump_text(
     }
 }
 
-fn dump_capture(
+fn dump_capture<R: Read>(
     name: &str,
-    src: impl Read,
+    mut reader: CaptureReader<R>,
     args: &HexdumpArgs,
     dissector: &Dissector,
     dumper: &mut Dumper,
 ) -> Result<(), String> {
-    let mut reader = CaptureReader::new(src).map_err(|e| format!("{name}: {e}"))?;
     let mut d = Dissection::new();
     let mut session = Session::new();
     let mut last = 0;

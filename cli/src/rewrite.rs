@@ -269,7 +269,7 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
         ExitCode::FAILURE
     };
 
-    let input: Box<dyn Read> = if is_stdio(&io.input) {
+    let reader = if is_stdio(&io.input) {
         let stdin = io::stdin();
         if !is_stdio(&io.output) {
             // Standard input may be redirected from the output file.
@@ -282,7 +282,7 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
                 ));
             }
         }
-        Box::new(stdin.lock())
+        CaptureReader::new(Box::new(stdin.lock()) as Box<dyn Read>)
     } else {
         if !is_stdio(&io.output) {
             match output::same_file(&io.input, &io.output) {
@@ -296,11 +296,11 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
             }
         }
         match File::open(&io.input) {
-            Ok(f) => Box::new(f),
+            Ok(f) => CaptureReader::from_file(f),
             Err(e) => return fail(format!("{in_name}: {e}")),
         }
     };
-    let mut reader = match CaptureReader::new(input) {
+    let mut reader = match reader {
         Ok(r) => r,
         Err(e) => return fail(format!("{in_name}: {e}")),
     };

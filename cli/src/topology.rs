@@ -124,12 +124,12 @@ pub fn run(args: &TopologyCommand) -> ExitCode {
 
 fn learn(path: &Path, dissector: &Dissector, session: &mut Session) -> Result<(), String> {
     let name = path.display().to_string();
-    let src: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let reader = if path.as_os_str() == "-" {
+        CaptureReader::new(Box::new(std::io::stdin().lock()) as Box<dyn std::io::Read>)
     } else {
-        Box::new(std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?)
+        CaptureReader::from_file(std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?)
     };
-    let mut reader = CaptureReader::new(src).map_err(|e| format!("{name}: {e}"))?;
+    let mut reader = reader.map_err(|e| format!("{name}: {e}"))?;
     let mut d = Dissection::new();
     loop {
         match reader.next_packet() {

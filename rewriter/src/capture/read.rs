@@ -58,15 +58,37 @@ impl<'a> Packet<'a> {
     }
 }
 
+/// Where the reader's bytes are.
+enum Store {
+    /// Read from the source, chunk by chunk, into a buffer the size of the largest record.
+    Buffer(Vec<u8>),
+    /// The whole file, mapped into memory: no copy. The pages read are given back to the kernel every
+    /// [`RELEASE`] bytes, so that resident memory does not grow with the file.
+    Mapped { map: memmap2::Mmap, released: usize },
+}
+
+/// Bytes of a mapped file read between two releases of its pages.
+const RELEASE: usize = 4 * 1024 * 1024;
+
+impl Store {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Store::Buffer(b) => b,
+            Store::Mapped { map, .. } => map,
+        }
+    }
+}
+
 /// Reads packets from a pcap or pcapng stream.
 pub struct CaptureReader<R> {
     src: R,
-    buf: Vec<u8>,
-    /// Start of unread bytes in `buf`.
+    store: Store,
+    /// Start of unread bytes in the store.
     pos: usize,
-    /// End of the bytes read into `buf`.
+    /// End of the bytes read into the store.
     filled: usize,
-    /// File offset of `buf[0]`.
+    /// File offset of the store's first byte.
     base: u64,
     eof: bool,
     format: FileFormat,
@@ -78,16 +100,46 @@ pub struct CaptureReader<R> {
     done: bool,
 }
 
+impl<'a> CaptureReader<Box<dyn Read + 'a>> {
+    /// Reads a capture file through a memory map when it can be mapped (a regular file), by reads otherwise (a
+    /// pipe, a device). Reads the file header like [`new`](Self::new).
+    pub fn from_file(file: std::fs::File) -> Result<Self, CaptureError> {
+        let regular = file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
+        // SAFETY: the map is read-only and private to the reader; a file cut short by another process while it
+        // is read is the one hazard (the kernel then signals), the same as for any reader of mapped files.
+        let map = regular
+            .then(|| unsafe { memmap2::Mmap::map(&file) })
+            .and_then(Result::ok);
+        match map {
+            Some(map) => {
+                let _ = map.advise(memmap2::Advice::Sequential);
+                let len = map.len();
+                Self::with_store(
+                    Box::new(file),
+                    Store::Mapped { map, released: 0 },
+                    len,
+                    true,
+                )
+            }
+            None => Self::new(Box::new(file)),
+        }
+    }
+}
+
 impl<R: Read> CaptureReader<R> {
     /// Reads the file header (and, for pcapng, the first section header).
     pub fn new(src: R) -> Result<Self, CaptureError> {
+        Self::with_store(src, Store::Buffer(vec![0; CHUNK]), 0, false)
+    }
+
+    fn with_store(src: R, store: Store, filled: usize, eof: bool) -> Result<Self, CaptureError> {
         let mut r = CaptureReader {
             src,
-            buf: vec![0; CHUNK],
+            store,
             pos: 0,
-            filled: 0,
+            filled,
             base: 0,
-            eof: false,
+            eof,
             format: FileFormat::PcapNg,
             endian: Endianness::Little,
             interfaces: Vec::new(),
@@ -106,7 +158,7 @@ impl<R: Read> CaptureReader<R> {
             return Err(at(ErrorKind::Empty));
         }
         let mut magic = [0u8; 4];
-        magic[..have.min(4)].copy_from_slice(&r.buf[..have.min(4)]);
+        magic[..have.min(4)].copy_from_slice(&r.store.bytes()[..have.min(4)]);
         let m = u32::from_le_bytes(magic);
         let pcap = [fmt::PCAP_MAGIC_MICROS, fmt::PCAP_MAGIC_NANOS];
         if have >= 4 && (pcap.contains(&m) || pcap.contains(&m.swap_bytes())) {
@@ -145,8 +197,10 @@ impl<R: Read> CaptureReader<R> {
         };
         match result {
             Ok(Some((start, len, meta))) => {
-                let data = &self.buf[start..start + len];
-                let options = &self.buf[meta.options.0..meta.options.1];
+                self.release_read_pages();
+                let bytes = self.store.bytes();
+                let data = &bytes[start..start + len];
+                let options = &bytes[meta.options.0..meta.options.1];
                 let iface = &self.interfaces[meta.interface as usize];
                 Ok(Some(Packet {
                     number: self.frames,
@@ -174,6 +228,31 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
+    /// Gives the pages of a mapped file that were read back to the kernel, every [`RELEASE`] bytes (they stay
+    /// in the page cache; only this process's resident set shrinks).
+    fn release_read_pages(&mut self) {
+        const PAGE: usize = 4096;
+        if let Store::Mapped { map, released } = &mut self.store {
+            let upto = (self
+                .pos
+                .saturating_sub(fmt::BLOCK_HEADER_LEN + MAX_BLOCK_LEN as usize))
+                & !(PAGE - 1);
+            if upto >= *released + RELEASE {
+                // SAFETY: the bytes before `upto` are behind every packet still to be returned (a packet is at
+                // most MAX_BLOCK_LEN bytes before `pos`), and the map is read-only: a later access would read
+                // the file's pages again.
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        *released,
+                        upto - *released,
+                    )
+                };
+                *released = upto;
+            }
+        }
+    }
+
     fn available(&self) -> usize {
         self.filled - self.pos
     }
@@ -195,17 +274,21 @@ impl<R: Read> CaptureReader<R> {
         if self.available() >= need || self.eof {
             return Ok(());
         }
+        let Store::Buffer(buf) = &mut self.store else {
+            // A mapped file is all there from the start.
+            return Ok(());
+        };
         if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.filled, 0);
+            buf.copy_within(self.pos..self.filled, 0);
             self.base += self.pos as u64;
             self.filled -= self.pos;
             self.pos = 0;
         }
-        if self.buf.len() < need {
-            self.buf.resize(need.next_multiple_of(CHUNK), 0);
+        if buf.len() < need {
+            buf.resize(need.next_multiple_of(CHUNK), 0);
         }
         while self.filled < need {
-            match self.src.read(&mut self.buf[self.filled..]) {
+            match self.src.read(&mut buf[self.filled..]) {
                 Ok(0) => {
                     self.eof = true;
                     break;
@@ -239,13 +322,14 @@ impl<R: Read> CaptureReader<R> {
                 have: self.available() as u64,
             }));
         }
-        let (_, h) = fmt::pcap_header(&self.buf[..fmt::PCAP_HEADER_LEN]).map_err(|_| {
-            header_error(ErrorKind::TruncatedHeader {
-                what: "pcap file header",
-                need: 24,
-                have: self.available() as u64,
-            })
-        })?;
+        let (_, h) =
+            fmt::pcap_header(&self.store.bytes()[..fmt::PCAP_HEADER_LEN]).map_err(|_| {
+                header_error(ErrorKind::TruncatedHeader {
+                    what: "pcap file header",
+                    need: 24,
+                    have: self.available() as u64,
+                })
+            })?;
         if h.major != fmt::PCAP_VERSION.0 {
             return Err(header_error(ErrorKind::UnsupportedVersion {
                 major: h.major,
@@ -290,7 +374,7 @@ impl<R: Read> CaptureReader<R> {
             ));
         }
         let (_, r) = fmt::record_header(
-            &self.buf[self.pos..self.pos + fmt::PCAP_RECORD_LEN],
+            &self.store.bytes()[self.pos..self.pos + fmt::PCAP_RECORD_LEN],
             self.endian,
         )
         .map_err(|_| self.error(ErrorKind::TruncatedRecord { need: 16, have: 0 }, at))?;
@@ -358,13 +442,13 @@ impl<R: Read> CaptureReader<R> {
                 ));
             }
             let (_, (mut block_type, mut len)) =
-                fmt::block_header(&self.buf[self.pos..], self.endian)
+                fmt::block_header(&self.store.bytes()[self.pos..], self.endian)
                     .map_err(|_| self.error(ErrorKind::TruncatedRecord { need: 8, have: 0 }, at))?;
             if block_type == fmt::BLOCK_SHB
                 || (at == 0 && block_type.swap_bytes() == fmt::BLOCK_SHB)
             {
                 self.section_byte_order(at)?;
-                (block_type, len) = fmt::block_header(&self.buf[self.pos..], self.endian)
+                (block_type, len) = fmt::block_header(&self.store.bytes()[self.pos..], self.endian)
                     .map_err(|_| self.error(ErrorKind::TruncatedRecord { need: 8, have: 0 }, at))?
                     .1;
             } else if at == 0 {
@@ -419,10 +503,10 @@ impl<R: Read> CaptureReader<R> {
 
     fn u32_at(&self, i: usize) -> u32 {
         let b = [
-            self.buf[i],
-            self.buf[i + 1],
-            self.buf[i + 2],
-            self.buf[i + 3],
+            self.store.bytes()[i],
+            self.store.bytes()[i + 1],
+            self.store.bytes()[i + 2],
+            self.store.bytes()[i + 3],
         ];
         match self.endian {
             Endianness::Big => u32::from_be_bytes(b),
@@ -447,10 +531,10 @@ impl<R: Read> CaptureReader<R> {
         }
         let magic_at = self.pos + fmt::BLOCK_HEADER_LEN;
         let bytes = [
-            self.buf[magic_at],
-            self.buf[magic_at + 1],
-            self.buf[magic_at + 2],
-            self.buf[magic_at + 3],
+            self.store.bytes()[magic_at],
+            self.store.bytes()[magic_at + 1],
+            self.store.bytes()[magic_at + 2],
+            self.store.bytes()[magic_at + 3],
         ];
         self.endian = if u32::from_le_bytes(bytes) == fmt::BYTE_ORDER_MAGIC {
             Endianness::Little
@@ -466,7 +550,7 @@ impl<R: Read> CaptureReader<R> {
                 offset: at,
             });
         };
-        let (_, (_, major, minor, _)) = fmt::shb_body(&self.buf[magic_at..], self.endian)
+        let (_, (_, major, minor, _)) = fmt::shb_body(&self.store.bytes()[magic_at..], self.endian)
             .map_err(|_| self.error(ErrorKind::TruncatedRecord { need: 16, have: 0 }, at))?;
         if major != 1 {
             return Err(CaptureError {
@@ -510,7 +594,7 @@ impl<R: Read> CaptureReader<R> {
         body: std::ops::Range<usize>,
         at: u64,
     ) -> Result<(), CaptureError> {
-        let bytes = &self.buf[body];
+        let bytes = &self.store.bytes()[body];
         let Ok((opts, (link, _, snaplen))) = fmt::idb_body(bytes, self.endian) else {
             return Err(self.error(
                 ErrorKind::BlockTooShort {
@@ -557,7 +641,7 @@ impl<R: Read> CaptureReader<R> {
         body: std::ops::Range<usize>,
         at: u64,
     ) -> Result<(usize, usize, Meta), CaptureError> {
-        let bytes = &self.buf[body.clone()];
+        let bytes = &self.store.bytes()[body.clone()];
         let too_short = |need: usize| ErrorKind::BlockTooShort {
             block_type,
             len: (bytes.len() + 12) as u32,

@@ -78,43 +78,58 @@ fn netmask_len(s: &str) -> Option<u8> {
     (v.checked_shl(len).unwrap_or(0) == 0).then_some(len as u8)
 }
 
+/// A document of `kubectl get RESOURCE -o json`.
+fn kubectl_json(text: &str, source: &str, resource: &str) -> Result<Json, SourceError> {
+    serde_json::from_str(text).map_err(|e| {
+        error(
+            source,
+            Some(e.line()),
+            format!("not JSON: {e} (expected `kubectl get {resource} -o json`)"),
+        )
+    })
+}
+
+/// The objects of kind `kind` in a kubectl document: the document itself, or the items of a `List` (or
+/// `<kind>List`).
+fn kubectl_items<'a>(
+    doc: &'a Json,
+    source: &str,
+    kind: &str,
+    resource: &str,
+) -> Result<Vec<&'a Json>, SourceError> {
+    match doc.get("kind").and_then(Json::as_str) {
+        Some(k) if k == kind => Ok(vec![doc]),
+        Some(k) if k == "List" || k.strip_suffix("List") == Some(kind) => Ok(doc
+            .get("items")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter(|i| {
+                        i.get("kind")
+                            .and_then(Json::as_str)
+                            .is_none_or(|k| k == kind)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()),
+        other => Err(error(
+            source,
+            None,
+            format!(
+                "expected `kubectl get {resource} -o json` (a List of {kind}s or one {kind}), found kind {}",
+                other.unwrap_or("(none)")
+            ),
+        )),
+    }
+}
+
 impl TopologyBuilder {
     /// Adds the nodes of `kubectl get nodes -o json` (a `List` of `Node`s, or one `Node`).
     pub fn add_nodes_json(&mut self, text: &str, source: &str) -> Result<&mut Self, SourceError> {
         self.flush_node_info();
-        let doc: Json = serde_json::from_str(text).map_err(|e| {
-            error(
-                source,
-                Some(e.line()),
-                format!("not JSON: {e} (expected `kubectl get nodes -o json`)"),
-            )
-        })?;
-        let items: Vec<&Json> = match doc.get("kind").and_then(Json::as_str) {
-            Some("Node") => vec![&doc],
-            Some("List" | "NodeList") => doc
-                .get("items")
-                .and_then(Json::as_array)
-                .map(|a| a.iter().collect())
-                .unwrap_or_default(),
-            other => {
-                return Err(error(
-                    source,
-                    None,
-                    format!(
-                        "expected `kubectl get nodes -o json` (a List of Nodes or one Node), found kind {}",
-                        other.unwrap_or("(none)")
-                    ),
-                ));
-            }
-        };
+        let doc = kubectl_json(text, source, "nodes")?;
+        let items = kubectl_items(&doc, source, "Node", "nodes")?;
         for item in items {
-            if item
-                .get("kind")
-                .and_then(Json::as_str)
-                .is_some_and(|k| k != "Node")
-            {
-                continue;
-            }
             let node = self.node_from_json(item, source)?;
             self.merge(node);
         }
@@ -306,31 +321,8 @@ impl TopologyBuilder {
     }
 
     fn add_pods_json(&mut self, text: &str, source: &str) -> Result<&mut Self, SourceError> {
-        let doc: Json = serde_json::from_str(text).map_err(|e| {
-            error(
-                source,
-                Some(e.line()),
-                format!("not JSON: {e} (expected `kubectl get pods -o json`)"),
-            )
-        })?;
-        let items: Vec<&Json> = match doc.get("kind").and_then(Json::as_str) {
-            Some("Pod") => vec![&doc],
-            Some("List" | "PodList") => doc
-                .get("items")
-                .and_then(Json::as_array)
-                .map(|a| a.iter().collect())
-                .unwrap_or_default(),
-            other => {
-                return Err(error(
-                    source,
-                    None,
-                    format!(
-                        "expected a List of Pods, found kind {}",
-                        other.unwrap_or("(none)")
-                    ),
-                ));
-            }
-        };
+        let doc = kubectl_json(text, source, "pods")?;
+        let items = kubectl_items(&doc, source, "Pod", "pods")?;
         for item in items {
             let name = item
                 .pointer("/metadata/name")

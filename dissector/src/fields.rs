@@ -143,6 +143,12 @@ macro_rules! registry {
 }
 
 impl FieldId {
+    /// Whether this is the protocol of a tunnel header carrying a frame: VXLAN, VXLAN-GPE, or OTV (the same
+    /// header read as IANA assigns UDP 8472).
+    pub fn is_tunnel(self) -> bool {
+        matches!(self, FieldId::Vxlan | FieldId::VxlanGpe | FieldId::Otv)
+    }
+
     /// The registry row of this field.
     #[inline]
     pub fn def(self) -> &'static FieldDef {

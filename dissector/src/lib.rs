@@ -44,6 +44,10 @@ pub const PORT_VXLAN: u16 = 4789;
 pub const PORT_LINUX_VXLAN: u16 = 8472;
 /// The IANA port of VXLAN-GPE.
 pub const PORT_VXLAN_GPE: u16 = 4790;
+/// The ports [`Config::default`] decodes as VXLAN.
+pub const DEFAULT_VXLAN_PORTS: [u16; 2] = [PORT_LINUX_VXLAN, PORT_VXLAN];
+/// The ports [`Config::default`] decodes as VXLAN-GPE.
+pub const DEFAULT_GPE_PORTS: [u16; 1] = [PORT_VXLAN_GPE];
 /// IPsec NAT traversal (RFC 3948): UDP-encapsulated ESP, never VXLAN, whatever the other port.
 pub const PORT_IPSEC_NAT_T: u16 = 4500;
 
@@ -70,8 +74,8 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            vxlan_ports: vec![PORT_LINUX_VXLAN, PORT_VXLAN],
-            gpe_ports: vec![PORT_VXLAN_GPE],
+            vxlan_ports: DEFAULT_VXLAN_PORTS.to_vec(),
+            gpe_ports: DEFAULT_GPE_PORTS.to_vec(),
             decode_8472_as_otv: false,
             gbp: false,
             decode_encapsulated: true,

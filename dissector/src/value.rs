@@ -59,6 +59,25 @@ impl std::fmt::Display for IpBytes {
 }
 
 impl IpNet {
+    /// The network of `prefix` bits holding `ip` (the host bits cleared).
+    pub fn of(ip: IpBytes, prefix: u8) -> IpNet {
+        let addr = match ip {
+            IpBytes::V4(a) => {
+                let keep = u32::MAX
+                    .checked_shl(32 - u32::from(prefix.min(32)))
+                    .unwrap_or(0);
+                IpBytes::V4((u32::from_be_bytes(a) & keep).to_be_bytes())
+            }
+            IpBytes::V6(a) => {
+                let keep = u128::MAX
+                    .checked_shl(128 - u32::from(prefix.min(128)))
+                    .unwrap_or(0);
+                IpBytes::V6((u128::from_be_bytes(a) & keep).to_be_bytes())
+            }
+        };
+        IpNet { addr, prefix }
+    }
+
     /// Whether `addr` lies in this network.
     pub fn contains(&self, addr: IpBytes) -> bool {
         match (self.addr, addr) {
@@ -116,6 +135,15 @@ impl Value<'_> {
         match *self {
             Value::UInt(v) => Some(v),
             Value::Bool(b) => Some(u64::from(b)),
+            _ => None,
+        }
+    }
+
+    /// The address, if the value is one (the inverse of [`IpBytes::value`]).
+    pub fn as_ip(&self) -> Option<IpBytes> {
+        match *self {
+            Value::Ipv4(a) => Some(IpBytes::V4(a)),
+            Value::Ipv6(a) => Some(IpBytes::V6(a)),
             _ => None,
         }
     }
@@ -280,6 +308,29 @@ pub mod write {
 mod tests {
     use super::*;
     use crate::fields::FieldId;
+
+    #[test]
+    fn networks_of_an_address() {
+        assert_eq!(
+            IpNet::of(IpBytes::V4([10, 244, 2, 14]), 32).to_string(),
+            "10.244.2.14/32"
+        );
+        let v6 = IpBytes::from_ip("fd00:10:244:2::1e".parse().unwrap());
+        assert_eq!(IpNet::of(v6, 64).to_string(), "fd00:10:244:2::/64");
+        assert_eq!(IpNet::of(v6, 128).to_string(), "fd00:10:244:2::1e/128");
+        assert_eq!(
+            IpNet::of(IpBytes::V4([10, 244, 2, 14]), 24).to_string(),
+            "10.244.2.0/24"
+        );
+        assert_eq!(
+            IpNet::of(IpBytes::V4([10, 244, 255, 14]), 17).to_string(),
+            "10.244.128.0/17"
+        );
+        assert_eq!(
+            IpNet::of(IpBytes::V4([10, 1, 2, 3]), 0).to_string(),
+            "0.0.0.0/0"
+        );
+    }
 
     fn text(id: FieldId, v: Value<'_>, bytes: &[u8]) -> String {
         let mut out = Vec::new();

@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use vxscope_dissector::{PORT_LINUX_VXLAN, PORT_VXLAN, PORT_VXLAN_GPE};
+use vxscope_dissector::{DEFAULT_GPE_PORTS, DEFAULT_VXLAN_PORTS};
 
 use crate::abi::{
     Counts, FieldDefRecord, FieldRecord, LayerRecord, NoteDefRecord, NoteRecord,
@@ -171,8 +171,8 @@ struct Descriptor(Plugin);
 // SAFETY: the descriptor and everything it points at are immutable statics.
 unsafe impl Sync for Descriptor {}
 
-static VXLAN_PORTS: [u16; 2] = [PORT_LINUX_VXLAN, PORT_VXLAN];
-static GPE_PORTS: [u16; 1] = [PORT_VXLAN_GPE];
+static VXLAN_PORTS: [u16; 2] = DEFAULT_VXLAN_PORTS;
+static GPE_PORTS: [u16; 1] = DEFAULT_GPE_PORTS;
 
 static DESCRIPTOR: Descriptor = Descriptor(Plugin {
     abi_version: VXSCOPE_ABI_VERSION,

@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 pub(crate) use annotate::{Tunnel, annotate};
 pub use session::{LearnedNode, Session};
-pub use sources::SourceError;
+pub use sources::{SourceError, parse_cidr, parse_ip, parse_mac};
 
 use crate::value::{IpBytes, IpNet};
 
@@ -175,7 +175,7 @@ impl Topology {
         if !self.network.contains(*ip) {
             return None;
         }
-        Some((mask(*ip, self.subnet_len), None))
+        Some((IpNet::of(*ip, self.subnet_len), None))
     }
 
     /// The pod with this address.
@@ -220,25 +220,6 @@ pub fn role_in(ip: &IpBytes, net: &IpNet) -> Role {
         1 => Role::Gateway,
         _ => Role::Pod,
     }
-}
-
-/// `ip` with only its first `prefix` bits kept.
-pub fn mask(ip: IpBytes, prefix: u8) -> IpNet {
-    let addr = match ip {
-        IpBytes::V4(a) => {
-            let keep = u32::MAX
-                .checked_shl(32 - u32::from(prefix.min(32)))
-                .unwrap_or(0);
-            IpBytes::V4((u32::from_be_bytes(a) & keep).to_be_bytes())
-        }
-        IpBytes::V6(a) => {
-            let keep = u128::MAX
-                .checked_shl(128 - u32::from(prefix.min(128)))
-                .unwrap_or(0);
-            IpBytes::V6((u128::from_be_bytes(a) & keep).to_be_bytes())
-        }
-    };
-    IpNet { addr, prefix }
 }
 
 /// The host part of `ip` within `net`, for the last 64 bits at most.
@@ -534,7 +515,7 @@ impl TopologyBuilder {
                     self.conflict(ConflictKind::Pod, message);
                 }
                 (None, named) if network.contains(pod.ip) => {
-                    let net = mask(pod.ip, subnet_len);
+                    let net = IpNet::of(pod.ip, subnet_len);
                     match named {
                         Some(n) => {
                             if !self.nodes[n].subnets.contains(&net) {
@@ -611,25 +592,5 @@ mod tests {
         assert_eq!(t.vxlan_mtu(false), 1450);
         assert_eq!(t.vxlan_mtu(true), 1430);
         assert!(!t.from_sources);
-    }
-
-    #[test]
-    fn masks() {
-        assert_eq!(
-            mask(IpBytes::V4([10, 244, 2, 14]), 32).to_string(),
-            "10.244.2.14/32"
-        );
-        let v6 = IpBytes::from_ip("fd00:10:244:2::1e".parse().unwrap());
-        assert_eq!(mask(v6, 64).to_string(), "fd00:10:244:2::/64");
-        assert_eq!(mask(v6, 128).to_string(), "fd00:10:244:2::1e/128");
-        assert_eq!(
-            mask(IpBytes::V4([10, 244, 2, 14]), 24).to_string(),
-            "10.244.2.0/24"
-        );
-        assert_eq!(
-            mask(IpBytes::V4([10, 244, 255, 14]), 17).to_string(),
-            "10.244.128.0/17"
-        );
-        assert_eq!(mask(IpBytes::V4([10, 1, 2, 3]), 0).to_string(), "0.0.0.0/0");
     }
 }

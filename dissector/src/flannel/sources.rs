@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use serde_json::Value as Json;
 
-use super::{ConflictKind, DEFAULT_VNI, Node, Pod, TopologyBuilder, mac_text, mask};
+use super::{ConflictKind, DEFAULT_VNI, Node, Pod, TopologyBuilder, mac_text};
 use crate::value::{IpBytes, IpNet};
 
 /// A source that cannot be read: which one, where, and why.
@@ -65,7 +65,7 @@ pub fn parse_cidr(s: &str) -> Option<IpNet> {
     } else {
         128
     };
-    (prefix <= max).then(|| mask(ip, prefix))
+    (prefix <= max).then(|| IpNet::of(ip, prefix))
 }
 
 /// The prefix length of a dotted netmask (`255.255.255.0` → 24), if it is contiguous.
@@ -755,7 +755,7 @@ impl NodeInfo {
                     (first_ip, parse_ip(tokens[1]), netmask_len(tokens[2]))
             {
                 info.route(
-                    mask(dest, len),
+                    IpNet::of(dest, len),
                     (gw != IpBytes::V4([0, 0, 0, 0])).then_some(gw),
                     tokens[7],
                 );

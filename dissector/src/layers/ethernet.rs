@@ -25,7 +25,7 @@ pub mod vlan_field {
 pub const MAX_VLAN_TAGS: u8 = 3;
 
 /// EtherTypes below this are IEEE 802.3 lengths.
-const MIN_ETHERTYPE: u16 = 0x0600;
+pub const MIN_ETHERTYPE: u16 = 0x0600;
 
 /// Decodes an Ethernet frame in `[offset, end)`; labels bytes after the network-layer packet as padding.
 pub(crate) fn ethernet(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {

@@ -36,8 +36,13 @@ pub mod null_field {
     pub const HEADER_LEN: usize = 4;
 }
 
+/// BSD loopback address family of IPv4.
+pub const NULL_FAMILY_IPV4: u32 = 2;
+/// BSD loopback address families of IPv6 (NetBSD and OpenBSD, FreeBSD, macOS).
+pub const NULL_FAMILIES_IPV6: [u32; 3] = [24, 28, 30];
+
 /// SLL protocol values that are not EtherTypes: 802.3 without LLC, and 802.2 LLC.
-const SLL_NOT_ETHERTYPE: [u16; 2] = [0x0001, 0x0004];
+pub const SLL_NOT_ETHERTYPE: [u16; 2] = [0x0001, 0x0004];
 
 pub(crate) fn sll(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     use sll_field as f;
@@ -144,8 +149,8 @@ pub(crate) fn null(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, network_orde
     cx.end(layer, offset + f::HEADER_LEN);
     let payload = offset + f::HEADER_LEN;
     match family {
-        2 => ipv4::ipv4(cx, payload, end),
-        24 | 28 | 30 => ipv6::ipv6(cx, payload, end),
+        NULL_FAMILY_IPV4 => ipv4::ipv4(cx, payload, end),
+        f if NULL_FAMILIES_IPV6.contains(&f) => ipv6::ipv6(cx, payload, end),
         _ => {
             cx.note(
                 NoteCode::LinkUnsupported,

@@ -125,7 +125,9 @@ fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope) {
     let Some(net) = net_addrs(d, scope) else {
         return link_segment(out, d, frame, scope);
     };
-    if d.has_layer(F::Vxlan, scope) || d.has_layer(F::VxlanGpe, scope) || d.has_layer(F::Otv, scope)
+    if d.layers()
+        .iter()
+        .any(|l| l.scope == scope && l.proto.is_tunnel())
     {
         // Node names, where the flannel topology knows them, stand for the outer addresses.
         let src = d.value(F::FlannelSrcNode, scope);

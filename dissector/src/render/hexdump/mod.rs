@@ -173,7 +173,7 @@ impl Category {
             (F::Ip | F::Ipv6 | F::Arp, true) => Category::InnerNet,
             (F::Udp | F::Tcp | F::Icmp | F::Icmpv6, false) => Category::OuterTransport,
             (F::Udp | F::Tcp | F::Icmp | F::Icmpv6, true) => Category::InnerTransport,
-            (F::Vxlan | F::VxlanGpe | F::Otv, _) => Category::Tunnel,
+            (proto, _) if proto.is_tunnel() => Category::Tunnel,
             (F::Data, _) => Category::Payload,
             _ => Category::Other,
         }
@@ -368,9 +368,7 @@ fn by_offset(d: &Dissection<'_>) -> Vec<usize> {
 
 /// Whether the frame carries a tunnel (so its first headers are "outer").
 fn tunnelled(d: &Dissection<'_>) -> bool {
-    d.layers()
-        .iter()
-        .any(|l| matches!(l.proto, FieldId::Vxlan | FieldId::VxlanGpe | FieldId::Otv))
+    d.layers().iter().any(|l| l.proto.is_tunnel())
 }
 
 /// The full abbreviation (`inner.ip.ttl`).

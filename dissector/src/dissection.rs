@@ -81,6 +81,8 @@ pub struct Dissection<'d> {
     first: Vec<u16>,
     /// No index: [`find`](Self::find) searches the fields (see [`unindexed`](Self::unindexed)).
     unindexed: bool,
+    /// No fields, and no checksums verified (see [`layers_only`](Self::layers_only)).
+    layers_only: bool,
 }
 
 /// The slot of a field in a scope in [`Dissection::first`].
@@ -103,6 +105,25 @@ impl<'d> Dissection<'d> {
             unindexed: true,
             ..Self::default()
         }
+    }
+
+    /// A dissection that records the layers and the notes of each frame but none of its fields, and for which
+    /// no checksum is verified (a checksum's status is a field). For a consumer that needs only where each
+    /// header lies and whether the frame's lengths hold together (the rewriter's `strip`), which then reads
+    /// the few header values it needs from the bytes, at the offsets of the layers' `field` modules.
+    pub fn layers_only() -> Self {
+        Dissection {
+            unindexed: true,
+            layers_only: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether fields are recorded (and checksums verified): false for a [`layers_only`](Self::layers_only)
+    /// dissection.
+    #[inline]
+    pub fn records_fields(&self) -> bool {
+        !self.layers_only
     }
 
     pub fn clear(&mut self) {
@@ -194,14 +215,19 @@ impl<'d> Dissection<'d> {
 
     /// Replaces the value of the field at `index` (a status known only after later bytes were read).
     pub(crate) fn set_value(&mut self, index: usize, value: Value<'d>) {
-        self.fields[index].value = value;
+        debug_assert!(self.layers_only || index < self.fields.len());
+        if let Some(field) = self.fields.get_mut(index) {
+            field.value = value;
+        }
     }
 
     /// Adds a field. Used by the dissector and by annotators (flannel) that add fields after decoding.
     #[inline(always)]
     pub fn push_field(&mut self, field: Field<'d>) {
         if self.unindexed {
-            self.fields.push(field);
+            if !self.layers_only {
+                self.fields.push(field);
+            }
             return;
         }
         if self.first.is_empty() {

@@ -139,25 +139,31 @@ pub(crate) fn layer_field<'a, 'd>(
     }
 }
 
-/// Finds the outermost VXLAN packet in a dissection made with a [`dissector_config`] configuration.
+/// Finds the outermost VXLAN packet of `frame` in its dissection, made with a [`dissector_config`]
+/// configuration (a [`Dissection::layers_only`] is enough: the UDP header's values are read from the bytes).
 /// `vxlan_ports` are that configuration's ports; `wire_len` is the packet's length on the wire.
-pub fn find(d: &Dissection<'_>, vxlan_ports: &[u16], wire_len: u32) -> Found {
+pub fn find(d: &Dissection<'_>, frame: &[u8], vxlan_ports: &[u16], wire_len: u32) -> Found {
     let layers = d.layers();
     let outer = |l: &Layer| l.scope == Scope::OUTER;
     let Some(udp_layer) = layers.iter().position(|l| l.proto == F::Udp && outer(l)) else {
         return Found::NotVxlan;
     };
     let udp_at = layers[udp_layer].offset as usize;
-    let field = |id: F| layer_field(d, udp_layer, id).and_then(|f| f.value.as_u64());
-    let udp_len = field(F::UdpLength).unwrap_or(0) as u16;
+    // A UDP layer is made only once its whole header was captured.
+    let Some(udp_header) = frame.get(udp_at..udp_at + udp::field::HEADER_LEN) else {
+        return Found::NotVxlan;
+    };
+    let word = |at: std::ops::Range<usize>| {
+        u16::from_be_bytes([udp_header[at.start], udp_header[at.start + 1]])
+    };
+    let udp_len = word(udp::field::LENGTH);
     let has_vxlan = layers
         .get(udp_layer + 1)
         .is_some_and(|l| l.proto == F::Vxlan && outer(l));
     if !has_vxlan {
-        let on_vxlan_port = [F::UdpSrcport, F::UdpDstport]
+        let on_vxlan_port = [udp::field::SRC_PORT, udp::field::DST_PORT]
             .into_iter()
-            .filter_map(field)
-            .any(|p| vxlan_ports.contains(&(p as u16)));
+            .any(|at| vxlan_ports.contains(&word(at)));
         if !on_vxlan_port {
             return Found::NotVxlan;
         }
@@ -319,7 +325,12 @@ mod tests {
         let dissector = Dissector::new(config);
         let mut d = Dissection::new();
         dissector.dissect(LinkType::ETHERNET, frame, wire_len, &mut d);
-        let found = find(&d, &ports, wire_len);
+        let found = find(&d, frame, &ports, wire_len);
+        // Without the fields, the same packet is found in the same place.
+        let mut layers = Dissection::layers_only();
+        dissector.dissect(LinkType::ETHERNET, frame, wire_len, &mut layers);
+        assert!(layers.fields().is_empty());
+        assert_eq!(find(&layers, frame, &ports, wire_len), found);
         let mut summary = Vec::new();
         if let Found::Vxlan(site) = &found {
             write_outer_summary(&mut summary, &d, site);

@@ -155,12 +155,16 @@ impl Rewrite for Remap<'_> {
         let d = &mut self.dissection;
         self.dissector
             .dissect(packet.link_type, packet.data, packet.orig_len, d);
-        let site: VxlanSite =
-            match locate::find(d, &self.dissector.config().vxlan_ports, packet.orig_len) {
-                Found::NotVxlan => return Verdict::Other,
-                Found::Damaged(damage) => return Verdict::Damaged(damage),
-                Found::Vxlan(site) => site,
-            };
+        let site: VxlanSite = match locate::find(
+            d,
+            packet.data,
+            &self.dissector.config().vxlan_ports,
+            packet.orig_len,
+        ) {
+            Found::NotVxlan => return Verdict::Other,
+            Found::Damaged(damage) => return Verdict::Damaged(damage),
+            Found::Vxlan(site) => site,
+        };
         let u = site.udp_layer;
         let (Some(sport), Some(dport), Some(vni)) = (
             layer_uint(d, u, F::UdpSrcport),

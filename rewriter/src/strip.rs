@@ -13,7 +13,13 @@ use crate::run::{Rewrite, Rewritten, Verdict};
 /// The strip rewrite. `dissector` must be built with a [`locate::dissector_config`].
 pub struct Strip<'d> {
     dissector: &'d Dissector,
-    dissection: Dissection<'d>,
+    /// Layers only: all it takes to find the frame inside an Ethernet packet.
+    layers: Dissection<'d>,
+    /// With the fields: for the outer summary of `annotate`, and for the conversion of packets of other link
+    /// types to Ethernet, which reads their link-layer fields.
+    fields: Dissection<'d>,
+    /// Which of the two holds the last packet's dissection.
+    last_has_fields: bool,
     /// Put the outer headers' summary in each stripped packet's comment.
     annotate: bool,
 }
@@ -22,7 +28,9 @@ impl<'d> Strip<'d> {
     pub fn new(dissector: &'d Dissector, annotate: bool) -> Self {
         Strip {
             dissector,
-            dissection: Dissection::unindexed(),
+            layers: Dissection::layers_only(),
+            fields: Dissection::unindexed(),
+            last_has_fields: false,
             annotate,
         }
     }
@@ -30,10 +38,16 @@ impl<'d> Strip<'d> {
 
 impl Rewrite for Strip<'_> {
     fn rewrite(&mut self, packet: &Packet<'_>, out: &mut Rewritten) -> Verdict {
-        let d = &mut self.dissection;
+        self.last_has_fields = self.annotate || packet.link_type != LinkType::ETHERNET;
+        let d = if self.last_has_fields {
+            &mut self.fields
+        } else {
+            &mut self.layers
+        };
         self.dissector
             .dissect(packet.link_type, packet.data, packet.orig_len, d);
-        let site = match locate::find(d, &self.dissector.config().vxlan_ports, packet.orig_len) {
+        let ports = &self.dissector.config().vxlan_ports;
+        let site = match locate::find(d, packet.data, ports, packet.orig_len) {
             Found::NotVxlan => return Verdict::Other,
             Found::Damaged(damage) => return Verdict::Damaged(damage),
             Found::Vxlan(site) => site,
@@ -52,7 +66,11 @@ impl Rewrite for Strip<'_> {
     }
 
     fn dissection(&self) -> &Dissection<'_> {
-        &self.dissection
+        if self.last_has_fields {
+            &self.fields
+        } else {
+            &self.layers
+        }
     }
 
     fn output_link_type(&self) -> Option<LinkType> {

@@ -44,7 +44,7 @@ fn verify(
     pseudo: u64,
     status_at: usize,
 ) {
-    if !net.whole || cx.quoted() || offset + net.len > end {
+    if !net.whole || cx.quoted() || offset + net.len > end || !cx.verifies_checksums() {
         return;
     }
     let message = &cx.frame[offset..offset + net.len];

@@ -113,19 +113,21 @@ pub(crate) fn ipv4(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     if hdr_len > f::HEADER_LEN {
         options(cx, &header[f::HEADER_LEN..], offset + f::HEADER_LEN);
     }
-    let computed = checksum::checksum(header);
-    let status = if computed == 0 { "good" } else { "bad" };
-    cx.out.set_value(status_at, Value::Text(status));
-    if computed != 0 {
-        let expected = checksum::without_field(checksum::sum(0, header), checksum_field);
-        checksum_note(
-            cx,
-            "IPv4 header",
-            offset + f::CHECKSUM.start,
-            checksum_field,
-            expected,
-            false,
-        );
+    if cx.verifies_checksums() {
+        let computed = checksum::checksum(header);
+        let status = if computed == 0 { "good" } else { "bad" };
+        cx.out.set_value(status_at, Value::Text(status));
+        if computed != 0 {
+            let expected = checksum::without_field(checksum::sum(0, header), checksum_field);
+            checksum_note(
+                cx,
+                "IPv4 header",
+                offset + f::CHECKSUM.start,
+                checksum_field,
+                expected,
+                false,
+            );
+        }
     }
     cx.end(layer, offset + hdr_len);
 

@@ -146,6 +146,12 @@ impl<'a, 'd> Ctx<'a, 'd> {
         self.scope.is_quoted()
     }
 
+    /// Whether checksums are verified: not for a [`Dissection::layers_only`], which records no status.
+    #[inline]
+    pub(crate) fn verifies_checksums(&self) -> bool {
+        self.out.records_fields()
+    }
+
     /// Whether the capture holds fewer bytes than were on the wire (cut by the snap length).
     pub(crate) fn snapped(&self) -> bool {
         self.out.caplen < self.out.len

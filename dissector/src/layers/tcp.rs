@@ -83,7 +83,7 @@ pub(crate) fn tcp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
     }
     let payload_len = net.len.saturating_sub(hdr_len);
     cx.uint(F::TcpLen, offset, 0, payload_len as u64);
-    if net.whole && offset + net.len <= end && net.len >= hdr_len {
+    if net.whole && offset + net.len <= end && net.len >= hdr_len && cx.verifies_checksums() {
         let pseudo = checksum::pseudo_header_sum(&net.src, &net.dst, PROTOCOL, net.len as u32);
         let status =
             checksum::verify_transport(&cx.frame[offset..offset + net.len], pseudo, checksum_field);

@@ -90,7 +90,11 @@ pub(crate) fn udp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
     let status = if checksum_field == 0 {
         // Zero means "no checksum" over IPv4, and for tunnels over IPv6 (RFC 6935).
         Status::Absent
-    } else if !net.whole || offset + datagram_len > end || length != datagram_len {
+    } else if !net.whole
+        || offset + datagram_len > end
+        || length != datagram_len
+        || !cx.verifies_checksums()
+    {
         Status::Unverified
     } else {
         let pseudo = checksum::pseudo_header_sum(&net.src, &net.dst, PROTOCOL, datagram_len as u32);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use vxscope_dissector::{Dissector, PORT_LINUX_VXLAN};
+use vxscope_dissector::{Dissector, PORT_LINUX_VXLAN, flannel};
 use vxscope_rewriter::capture::{CaptureReader, OutputFormat};
 use vxscope_rewriter::encap::{self, Encap, EncapConfig, FlannelRoute, Outer, Route, SourcePort};
 use vxscope_rewriter::locate::{self, Damage};
@@ -144,19 +144,7 @@ pub enum RemapChecksumArg {
 }
 
 fn parse_mac(s: &str) -> Result<[u8; 6], String> {
-    let parts: Vec<&str> = s.split([':', '-']).collect();
-    let bad = || format!("{s:?} is not a MAC address (aa:bb:cc:dd:ee:ff)");
-    if parts.len() != 6 {
-        return Err(bad());
-    }
-    let mut mac = [0u8; 6];
-    for (byte, part) in mac.iter_mut().zip(parts) {
-        if part.is_empty() || part.len() > 2 {
-            return Err(bad());
-        }
-        *byte = u8::from_str_radix(part, 16).map_err(|_| bad())?;
-    }
-    Ok(mac)
+    flannel::parse_mac(s).ok_or_else(|| format!("{s:?} is not a MAC address (aa:bb:cc:dd:ee:ff)"))
 }
 
 fn parse_source_port(s: &str) -> Result<SourcePort, String> {

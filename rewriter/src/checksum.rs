@@ -1,6 +1,6 @@
 //! Checksum updates of the rewrites. The sums themselves are the dissector's ([`vxscope_dissector::checksum`]).
 
-use vxscope_dissector::checksum::{fold, pseudo_header_sum, sum};
+use vxscope_dissector::checksum::{fold, pseudo_header_sum, sum, without_field};
 use vxscope_dissector::value::IpBytes;
 
 /// The checksum of data whose bytes `old` became `new` (RFC 1624, equation 3: `HC' = ~(~HC + ~m + m')`).
@@ -24,9 +24,8 @@ pub fn udp_wire(checksum: u16) -> u16 {
 /// The UDP checksum of a whole datagram (`datagram` holds the header, its checksum field zero or not).
 pub fn udp(src: &IpBytes, dst: &IpBytes, datagram: &[u8], checksum_field: u16) -> u16 {
     let pseudo = pseudo_header_sum(src, dst, 17, datagram.len() as u32);
-    // Take the field back out of the sum: the checksum is computed with it zero.
-    let acc = sum(pseudo, datagram) + u64::from(!checksum_field);
-    udp_wire(!fold(acc))
+    // The checksum is computed with the field zero: take it back out of the sum.
+    udp_wire(without_field(sum(pseudo, datagram), checksum_field))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use etherparse::{
     EtherType, Ethernet2Header, IpEcn, IpNumber, Ipv4Header, Ipv6FlowLabel, Ipv6Header, UdpHeader,
 };
 use vxscope_dissector::fields::{FieldId as F, Scope};
-use vxscope_dissector::layers::{ethernet, udp, vxlan};
+use vxscope_dissector::layers::{ethernet, ipv4, ipv6, udp, vxlan};
 use vxscope_dissector::value::{IpBytes, Value};
 use vxscope_dissector::{Dissection, Dissector, LinkType};
 
@@ -36,8 +36,6 @@ pub const OUTER_TTL: u8 = 64;
 pub const FLOW_PORT_MIN: u16 = 32768;
 pub const FLOW_PORT_MAX: u16 = 60999;
 
-const IPV4_HEADER_LEN: usize = 20;
-const IPV6_HEADER_LEN: usize = 40;
 /// ECN codepoints (RFC 3168).
 const ECN_MASK: u8 = 0b11;
 const ECN_ECT0: u8 = 0b10;
@@ -107,9 +105,9 @@ impl EncapConfig {
 /// Bytes of the outer headers over an IPv4 or IPv6 underlay.
 pub fn overhead(ipv6: bool) -> usize {
     let ip = if ipv6 {
-        IPV6_HEADER_LEN
+        ipv6::field::HEADER_LEN
     } else {
-        IPV4_HEADER_LEN
+        ipv4::field::HEADER_LEN
     };
     ethernet::field::HEADER_LEN + ip + udp::field::HEADER_LEN + vxlan::field::HEADER_LEN
 }
@@ -316,14 +314,6 @@ fn value<'d>(d: &Dissection<'d>, ids: &[F]) -> Option<Value<'d>> {
         .map(|f| f.value)
 }
 
-fn ip(v: Option<Value<'_>>) -> Option<IpBytes> {
-    match v? {
-        Value::Ipv4(a) => Some(IpBytes::V4(a)),
-        Value::Ipv6(a) => Some(IpBytes::V6(a)),
-        _ => None,
-    }
-}
-
 /// FNV-1a, 32 bits.
 fn fnv1a(hash: u32, bytes: &[u8]) -> u32 {
     bytes
@@ -335,8 +325,8 @@ const FNV_OFFSET: u32 = 0x811c_9dc5;
 /// A hash of a frame's flow, the same in both directions (as Linux's flow hash is): addresses, protocol and
 /// ports of its IP packet, or its MAC addresses and EtherType when it is no IP packet.
 pub fn flow_hash(d: &Dissection<'_>, frame: &[u8]) -> u32 {
-    let src = ip(value(d, &[F::IpSrc, F::Ipv6Src]));
-    let dst = ip(value(d, &[F::IpDst, F::Ipv6Dst]));
+    let src = value(d, &[F::IpSrc, F::Ipv6Src]).and_then(|v| v.as_ip());
+    let dst = value(d, &[F::IpDst, F::Ipv6Dst]).and_then(|v| v.as_ip());
     let (Some(src), Some(dst)) = (src, dst) else {
         let macs = frame.get(..ethernet::field::ETHERTYPE.end).unwrap_or(frame);
         return fnv1a(FNV_OFFSET, macs);
@@ -416,7 +406,7 @@ fn wrap(
     let limit = if ipv6 {
         u64::from(u16::MAX)
     } else {
-        u64::from(u16::MAX) - IPV4_HEADER_LEN as u64
+        u64::from(u16::MAX) - ipv4::field::HEADER_LEN as u64
     };
     if udp_len > limit {
         return Verdict::Damaged(Damage::TooLarge);
@@ -585,7 +575,8 @@ impl Rewrite for Encap<'_> {
         let outer = match &self.route {
             Route::Fixed(outer) => *outer,
             Route::Flannel(route) => {
-                let carried = ip(value(d, &[F::IpDst, F::Ipv6Dst]))
+                let carried = value(d, &[F::IpDst, F::Ipv6Dst])
+                    .and_then(|v| v.as_ip())
                     .ok_or(NotCarried::NotIp)
                     .and_then(|dst| route.resolve(dst))
                     .and_then(|(outer, src_vtep, dst_vtep)| {

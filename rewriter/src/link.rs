@@ -16,16 +16,15 @@
 
 use etherparse::{EtherType, Ethernet2Header};
 use vxscope_dissector::fields::{FieldId as F, Scope};
-use vxscope_dissector::layers::ethernet;
+use vxscope_dissector::layers::{ethernet, linux};
 use vxscope_dissector::value::Value;
 use vxscope_dissector::{Dissection, LinkType};
+
+use crate::locate;
 
 /// SLL packet types (`PACKET_*` of Linux).
 const PACKET_BROADCAST: u64 = 1;
 const PACKET_MULTICAST: u64 = 2;
-/// SLL protocols that are not EtherTypes: raw 802.3 (Novell) and 802.2 LLC.
-const SLL_802_3: u64 = 0x0001;
-const SLL_802_2: u64 = 0x0004;
 /// Largest payload of an 802.3 frame with a length field.
 const MAX_8023_PAYLOAD: u32 = 1500;
 
@@ -44,13 +43,8 @@ pub fn to_ethernet(
         return Some((orig_len, 0));
     }
     let first = d.layers().first()?;
-    let field = |id: F| {
-        d.fields()
-            .iter()
-            .find(|f| f.layer == 0 && f.id == id && f.scope == Scope::OUTER)
-            .map(|f| f.value)
-    };
-    let uint = |id: F| field(id).and_then(|v| v.as_u64());
+    let field = |id: F| locate::layer_value(d, 0, [id, id]);
+    let uint = |id: F| locate::layer_uint(d, 0, id);
     let mut eth = Ethernet2Header {
         source: [0; 6],
         destination: [0; 6],
@@ -62,15 +56,15 @@ pub fn to_ethernet(
             if let Some(Value::Mac(mac)) = field(F::SllSrcEth) {
                 eth.source = mac;
             }
-            let protocol = uint(F::SllEtype)?;
-            eth.ether_type = EtherType(protocol as u16);
-            if protocol == SLL_802_2 || protocol == SLL_802_3 {
+            let protocol = uint(F::SllEtype)? as u16;
+            eth.ether_type = EtherType(protocol);
+            if linux::SLL_NOT_ETHERTYPE.contains(&protocol) {
                 let len = orig_len.saturating_sub(payload as u32);
                 if len > MAX_8023_PAYLOAD {
                     return None;
                 }
                 eth.ether_type = EtherType(len as u16);
-            } else if protocol < 0x0600 {
+            } else if protocol < ethernet::MIN_ETHERTYPE {
                 return None;
             }
             eth.destination = match uint(F::SllPkttype) {
@@ -81,9 +75,9 @@ pub fn to_ethernet(
             payload
         }
         F::Null => {
-            eth.ether_type = match uint(F::NullFamily)? {
-                2 => EtherType::IPV4,
-                24 | 28 | 30 => EtherType::IPV6,
+            eth.ether_type = match uint(F::NullFamily)? as u32 {
+                linux::NULL_FAMILY_IPV4 => EtherType::IPV4,
+                f if linux::NULL_FAMILIES_IPV6.contains(&f) => EtherType::IPV6,
                 _ => return None,
             };
             (first.offset + first.len) as usize

@@ -139,6 +139,19 @@ pub(crate) fn layer_field<'a, 'd>(
     }
 }
 
+/// The value of the first of the fields `ids` (an IPv4 and an IPv6 field, say) in the outer-scope layer at
+/// index `layer`.
+pub(crate) fn layer_value<'d>(d: &Dissection<'d>, layer: usize, ids: [F; 2]) -> Option<Value<'d>> {
+    ids.iter()
+        .find_map(|&id| layer_field(d, layer, id))
+        .map(|f| f.value)
+}
+
+/// The integer value of the field `id` in the outer-scope layer at index `layer`.
+pub(crate) fn layer_uint(d: &Dissection<'_>, layer: usize, id: F) -> Option<u64> {
+    layer_value(d, layer, [id, id]).and_then(|v| v.as_u64())
+}
+
 /// Finds the outermost VXLAN packet of `frame` in its dissection, made with a [`dissector_config`]
 /// configuration (a [`Dissection::layers_only`] is enough: the UDP header's values are read from the bytes).
 /// `vxlan_ports` are that configuration's ports; `wire_len` is the packet's length on the wire.
@@ -229,17 +242,7 @@ pub fn find(d: &Dissection<'_>, frame: &[u8], vxlan_ports: &[u16], wire_len: u32
 /// Writes the outer headers of a VXLAN packet in one line:
 /// `172.16.100.101:40592 > 172.16.100.102:8472 vni 1` (IPv6 addresses in brackets, outer VLAN IDs after).
 pub fn write_outer_summary(out: &mut Vec<u8>, d: &Dissection<'_>, site: &VxlanSite) {
-    let in_layer = |layer: usize, ids: [F; 2]| {
-        ids.iter()
-            .find_map(|&id| layer_field(d, layer, id))
-            .map(|f| f.value)
-    };
-    let uint = |layer: usize, id: F| in_layer(layer, [id, id]).and_then(|v| v.as_u64());
-    let address = |ids: [F; 2]| match in_layer(site.ip_layer, ids) {
-        Some(Value::Ipv4(a)) => Some(IpBytes::V4(a)),
-        Some(Value::Ipv6(a)) => Some(IpBytes::V6(a)),
-        _ => None,
-    };
+    let address = |ids: [F; 2]| layer_value(d, site.ip_layer, ids).and_then(|v| v.as_ip());
     let vlans = d
         .fields()
         .iter()
@@ -248,10 +251,10 @@ pub fn write_outer_summary(out: &mut Vec<u8>, d: &Dissection<'_>, site: &VxlanSi
         .filter_map(|f| f.value.as_u64());
     OuterSummary {
         src: address([F::IpSrc, F::Ipv6Src]),
-        sport: uint(site.udp_layer, F::UdpSrcport),
+        sport: layer_uint(d, site.udp_layer, F::UdpSrcport),
         dst: address([F::IpDst, F::Ipv6Dst]),
-        dport: uint(site.udp_layer, F::UdpDstport),
-        vni: uint(site.udp_layer + 1, F::VxlanVni),
+        dport: layer_uint(d, site.udp_layer, F::UdpDstport),
+        vni: layer_uint(d, site.udp_layer + 1, F::VxlanVni),
     }
     .write(out, vlans);
 }

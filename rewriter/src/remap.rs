@@ -11,9 +11,10 @@
 //! - `compute`: computed over the datagram. A datagram the capture cut, or split in IP fragments, cannot be
 //!   summed: its checksum is updated incrementally instead, and counted.
 
+use vxscope_dissector::checksum::Status;
 use vxscope_dissector::fields::FieldId as F;
 use vxscope_dissector::layers::{udp, vxlan};
-use vxscope_dissector::value::{IpBytes, Value};
+use vxscope_dissector::value::Value;
 use vxscope_dissector::{Dissection, Dissector, LinkType};
 
 use crate::capture::Packet;
@@ -131,25 +132,6 @@ impl<'d> Remap<'d> {
     }
 }
 
-/// The values of the fields of one layer.
-fn layer_value<'d>(d: &Dissection<'d>, layer: usize, ids: [F; 2]) -> Option<Value<'d>> {
-    ids.iter()
-        .find_map(|&id| locate::layer_field(d, layer, id))
-        .map(|f| f.value)
-}
-
-fn layer_uint(d: &Dissection<'_>, layer: usize, id: F) -> Option<u64> {
-    layer_value(d, layer, [id, id]).and_then(|v| v.as_u64())
-}
-
-fn address(v: Option<Value<'_>>) -> Option<IpBytes> {
-    match v? {
-        Value::Ipv4(a) => Some(IpBytes::V4(a)),
-        Value::Ipv6(a) => Some(IpBytes::V6(a)),
-        _ => None,
-    }
-}
-
 impl Rewrite for Remap<'_> {
     fn rewrite(&mut self, packet: &Packet<'_>, out: &mut Rewritten) -> Verdict {
         let d = &mut self.dissection;
@@ -167,9 +149,9 @@ impl Rewrite for Remap<'_> {
         };
         let u = site.udp_layer;
         let (Some(sport), Some(dport), Some(vni)) = (
-            layer_uint(d, u, F::UdpSrcport),
-            layer_uint(d, u, F::UdpDstport),
-            layer_uint(d, u + 1, F::VxlanVni),
+            locate::layer_uint(d, u, F::UdpSrcport),
+            locate::layer_uint(d, u, F::UdpDstport),
+            locate::layer_uint(d, u + 1, F::VxlanVni),
         ) else {
             return Verdict::Other;
         };
@@ -198,10 +180,10 @@ impl Rewrite for Remap<'_> {
             self.vnis_changed += 1;
         }
 
-        // The changed words: ports (bytes 0..4 of the datagram) and the VNI (bytes 12..16).
+        // The changed words: the ports, and the VNI's (with the reserved byte after it, to keep 16-bit words).
         let data = &mut out.data;
         let ports = site.udp + udp::field::SRC_PORT.start..site.udp + udp::field::DST_PORT.end;
-        let vni_words = site.vxlan + 4..site.vxlan + vxlan::field::HEADER_LEN;
+        let vni_words = site.vxlan + vxlan::field::VNI.start..site.vxlan + vxlan::field::HEADER_LEN;
         let old_ports: [u8; 4] = data[ports.clone()].try_into().expect("4 bytes");
         let old_vni: [u8; 4] = data[vni_words.clone()].try_into().expect("4 bytes");
         data[site.udp + udp::field::SRC_PORT.start..site.udp + udp::field::SRC_PORT.end]
@@ -213,8 +195,8 @@ impl Rewrite for Remap<'_> {
             new_vni,
         );
 
-        let field = layer_uint(d, u, F::UdpChecksum).unwrap_or(0) as u16;
-        let status = match layer_value(d, u, [F::UdpChecksumStatus, F::UdpChecksumStatus]) {
+        let field = locate::layer_uint(d, u, F::UdpChecksum).unwrap_or(0) as u16;
+        let status = match locate::layer_value(d, u, [F::UdpChecksumStatus, F::UdpChecksumStatus]) {
             Some(Value::Text(t)) => t,
             _ => "unverified",
         };
@@ -230,7 +212,7 @@ impl Rewrite for Remap<'_> {
                 self.checksums.zeroed += 1;
                 0
             }
-            ChecksumMode::Keep if field == 0 || status == "partial" => {
+            ChecksumMode::Keep if field == 0 || status == Status::Partial.word() => {
                 self.checksums.left += 1;
                 field
             }
@@ -239,8 +221,10 @@ impl Rewrite for Remap<'_> {
                 checksum::udp_wire(incremental(data))
             }
             ChecksumMode::Compute => {
-                let src = address(layer_value(d, site.ip_layer, [F::IpSrc, F::Ipv6Src]));
-                let dst = address(layer_value(d, site.ip_layer, [F::IpDst, F::Ipv6Dst]));
+                let src = locate::layer_value(d, site.ip_layer, [F::IpSrc, F::Ipv6Src])
+                    .and_then(|v| v.as_ip());
+                let dst = locate::layer_value(d, site.ip_layer, [F::IpDst, F::Ipv6Dst])
+                    .and_then(|v| v.as_ip());
                 match (src, dst) {
                     (Some(src), Some(dst)) if whole => {
                         self.checksums.computed += 1;

@@ -404,11 +404,7 @@ fn print_report(
     for note in rewrite.notes() {
         text += &format!("  {note}\n");
     }
-    let format = match r.output_format {
-        Some(OutputFormat::Pcap { nanos: true }) => "pcap (nanosecond timestamps)",
-        Some(OutputFormat::Pcap { nanos: false }) => "pcap",
-        Some(OutputFormat::PcapNg) | None => "pcapng",
-    };
+    let format = r.output_format.unwrap_or(OutputFormat::PcapNg).describe();
     let shown_out = if out_name == "-" {
         "standard output"
     } else {

@@ -105,7 +105,7 @@ impl OutputFormatChoice {
     /// microseconds (pcapng timestamps may be finer than microseconds, and nanoseconds keep them exactly).
     pub fn resolve(choice: Option<OutputFormatChoice>, input: FileFormat) -> OutputFormat {
         let pcap = OutputFormat::Pcap {
-            nanos: !matches!(input, FileFormat::Pcap { nanos: false, .. }),
+            nanos: !matches!(input, FileFormat::Pcap { nanos: false }),
         };
         match (choice, input) {
             (Some(OutputFormatChoice::Pcap), _) | (None, FileFormat::Pcap { .. }) => pcap,

@@ -41,7 +41,6 @@ pub const IF_NAME: u16 = 2;
 pub const IF_TSRESOL: u16 = 9;
 pub const IF_FCSLEN: u16 = 13;
 pub const IF_TSOFFSET: u16 = 14;
-pub const EPB_FLAGS: u16 = 2;
 
 /// Rounds up to a multiple of 4 (pcapng pads data and options to 32 bits).
 pub const fn pad4(n: usize) -> usize {

@@ -1,9 +1,10 @@
 //! Capture files: pcap (microsecond and nanosecond, either byte order) and pcapng (several sections and
 //! interfaces, each with its link type and timestamp resolution), read as a stream.
 //!
-//! The reader keeps one buffer the size of the largest record it has met, so memory does not grow with the
-//! file; each packet it returns borrows that buffer. Damage stops the stream with a [`CaptureError`] that says
-//! which frame and which byte offset; every packet before it has been returned.
+//! A regular file is read through a memory map whose pages are given back every few MiB behind the reading;
+//! a pipe or standard input through one buffer the size of the largest record met. Either way memory does not
+//! grow with the file, and each packet the reader returns borrows its bytes. Damage stops the stream with a
+//! [`CaptureError`] that says which frame and which byte offset; every packet before it has been returned.
 
 mod format;
 mod read;
@@ -36,19 +37,8 @@ pub enum FileFormat {
     Pcap {
         /// Timestamps in nanoseconds (magic 0xa1b23c4d) rather than microseconds.
         nanos: bool,
-        big_endian: bool,
     },
     PcapNg,
-}
-
-impl FileFormat {
-    pub fn name(self) -> &'static str {
-        match self {
-            FileFormat::Pcap { nanos: false, .. } => "pcap",
-            FileFormat::Pcap { nanos: true, .. } => "pcap (nanosecond)",
-            FileFormat::PcapNg => "pcapng",
-        }
-    }
 }
 
 /// Timestamp resolution of an interface.

@@ -48,14 +48,6 @@ impl<'a> Packet<'a> {
             .filter(|(code, _)| *code == fmt::OPT_COMMENT)
             .map(|(_, v)| v)
     }
-
-    /// The pcapng `epb_flags` word, if present.
-    pub fn flags(&self) -> Option<u32> {
-        Options::new(self.options, self.endian)
-            .find(|(code, _)| *code == fmt::EPB_FLAGS)
-            .and_then(|(_, v)| fmt::option_uint(v, self.endian))
-            .map(|v| v as u32)
-    }
 }
 
 /// Where the reader's bytes are.
@@ -180,11 +172,6 @@ impl<R: Read> CaptureReader<R> {
         &self.interfaces
     }
 
-    /// Number of packets returned so far.
-    pub fn frames_read(&self) -> u64 {
-        self.frames
-    }
-
     /// The next packet, `None` at the end of the stream, or the damage that stops it.
     #[allow(clippy::should_implement_trait)]
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
@@ -192,7 +179,7 @@ impl<R: Read> CaptureReader<R> {
             return Ok(None);
         }
         let result = match self.format {
-            FileFormat::Pcap { nanos, .. } => self.next_pcap(nanos),
+            FileFormat::Pcap { nanos } => self.next_pcap(nanos),
             FileFormat::PcapNg => self.next_pcapng(),
         };
         match result {
@@ -337,10 +324,7 @@ impl<R: Read> CaptureReader<R> {
             }));
         }
         self.endian = h.endian;
-        self.format = FileFormat::Pcap {
-            nanos: h.nanos,
-            big_endian: h.endian == Endianness::Big,
-        };
+        self.format = FileFormat::Pcap { nanos: h.nanos };
         self.interfaces.push(Interface {
             link_type: LinkType(h.linktype & 0xffff),
             snaplen: h.snaplen,

@@ -14,6 +14,17 @@ pub enum OutputFormat {
     PcapNg,
 }
 
+impl OutputFormat {
+    /// The format in a few words, for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OutputFormat::Pcap { nanos: true } => "pcap (nanosecond timestamps)",
+            OutputFormat::Pcap { nanos: false } => "pcap",
+            OutputFormat::PcapNg => "pcapng",
+        }
+    }
+}
+
 /// Writes packets to a pcap or pcapng stream.
 pub struct CaptureWriter<W: Write> {
     out: W,
@@ -83,10 +94,6 @@ impl<W: Write> CaptureWriter<W> {
             interfaces: Vec::new(),
             scratch: Vec::new(),
         })
-    }
-
-    pub fn format(&self) -> OutputFormat {
-        self.format
     }
 
     /// Describes an interface (pcapng); returns its index. A pcap file has its one interface already.

@@ -564,61 +564,91 @@ fn after<'a>(tokens: &[&'a str], key: &str) -> Option<&'a str> {
 impl NodeInfo {
     /// Adds the facts of another output of the same node; a second value for a fact is a conflict.
     fn absorb(&mut self, other: NodeInfo, source: &str, conflicts: &mut Vec<super::Conflict>) {
-        fn one<T: PartialEq + std::fmt::Debug>(
+        fn one<T: PartialEq>(
             slot: &mut Option<T>,
             new: Option<T>,
             what: &str,
             source: &str,
             conflicts: &mut Vec<super::Conflict>,
+            show: impl Fn(&T) -> String,
         ) {
             match (slot.as_ref(), new) {
                 (None, v) => *slot = v,
                 (Some(a), Some(b)) if *a != b => conflicts.push(super::Conflict {
                     kind: ConflictKind::NodeFact,
                     message: format!(
-                        "{source}: {what} {b:?} differs from {a:?} given earlier for the same node"
+                        "{source}: {what} {} differs from {} given earlier for the same node",
+                        show(&b),
+                        show(a)
                     ),
                 }),
                 _ => {}
             }
         }
+        let c = conflicts;
         one(
             &mut self.prompt_host,
             other.prompt_host,
             "host name",
             source,
-            conflicts,
+            c,
+            ToString::to_string,
         );
         one(
             &mut self.vtep_mac,
             other.vtep_mac,
             "VTEP MAC",
             source,
-            conflicts,
+            c,
+            super::mac_text,
         );
         one(
             &mut self.vtep_mac_v6,
             other.vtep_mac_v6,
             "IPv6 VTEP MAC",
             source,
-            conflicts,
+            c,
+            super::mac_text,
         );
-        one(&mut self.vni, other.vni, "VNI", source, conflicts);
-        one(&mut self.port, other.port, "VXLAN port", source, conflicts);
-        one(&mut self.mtu, other.mtu, "MTU", source, conflicts);
+        one(
+            &mut self.vni,
+            other.vni,
+            "VNI",
+            source,
+            c,
+            ToString::to_string,
+        );
+        one(
+            &mut self.port,
+            other.port,
+            "VXLAN port",
+            source,
+            c,
+            ToString::to_string,
+        );
+        one(
+            &mut self.mtu,
+            other.mtu,
+            "MTU",
+            source,
+            c,
+            ToString::to_string,
+        );
         one(
             &mut self.local_ip,
             other.local_ip,
             "local address",
             source,
-            conflicts,
+            c,
+            ToString::to_string,
         );
         one(
             &mut self.network,
             other.network,
             "network",
             source,
-            conflicts,
+            c,
+            ToString::to_string,
         );
         for n in other.local_subnets {
             if !self.local_subnets.contains(&n) {
@@ -822,6 +852,34 @@ mod tests {
             "10.244.1.0/24"
         );
         assert_eq!(parse_cidr("10.244.1.0/33"), None);
+    }
+
+    #[test]
+    fn facts_of_one_node_that_disagree_are_conflicts_in_words() {
+        let link = include_str!("../../../samples/flannel/seed-node1-link.txt");
+        let recreated = link
+            .replace("fe:90:c4:18:69:a7", "fe:90:c4:18:69:a8")
+            .replace("mtu 1450", "mtu 1400");
+        let mut b = TopologyBuilder::new();
+        b.add_node_info(link, "link.txt", Some("k8s-node1"))
+            .unwrap();
+        b.add_node_info(&recreated, "later.txt", Some("k8s-node1"))
+            .unwrap();
+        let messages: Vec<String> = b.build().conflicts.into_iter().map(|c| c.message).collect();
+        assert!(
+            messages.contains(
+                &"later.txt: VTEP MAC fe:90:c4:18:69:a8 differs from fe:90:c4:18:69:a7 given earlier for the same node"
+                    .to_string()
+            ),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(
+                &"later.txt: MTU 1400 differs from 1450 given earlier for the same node"
+                    .to_string()
+            ),
+            "{messages:?}"
+        );
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! `vxscope dissect`: one line a packet, the full tree (`-V`), or JSON lines (`--json`).
 
-use std::fs::File;
 use std::io::{Read, Write as _};
 
 use std::process::ExitCode;
@@ -8,10 +7,11 @@ use std::process::ExitCode;
 use vxscope_dissector::flannel::Session;
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{FrameView, NativeView, tree};
-use vxscope_dissector::{Config, Dissection, Dissector, PORT_LINUX_VXLAN};
+use vxscope_dissector::{Config, Dissection, Dissector};
 use vxscope_rewriter::capture::{CaptureReader, Packet};
 
 use crate::clock::Clock;
+use crate::input::open_capture;
 use crate::output::Output;
 use crate::plugin::{Plugin, Stream};
 use crate::{BUNDLED_SAMPLE, BUNDLED_SAMPLE_NAME, DecodeAs, DissectArgs};
@@ -58,21 +58,10 @@ struct Printer {
 
 pub fn config_from_args(args: &DissectArgs) -> Config {
     let mut config = Config::default();
-    for &p in &args.ports {
-        if !config.vxlan_ports.contains(&p) {
-            config.vxlan_ports.push(p);
-        }
-    }
-    for &p in &args.gpe_ports {
-        if !config.gpe_ports.contains(&p) {
-            config.gpe_ports.push(p);
-        }
-    }
+    config.add_vxlan_ports(&args.ports);
+    config.add_gpe_ports(&args.gpe_ports);
     config.decode_8472_as_otv = args.decode_as == DecodeAs::Otv;
     config.gbp = args.gbp;
-    if config.decode_8472_as_otv && !config.vxlan_ports.contains(&PORT_LINUX_VXLAN) {
-        config.vxlan_ports.push(PORT_LINUX_VXLAN);
-    }
     config
 }
 
@@ -144,16 +133,8 @@ pub fn run(args: &DissectArgs) -> ExitCode {
             Some(s) => Engine::Plugin(s),
             None => Engine::Builtin(&dissector),
         };
-        let result = if path.as_os_str() == "-" {
-            CaptureReader::new(std::io::stdin().lock())
-                .map_err(|e| format!("-: {e}"))
-                .and_then(|r| dissect_stream("-", r, &mut engine, &selection, &mut printer))
-        } else {
-            File::open(path)
-                .map_err(|e| format!("{name}: {e}"))
-                .and_then(|f| CaptureReader::from_file(f).map_err(|e| format!("{name}: {e}")))
-                .and_then(|r| dissect_stream(&name, r, &mut engine, &selection, &mut printer))
-        };
+        let result = open_capture(path)
+            .and_then(|r| dissect_stream(&name, r, &mut engine, &selection, &mut printer));
         if let Err(message) = result {
             printer.out.flush();
             eprintln!("vxscope: {message}");

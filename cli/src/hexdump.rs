@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use vxscope_dissector::flannel::Session;
 use vxscope_dissector::render::hexdump::{self, Format, Frame, Lang};
-use vxscope_dissector::{Config, Dissection, Dissector, LinkType, PORT_LINUX_VXLAN, hextext};
+use vxscope_dissector::{Config, Dissection, Dissector, LinkType, hextext};
 use vxscope_rewriter::capture::CaptureReader;
 
 use crate::DecodeAs;
+use crate::input::open_capture;
 use crate::output::Output;
 use crate::topology::TopologyArgs;
 
@@ -179,15 +180,8 @@ fn dump(args: &HexdumpArgs) -> Result<(), String> {
         LangArg::Zh => Lang::Zh,
     };
     let mut config = Config::default();
-    for &p in &args.ports {
-        if !config.vxlan_ports.contains(&p) {
-            config.vxlan_ports.push(p);
-        }
-    }
+    config.add_vxlan_ports(&args.ports);
     config.decode_8472_as_otv = args.decode_as == DecodeAs::Otv;
-    if config.decode_8472_as_otv && !config.vxlan_ports.contains(&PORT_LINUX_VXLAN) {
-        config.vxlan_ports.push(PORT_LINUX_VXLAN);
-    }
     let dissector = Dissector::with_topology(config, args.topology.load()?);
 
     // Hex text is read whole and checked before anything is written.
@@ -211,18 +205,15 @@ fn dump(args: &HexdumpArgs) -> Result<(), String> {
     hexdump::write_start(&mut dumper.buf, format, lang);
     let result = match (&text, &args.file) {
         (Some((name, packets)), _) => dump_text(name, packets, args, &dissector, &mut dumper),
-        (None, Some(path)) if path.as_os_str() == "-" => {
-            CaptureReader::new(std::io::stdin().lock())
-                .map_err(|e| format!("-: {e}"))
-                .and_then(|r| dump_capture("-", r, args, &dissector, &mut dumper))
-        }
-        (None, Some(path)) => {
-            let name = path.display().to_string();
-            File::open(path)
-                .map_err(|e| format!("{name}: {e}"))
-                .and_then(|f| CaptureReader::from_file(f).map_err(|e| format!("{name}: {e}")))
-                .and_then(|r| dump_capture(&name, r, args, &dissector, &mut dumper))
-        }
+        (None, Some(path)) => open_capture(path).and_then(|r| {
+            dump_capture(
+                &path.display().to_string(),
+                r,
+                args,
+                &dissector,
+                &mut dumper,
+            )
+        }),
         (None, None) => Err("give a capture FILE or --from-text FILE".to_string()),
     };
     let finished = dumper.finish();

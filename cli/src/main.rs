@@ -4,6 +4,7 @@ mod clock;
 mod dissect;
 mod fields;
 mod hexdump;
+mod input;
 mod output;
 mod plugin;
 mod rewrite;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use libloading::Library;
 
-use crate::topology::{TopologyArgs, label, node_info_arg, read};
+use crate::topology::{SourceKind, TopologyArgs};
 use vxscope_dissector::Config;
 use vxscope_dissector::fields::{Base, Kind};
 use vxscope_dissector::notes::Severity;
@@ -416,54 +416,34 @@ impl Plugin {
                 "options_set_decode_as_otv",
             )?;
             self.check((f.options_set_gbp)(options, config.gbp), "options_set_gbp")?;
-            // The topology's sources in the order `TopologyArgs::load` reads them, named the same way.
             let prefix = c_string(&topology.annotation_prefix)?;
             self.check(
                 (f.options_set_annotation_prefix)(options, prefix.as_ptr()),
                 "options_set_annotation_prefix",
             )?;
-            if let Some(path) = &topology.nodes {
-                let (text, source) = (read(path)?, c_string(&label(path))?);
-                self.check(
-                    (f.options_add_nodes_json)(
-                        options,
-                        text.as_ptr().cast(),
-                        text.len(),
-                        source.as_ptr(),
+            // The topology's sources, read and named as `TopologyArgs::load` does.
+            topology.each_source(|s| {
+                let (text, label) = (s.text.as_ptr().cast(), c_string(&s.label)?);
+                let len = s.text.len();
+                match s.kind {
+                    SourceKind::Nodes => self.check(
+                        (f.options_add_nodes_json)(options, text, len, label.as_ptr()),
+                        "options_add_nodes_json",
                     ),
-                    "options_add_nodes_json",
-                )?;
-            }
-            for arg in &topology.node_info {
-                let (name, path) = node_info_arg(arg);
-                let (text, source) = (read(path)?, c_string(&label(path))?);
-                let node = name
-                    .or(topology.node_name.as_deref())
-                    .map(c_string)
-                    .transpose()?;
-                self.check(
-                    (f.options_add_node_info)(
-                        options,
-                        text.as_ptr().cast(),
-                        text.len(),
-                        source.as_ptr(),
-                        node.as_ref().map_or(std::ptr::null(), |n| n.as_ptr()),
+                    SourceKind::NodeInfo => {
+                        let node = s.node.map(c_string).transpose()?;
+                        let node = node.as_ref().map_or(std::ptr::null(), |n| n.as_ptr());
+                        self.check(
+                            (f.options_add_node_info)(options, text, len, label.as_ptr(), node),
+                            "options_add_node_info",
+                        )
+                    }
+                    SourceKind::Pods => self.check(
+                        (f.options_add_pods)(options, text, len, label.as_ptr()),
+                        "options_add_pods",
                     ),
-                    "options_add_node_info",
-                )?;
-            }
-            if let Some(path) = &topology.pods {
-                let (text, source) = (read(path)?, c_string(&label(path))?);
-                self.check(
-                    (f.options_add_pods)(
-                        options,
-                        text.as_ptr().cast(),
-                        text.len(),
-                        source.as_ptr(),
-                    ),
-                    "options_add_pods",
-                )?;
-            }
+                }
+            })?;
             let mut context = std::ptr::null_mut();
             self.check((f.context_new)(options, &mut context), "context_new")?;
             Ok(context)

@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::input::open_capture;
 use clap::Args;
 use vxscope_dissector::flannel::{Session, Topology, TopologyBuilder, mac_text};
 use vxscope_dissector::value::IpBytes;
 use vxscope_dissector::{Config, Dissection, Dissector};
-use vxscope_rewriter::capture::CaptureReader;
 
 /// Where the flannel topology comes from. Without any of these, flannel's defaults apply.
 #[derive(Args, Clone, Debug, Default)]
@@ -33,20 +33,41 @@ pub struct TopologyArgs {
     pub annotation_prefix: String,
 }
 
+/// What a topology source file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// `kubectl get nodes -o json`.
+    Nodes,
+    /// Outputs pasted from one node.
+    NodeInfo,
+    /// `kubectl get pods`, as text or JSON.
+    Pods,
+}
+
+/// One topology source, read.
+pub struct Source<'a> {
+    pub kind: SourceKind,
+    pub text: String,
+    /// How the source is named in messages: its file name.
+    pub label: String,
+    /// For node outputs, the node they come from, when the command line says.
+    pub node: Option<&'a str>,
+}
+
 /// How a source file is named in the output: its file name.
-pub(crate) fn label(path: &Path) -> String {
+fn label(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
 }
 
-pub(crate) fn read(path: &Path) -> Result<String, String> {
+fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Splits `NAME=FILE` (unless the whole argument names an existing file).
-pub(crate) fn node_info_arg(arg: &str) -> (Option<&str>, &Path) {
+fn node_info_arg(arg: &str) -> (Option<&str>, &Path) {
     match arg.split_once('=') {
         Some((name, path)) if !Path::new(arg).exists() && !name.is_empty() => {
             (Some(name), Path::new(path))
@@ -56,25 +77,46 @@ pub(crate) fn node_info_arg(arg: &str) -> (Option<&str>, &Path) {
 }
 
 impl TopologyArgs {
-    /// Builds the topology from the sources given, in the order nodes, node outputs, pods.
-    pub fn load(&self) -> Result<Topology, String> {
-        let mut b = TopologyBuilder::new();
-        b.annotation_prefix(&self.annotation_prefix);
+    /// Reads the sources given and hands each to `each`, in the order nodes, node outputs, pods (the order
+    /// in which later sources complete earlier ones).
+    pub fn each_source(
+        &self,
+        mut each: impl FnMut(Source<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let source = |kind, path: &Path, node| -> Result<Source<'_>, String> {
+            Ok(Source {
+                kind,
+                text: read(path)?,
+                label: label(path),
+                node,
+            })
+        };
         if let Some(p) = &self.nodes {
-            b.add_nodes_json(&read(p)?, &label(p))
-                .map_err(|e| e.to_string())?;
+            each(source(SourceKind::Nodes, p, None)?)?;
         }
         for arg in &self.node_info {
             let (name, path) = node_info_arg(arg);
-            let text = read(path)?;
-            let name = name.or(self.node_name.as_deref());
-            b.add_node_info(&text, &label(path), name)
-                .map_err(|e| e.to_string())?;
+            let node = name.or(self.node_name.as_deref());
+            each(source(SourceKind::NodeInfo, path, node)?)?;
         }
         if let Some(p) = &self.pods {
-            b.add_pods(&read(p)?, &label(p))
-                .map_err(|e| e.to_string())?;
+            each(source(SourceKind::Pods, p, None)?)?;
         }
+        Ok(())
+    }
+
+    /// Builds the topology from the sources given.
+    pub fn load(&self) -> Result<Topology, String> {
+        let mut b = TopologyBuilder::new();
+        b.annotation_prefix(&self.annotation_prefix);
+        self.each_source(|s| {
+            let added = match s.kind {
+                SourceKind::Nodes => b.add_nodes_json(&s.text, &s.label),
+                SourceKind::NodeInfo => b.add_node_info(&s.text, &s.label, s.node),
+                SourceKind::Pods => b.add_pods(&s.text, &s.label),
+            };
+            added.map(drop).map_err(|e| e.to_string())
+        })?;
         Ok(b.build())
     }
 }
@@ -100,11 +142,7 @@ pub fn run(args: &TopologyCommand) -> ExitCode {
         }
     };
     let mut config = Config::default();
-    for &p in &args.ports {
-        if !config.vxlan_ports.contains(&p) {
-            config.vxlan_ports.push(p);
-        }
-    }
+    config.add_vxlan_ports(&args.ports);
     let dissector = Dissector::with_topology(config, topo);
     let mut session = Session::new();
     let mut failed = false;
@@ -124,12 +162,7 @@ pub fn run(args: &TopologyCommand) -> ExitCode {
 
 fn learn(path: &Path, dissector: &Dissector, session: &mut Session) -> Result<(), String> {
     let name = path.display().to_string();
-    let reader = if path.as_os_str() == "-" {
-        CaptureReader::new(Box::new(std::io::stdin().lock()) as Box<dyn std::io::Read>)
-    } else {
-        CaptureReader::from_file(std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?)
-    };
-    let mut reader = reader.map_err(|e| format!("{name}: {e}"))?;
+    let mut reader = open_capture(path)?;
     let mut d = Dissection::new();
     loop {
         match reader.next_packet() {

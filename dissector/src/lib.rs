@@ -84,6 +84,26 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Also decodes VXLAN on these UDP ports (each is listed once).
+    pub fn add_vxlan_ports(&mut self, ports: &[u16]) {
+        add_ports(&mut self.vxlan_ports, ports);
+    }
+
+    /// Also decodes VXLAN-GPE on these UDP ports (each is listed once).
+    pub fn add_gpe_ports(&mut self, ports: &[u16]) {
+        add_ports(&mut self.gpe_ports, ports);
+    }
+}
+
+fn add_ports(list: &mut Vec<u16>, ports: &[u16]) {
+    for &p in ports {
+        if !list.contains(&p) {
+            list.push(p);
+        }
+    }
+}
+
 /// A set of UDP ports, tested in constant time.
 #[derive(Clone)]
 pub(crate) struct PortSet(Box<[u64; 1024]>);

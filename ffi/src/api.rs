@@ -126,9 +126,7 @@ pub unsafe extern "C" fn vxscope_options_add_vxlan_port(
     guard("vxscope_options_add_vxlan_port", || {
         // SAFETY: the caller passes NULL or a live handle.
         let o = unsafe { check_mut(options, "options")? };
-        if !o.config.vxlan_ports.contains(&port) {
-            o.config.vxlan_ports.push(port);
-        }
+        o.config.add_vxlan_ports(&[port]);
         Ok(())
     })
 }
@@ -139,9 +137,7 @@ pub unsafe extern "C" fn vxscope_options_add_gpe_port(options: *mut Options, por
     guard("vxscope_options_add_gpe_port", || {
         // SAFETY: the caller passes NULL or a live handle.
         let o = unsafe { check_mut(options, "options")? };
-        if !o.config.gpe_ports.contains(&port) {
-            o.config.gpe_ports.push(port);
-        }
+        o.config.add_gpe_ports(&[port]);
         Ok(())
     })
 }
@@ -157,16 +153,6 @@ pub unsafe extern "C" fn vxscope_options_set_decode_as_otv(
         // SAFETY: the caller passes NULL or a live handle.
         let o = unsafe { check_mut(options, "options")? };
         o.config.decode_8472_as_otv = otv;
-        if otv
-            && !o
-                .config
-                .vxlan_ports
-                .contains(&vxscope_dissector::PORT_LINUX_VXLAN)
-        {
-            o.config
-                .vxlan_ports
-                .push(vxscope_dissector::PORT_LINUX_VXLAN);
-        }
         Ok(())
     })
 }

@@ -10,25 +10,21 @@ use vxscope_dissector::fields::{FieldId as F, Scope};
 use vxscope_dissector::layers::{udp, vxlan};
 use vxscope_dissector::notes::NoteCode;
 use vxscope_dissector::value::{IpBytes, Value};
-use vxscope_dissector::{Config, Dissection, Field, Layer, PORT_LINUX_VXLAN, PORT_VXLAN};
+use vxscope_dissector::{Config, DEFAULT_VXLAN_PORTS, Dissection, Field, Layer};
 
 /// The dissector configuration of the rewrites: VXLAN on 8472, 4789 and `extra_ports`; no VXLAN-GPE, no OTV
 /// reading; the encapsulated frame not decoded (its extent is all a rewrite needs), no flannel annotations.
 pub fn dissector_config(extra_ports: &[u16]) -> Config {
-    let mut ports = vec![PORT_LINUX_VXLAN, PORT_VXLAN];
-    for &p in extra_ports {
-        if !ports.contains(&p) {
-            ports.push(p);
-        }
-    }
-    Config {
-        vxlan_ports: ports,
+    let mut config = Config {
+        vxlan_ports: DEFAULT_VXLAN_PORTS.to_vec(),
         gpe_ports: Vec::new(),
         decode_8472_as_otv: false,
         decode_encapsulated: false,
         annotate: false,
         ..Config::default()
-    }
+    };
+    config.add_vxlan_ports(extra_ports);
+    config
 }
 
 /// Why a VXLAN packet cannot be rewritten.

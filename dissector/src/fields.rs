@@ -246,7 +246,8 @@ impl Scope {
     pub const COUNT: usize = PREFIXES.len();
 }
 
-/// The full abbreviation (`inner.ip.src`) as a `'static` string, for callers that need one string (the C ABI).
+/// The full abbreviation (`inner.ip.src`) as a `'static` string, for callers that need one string (the hex
+/// dump renderers).
 pub fn scoped_abbrev(id: FieldId, scope: Scope) -> &'static str {
     static TABLE: OnceLock<Vec<Box<str>>> = OnceLock::new();
     let table = TABLE.get_or_init(|| {

@@ -17,7 +17,7 @@ use crate::handles::{
 };
 use crate::status::{
     self, Error, Result, Status, VXSCOPE_ERR_INVALID_ARGUMENT, VXSCOPE_ERR_IO,
-    VXSCOPE_ERR_NOT_FOUND, VXSCOPE_ERR_OUT_OF_RANGE, VXSCOPE_ERR_TOO_LONG, guard, guard_value,
+    VXSCOPE_ERR_NOT_FOUND, VXSCOPE_ERR_OUT_OF_RANGE, VXSCOPE_ERR_TOO_LONG, guard,
 };
 use crate::strings::Registry;
 
@@ -783,7 +783,7 @@ pub unsafe extern "C" fn vxscope_dissection_find_field(
 /// Number of rows in the field registry: every field and protocol a dissection can hold.
 #[unsafe(no_mangle)]
 pub extern "C" fn vxscope_registry_field_count() -> usize {
-    guard_value("vxscope_registry_field_count", 0, handles::field_def_count)
+    FIELDS.len()
 }
 
 /// Row `index` (below `vxscope_registry_field_count()`) of the field registry; `vxscope_field.id` is such an index.

@@ -1,5 +1,5 @@
-//! The three handles C holds: options (being built), a context (immutable, shareable), a dissection (one
-//! frame, one thread at a time).
+//! The four handles C holds: options (being built), a context (immutable, shareable), a session (what a
+//! capture's packets taught so far, one thread at a time), a dissection (one frame, one thread at a time).
 //!
 //! Each starts with a tag naming its kind, so that passing one kind of handle where another is expected is
 //! an error code rather than a crash. On free the tag is cleared before the memory is released.
@@ -7,7 +7,6 @@
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_char;
 
-use vxscope_dissector::fields::FIELDS;
 use vxscope_dissector::flannel::{self, DEFAULT_ANNOTATION_PREFIX, Topology, TopologyBuilder};
 use vxscope_dissector::notes;
 use vxscope_dissector::render::{hexdump, summary};
@@ -602,9 +601,4 @@ fn out_of_range(what: &str, index: usize, count: usize) -> Error {
         VXSCOPE_ERR_OUT_OF_RANGE,
         format!("{what} index {index} is out of range: the dissection has {count}"),
     )
-}
-
-/// Number of rows in the field registry.
-pub(crate) fn field_def_count() -> usize {
-    FIELDS.len()
 }

@@ -5,8 +5,8 @@
 //! regenerates it and fails when it differs, so the header and the code cannot drift apart. The rules of the
 //! ABI (ownership, threads, errors) are written at the top of the header.
 //!
-//! Layout: [`abi`] holds the plain C records and constants, [`handles`] the three handles (options, context,
-//! dissection), [`api`] the exported functions, [`plugin`] the descriptor, [`status`] the error codes and the
+//! Layout: [`abi`] holds the plain C records and constants, [`handles`] the four handles (options, context,
+//! session, dissection), [`api`] the exported functions, [`plugin`] the descriptor, [`status`] the error codes and the
 //! guard that keeps panics inside.
 
 #![allow(clippy::missing_safety_doc)] // The safety contract of each function is in its C documentation.

@@ -99,17 +99,6 @@ pub(crate) fn guard(function: &str, body: impl FnOnce() -> Result<()>) -> Status
     }
 }
 
-/// Runs a body that cannot fail but must not unwind into C either: a panic yields `fallback`.
-pub(crate) fn guard_value<T>(function: &str, fallback: T, body: impl FnOnce() -> T) -> T {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(v) => v,
-        Err(_) => {
-            set_last_error(function, "internal error");
-            fallback
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,8 +134,6 @@ mod tests {
             "{}",
             message()
         );
-        assert_eq!(guard_value("vxscope_test", 7, || panic!("boom")), 7);
-        assert_eq!(message(), "vxscope_test: internal error");
     }
 
     #[test]

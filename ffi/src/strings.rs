@@ -19,8 +19,6 @@ pub(crate) struct Registry {
     text: Box<[u8]>,
     /// Every field in every scope, at `scope * FIELDS.len() + id`.
     scoped: Box<[ScopedField]>,
-    abbrevs: Box<[u32]>,
-    names: Box<[u32]>,
     blurbs: Box<[u32]>,
     /// The value-string names of all fields, field after field, parallel to their `vals`.
     value_names: Box<[u32]>,
@@ -109,8 +107,6 @@ impl Registry {
             Registry {
                 text: t.text.into_boxed_slice(),
                 scoped: scoped.into_boxed_slice(),
-                abbrevs,
-                names,
                 blurbs,
                 value_names: value_names.into_boxed_slice(),
                 value_names_start: value_names_start.into_boxed_slice(),
@@ -143,12 +139,13 @@ impl Registry {
         self.at(field.name)
     }
 
+    /// The abbreviation of registry row `id` (as in the outer scope: no prefix).
     pub(crate) fn abbrev(&self, id: usize) -> *const c_char {
-        self.at(self.abbrevs[id])
+        self.at(self.scoped[Scope::OUTER.index() * FIELDS.len() + id].abbrev)
     }
 
     pub(crate) fn name(&self, id: usize) -> *const c_char {
-        self.at(self.names[id])
+        self.at(self.scoped[Scope::OUTER.index() * FIELDS.len() + id].name)
     }
 
     pub(crate) fn blurb(&self, id: usize) -> *const c_char {

@@ -22,30 +22,11 @@ pub enum Lang {
 }
 
 impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
-
-    /// `en` or `zh`, as `--lang` takes it.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh",
-        }
-    }
-
     /// The language tag HTML declares (`lang="zh-CN"`).
     pub fn html_tag(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::Zh => "zh-CN",
-        }
-    }
-
-    /// Parses `en`, `zh` (also `zh-CN`, `zh_CN`, `cn`), case-insensitively.
-    pub fn from_code(code: &str) -> Option<Lang> {
-        match code.to_ascii_lowercase().as_str() {
-            "en" | "en-us" | "en_us" | "en-gb" => Some(Lang::En),
-            "zh" | "zh-cn" | "zh_cn" | "zh-hans" | "cn" => Some(Lang::Zh),
-            _ => None,
         }
     }
 }
@@ -986,8 +967,5 @@ mod tests {
         assert_eq!(field_blurb(FieldId::IpTtl, Lang::Zh), "");
         assert_eq!(text("Echo (ping) request", Lang::Zh), "回显请求");
         assert_eq!(text("no such words", Lang::Zh), "no such words");
-        assert_eq!(Lang::from_code("zh-CN"), Some(Lang::Zh));
-        assert_eq!(Lang::from_code("EN"), Some(Lang::En));
-        assert_eq!(Lang::from_code("fr"), None);
     }
 }

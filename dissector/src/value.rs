@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::fields::{Base, FieldDef, Kind};
+use crate::fields::{Base, FieldDef};
 
 /// An IPv4 or IPv6 network (a pod subnet), stored inline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -296,11 +296,6 @@ pub mod write {
                 u64_dec(out, u64::from(n.prefix));
             }
         }
-    }
-
-    /// Whether JSON writes this field's value as a bare number (decimal integers) rather than a string.
-    pub fn is_json_number(def: &FieldDef, value: &Value<'_>) -> bool {
-        matches!(value, Value::UInt(_)) && def.base == Base::Dec && def.kind != Kind::Text
     }
 }
 

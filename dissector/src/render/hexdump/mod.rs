@@ -38,38 +38,6 @@ pub enum Format {
     Html,
 }
 
-impl Format {
-    pub const ALL: [Format; 3] = [Format::Text, Format::Markdown, Format::Html];
-
-    /// `text`, `markdown` or `html`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Text => "text",
-            Format::Markdown => "markdown",
-            Format::Html => "html",
-        }
-    }
-
-    /// Parses `text`, `markdown` (`md`) or `html`.
-    pub fn from_name(name: &str) -> Option<Format> {
-        match name.to_ascii_lowercase().as_str() {
-            "text" | "txt" => Some(Format::Text),
-            "markdown" | "md" => Some(Format::Markdown),
-            "html" | "htm" => Some(Format::Html),
-            _ => None,
-        }
-    }
-
-    /// The usual file name extension.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Text => "txt",
-            Format::Markdown => "md",
-            Format::Html => "html",
-        }
-    }
-}
-
 /// One frame of a dump: its number (from 1), its bytes and their dissection.
 #[derive(Clone, Copy)]
 pub struct Frame<'a, 'd> {

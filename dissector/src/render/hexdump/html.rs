@@ -9,12 +9,10 @@
 use std::fmt::Write;
 
 use super::{
-    BYTES_SHOWN, Category, Frame, Lang, abbrev, by_offset, byte_count, byte_range, frame_title,
-    labels, meaning, note_text, raw_value, summary, tunnelled, value_text,
+    Category, Frame, Lang, TableRow, ValueCell, abbrev, byte_range, frame_title, labels, meaning,
+    note_text, summary, table_rows, tunnelled, value_text,
 };
-use crate::fields::scoped_abbrev;
 use crate::i18n::{self, Phrase};
-use crate::value::Value;
 
 const STYLE: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("page.js");
@@ -165,68 +163,54 @@ pub(super) fn frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, lang: Lang) {
             field_label[i].get_or_insert(n);
         }
     }
-    let mut layer = None;
-    for i in by_offset(d) {
-        let field = &d.fields()[i];
-        if layer != Some(field.layer) {
-            layer = Some(field.layer);
-            if let Some(l) = d.layers().get(usize::from(field.layer)) {
-                let range = if l.len > 0 {
-                    format!("{}–{}", l.offset, l.offset + l.len - 1)
-                } else {
-                    String::new()
-                };
+    for row in table_rows(d, bytes, lang) {
+        let f = match row {
+            TableRow::Layer {
+                bytes,
+                abbrev,
+                name,
+            } => {
+                let range = bytes.map_or(String::new(), |(first, last)| format!("{first}–{last}"));
                 let _ = writeln!(
                     h,
                     "<tr class=\"layer\"><td class=\"num\">{range}</td><td></td><td class=\"fld\"><code>{}</code></td><td></td><td>{}</td></tr>",
-                    escape(scoped_abbrev(l.proto, l.scope)),
-                    escape(i18n::field_name(l.proto, lang)),
+                    escape(abbrev),
+                    escape(name),
                 );
+                continue;
             }
-        }
-        let field_bytes = field.bytes(bytes);
-        let bytes_cell = if field.len == 0 {
-            format!("<em>{}</em>", column(Phrase::Computed))
-        } else {
-            let shown: Vec<String> = field_bytes
-                .iter()
-                .take(BYTES_SHOWN)
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            let mut cell = format!("<code>{}</code>", shown.join(" "));
-            if field_bytes.len() > BYTES_SHOWN {
-                let _ = write!(
-                    cell,
-                    " … ({})",
-                    escape(&byte_count(field_bytes.len(), lang))
-                );
-            }
-            let mask = field.id.def().mask;
-            if mask != 0 {
-                let _ = write!(
-                    cell,
-                    " &amp; 0x{mask:0width$x}",
-                    width = field.len as usize * 2
-                );
-            }
-            cell
+            TableRow::Field(f) => f,
         };
-        let value_cell = match field.value {
-            Value::None => String::new(),
-            Value::Bytes => escape(&byte_count(field_bytes.len(), lang)),
-            _ => format!("<code>{}</code>", escape(&raw_value(field, bytes, lang))),
+        let bytes_cell = match &f.bytes {
+            None => format!("<em>{}</em>", column(Phrase::Computed)),
+            Some(b) => {
+                let mut cell = format!("<code>{}</code>", b.hex);
+                if let Some(more) = &b.more {
+                    let _ = write!(cell, " … ({})", escape(more));
+                }
+                if let Some(mask) = &b.mask {
+                    let _ = write!(cell, " &amp; {mask}");
+                }
+                cell
+            }
         };
-        let (row_attr, category) = match field_label[i] {
+        let value_cell = match &f.value {
+            ValueCell::Empty => String::new(),
+            ValueCell::ByteCount(n) => escape(n),
+            ValueCell::Value(v) => format!("<code>{}</code>", escape(v)),
+        };
+        let field = &d.fields()[f.index];
+        let (row_attr, category) = match field_label[f.index] {
             Some(n) => (format!(" data-l=\"{n}\""), labels[n].category.css()),
             None => (String::new(), Category::of(d, field).css()),
         };
         let _ = writeln!(
             h,
             "<tr{row_attr}><td class=\"num\">{}</td><td class=\"bytes\">{bytes_cell}</td><td class=\"fld c-{category}\"><span class=\"nest\">{}</span><code>{}</code></td><td class=\"val\">{value_cell}</td><td>{}</td></tr>",
-            field.offset,
-            "↳ ".repeat(usize::from(field.level)),
-            escape(abbrev(field)),
-            escape(&meaning(field, lang)),
+            f.offset,
+            "↳ ".repeat(usize::from(f.level)),
+            escape(f.abbrev),
+            escape(&f.meaning),
         );
     }
     h.push_str("</tbody>\n</table>\n");

@@ -2,12 +2,9 @@
 //! of every field (offset, bytes, field, value, meaning) with a row for each layer, then the notes.
 
 use super::{
-    BYTES_SHOWN, Frame, Lang, abbrev, by_offset, byte_count, byte_range, frame_title, meaning,
-    note_text, raw_value, summary, text,
+    Frame, Lang, TableRow, ValueCell, byte_range, frame_title, note_text, summary, table_rows, text,
 };
-use crate::fields::scoped_abbrev;
 use crate::i18n::{self, Phrase};
-use crate::value::Value;
 
 pub(super) fn frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, lang: Lang) {
     let d = frame.dissection;
@@ -34,60 +31,51 @@ pub(super) fn frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, lang: Lang) {
         column(Phrase::Value),
         column(Phrase::Meaning),
     ));
-    let mut layer = None;
-    for i in by_offset(d) {
-        let field = &d.fields()[i];
-        if layer != Some(field.layer) {
-            layer = Some(field.layer);
-            if let Some(l) = d.layers().get(usize::from(field.layer)) {
-                let range = if l.len > 0 {
-                    format!("**{}–{}**", l.offset, l.offset + l.len - 1)
-                } else {
-                    String::new()
-                };
+    for row in table_rows(d, bytes, lang) {
+        match row {
+            TableRow::Layer {
+                bytes,
+                abbrev,
+                name,
+            } => {
+                let range =
+                    bytes.map_or(String::new(), |(first, last)| format!("**{first}–{last}**"));
                 md.push_str(&format!(
                     "| {range} | | **{}** | | **{}** |\n",
-                    cell(scoped_abbrev(l.proto, l.scope)),
-                    escape(i18n::field_name(l.proto, lang)),
+                    cell(abbrev),
+                    escape(name),
+                ));
+            }
+            TableRow::Field(f) => {
+                let bytes_cell = match &f.bytes {
+                    None => format!("*{}*", column(Phrase::Computed)),
+                    Some(b) => {
+                        let mut text = cell(&b.hex);
+                        if let Some(more) = &b.more {
+                            text.push_str(&format!(" … ({more})"));
+                        }
+                        if let Some(mask) = &b.mask {
+                            text.push_str(&format!(" & {mask}"));
+                        }
+                        text
+                    }
+                };
+                let value_cell = match &f.value {
+                    ValueCell::Empty => String::new(),
+                    ValueCell::ByteCount(n) => n.clone(),
+                    ValueCell::Value(v) => cell(v),
+                };
+                md.push_str(&format!(
+                    "| {} | {} | {}{} | {} | {} |\n",
+                    f.offset,
+                    bytes_cell,
+                    "↳ ".repeat(usize::from(f.level)),
+                    cell(f.abbrev),
+                    value_cell,
+                    escape(&f.meaning),
                 ));
             }
         }
-        let field_bytes = field.bytes(bytes);
-        let bytes_cell = if field.len == 0 {
-            format!("*{}*", column(Phrase::Computed))
-        } else {
-            let shown: Vec<String> = field_bytes
-                .iter()
-                .take(BYTES_SHOWN)
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            let mut text = cell(&shown.join(" "));
-            if field_bytes.len() > BYTES_SHOWN {
-                text.push_str(&format!(" … ({})", byte_count(field_bytes.len(), lang)));
-            }
-            let mask = field.id.def().mask;
-            if mask != 0 {
-                text.push_str(&format!(
-                    " & 0x{mask:0width$x}",
-                    width = field.len as usize * 2
-                ));
-            }
-            text
-        };
-        let value_cell = match field.value {
-            Value::None => String::new(),
-            Value::Bytes => byte_count(field_bytes.len(), lang),
-            _ => cell(&raw_value(field, bytes, lang)),
-        };
-        md.push_str(&format!(
-            "| {} | {} | {}{} | {} | {} |\n",
-            field.offset,
-            bytes_cell,
-            "↳ ".repeat(usize::from(field.level)),
-            cell(abbrev(field)),
-            value_cell,
-            escape(&meaning(field, lang)),
-        ));
     }
 
     if !d.notes().is_empty() {

@@ -334,6 +334,99 @@ fn by_offset(d: &Dissection<'_>) -> Vec<usize> {
     order
 }
 
+/// A row of the table of fields of the Markdown and HTML dumps: a layer's heading, then its fields.
+enum TableRow {
+    Layer {
+        /// First and last byte, for a layer with bytes of its own.
+        bytes: Option<(u32, u32)>,
+        abbrev: &'static str,
+        name: &'static str,
+    },
+    Field(FieldRow),
+}
+
+/// A field's row, its cells as text; each renderer escapes and marks them up.
+struct FieldRow {
+    /// Index in the dissection's fields.
+    index: usize,
+    offset: u32,
+    level: u8,
+    /// `None` for a computed field.
+    bytes: Option<FieldBytes>,
+    value: ValueCell,
+    abbrev: &'static str,
+    meaning: String,
+}
+
+/// The bytes cell of a field's row.
+struct FieldBytes {
+    /// The first [`BYTES_SHOWN`] bytes in hex: `08 00`.
+    hex: String,
+    /// How many there are, when that is more: `56 bytes`.
+    more: Option<String>,
+    /// The bit mask of a field of some bits: `0x0fff`.
+    mask: Option<String>,
+}
+
+/// The value cell of a field's row.
+enum ValueCell {
+    Empty,
+    /// The length of a field of raw bytes (`56 bytes`), shown as plain text.
+    ByteCount(String),
+    /// A value, shown as code.
+    Value(String),
+}
+
+/// The rows of the table of fields, in the order of the bytes.
+fn table_rows(d: &Dissection<'_>, frame: &[u8], lang: Lang) -> Vec<TableRow> {
+    let mut rows = Vec::new();
+    let mut layer = None;
+    for index in by_offset(d) {
+        let field = &d.fields()[index];
+        if layer != Some(field.layer) {
+            layer = Some(field.layer);
+            if let Some(l) = d.layers().get(usize::from(field.layer)) {
+                rows.push(TableRow::Layer {
+                    bytes: (l.len > 0).then(|| (l.offset, l.offset + l.len - 1)),
+                    abbrev: scoped_abbrev(l.proto, l.scope),
+                    name: i18n::field_name(l.proto, lang),
+                });
+            }
+        }
+        let field_bytes = field.bytes(frame);
+        let bytes = (field.len > 0).then(|| {
+            let shown: Vec<String> = field_bytes
+                .iter()
+                .take(BYTES_SHOWN)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let mask = field.id.def().mask;
+            FieldBytes {
+                hex: shown.join(" "),
+                more: (field_bytes.len() > BYTES_SHOWN)
+                    .then(|| byte_count(field_bytes.len(), lang)),
+                mask: (mask != 0)
+                    .then(|| format!("0x{mask:0width$x}", width = field.len as usize * 2)),
+            }
+        });
+        let value = match field.value {
+            Value::None => ValueCell::Empty,
+            Value::Bytes => ValueCell::ByteCount(byte_count(field_bytes.len(), lang)),
+            _ => ValueCell::Value(raw_value(field, frame, lang)),
+        };
+        rows.push(TableRow::Field(FieldRow {
+            index,
+            offset: field.offset,
+            level: field.level,
+            bytes,
+            value,
+            abbrev: abbrev(field),
+            meaning: meaning(field, lang),
+        }));
+    }
+    rows
+}
+
 /// Whether the frame carries a tunnel (so its first headers are "outer").
 fn tunnelled(d: &Dissection<'_>) -> bool {
     d.layers().iter().any(|l| l.proto.is_tunnel())

@@ -53,13 +53,16 @@ fn is_fault(code: &str, severity: &str) -> bool {
 
 /// The notes (code, severity) of each frame of a capture, dissected with a nodes JSON.
 fn notes_per_frame(capture: &str, nodes: &str) -> Vec<Vec<(String, String)>> {
-    let out = vxscope([
-        "dissect",
-        "--json",
-        sample(capture).to_str().unwrap(),
-        "--nodes",
-        sample(&format!("flannel/{nodes}")).to_str().unwrap(),
-    ]);
+    let nodes = sample(&format!("flannel/{nodes}"));
+    notes_of(capture, &["--nodes", nodes.to_str().unwrap()])
+}
+
+/// The notes (code, severity) of each frame of `dissect --json` of a sample, with more arguments.
+fn notes_of(capture: &str, args: &[&str]) -> Vec<Vec<(String, String)>> {
+    let path = sample(capture);
+    let mut all = vec!["dissect", "--json", path.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = vxscope(all);
     assert!(out.status.success(), "{capture}: {}", stderr(&out));
     stdout(&out)
         .lines()
@@ -140,25 +143,7 @@ const CLEAN_SAMPLES: &[&str] = &[
 
 /// The notes of each frame of a capture, dissected with flannel's defaults.
 fn notes_without_topology(capture: &str) -> Vec<Vec<(String, String)>> {
-    let out = vxscope(["dissect", "--json", sample(capture).to_str().unwrap()]);
-    assert!(out.status.success(), "{capture}: {}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            v["notes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|n| {
-                    (
-                        n["code"].as_str().unwrap().to_string(),
-                        n["severity"].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .collect()
+    notes_of(capture, &[])
 }
 
 #[test]

@@ -14,6 +14,9 @@ use vxscope_rewriter::capture::{
     CaptureReader, CaptureWriter, Interface, MAX_CAPLEN, Timestamp, TsResolution,
 };
 
+mod common;
+use common::{captures_under, root};
+
 /// One packet as a reader saw it: link type, timestamp in nanoseconds since the epoch, length on the wire,
 /// bytes.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,27 +25,6 @@ struct Seen {
     ts_ns: i128,
     orig_len: u32,
     data: Vec<u8>,
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn captures_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            captures_under(&p, out);
-        } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
-            out.push(p);
-        }
-    }
 }
 
 /// The repository's captures, and the shared corpus next to it when present.

@@ -9,8 +9,8 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::Topology;
-use super::annotate::{Facts, Tunnel};
+use super::annotate::Tunnel;
+use super::{PodSubnet, Topology};
 use crate::dissection::{Dissection, Note};
 use crate::notes::{NOTES, NoteCode};
 use crate::value::{IpBytes, IpNet, Value};
@@ -74,8 +74,6 @@ pub struct Session {
     pairs: Vec<((IpBytes, IpBytes), u64)>,
     pair_index: HashMap<(IpBytes, IpBytes), usize>,
     recent: Option<Recent>,
-    /// The pod subnet of the last inner source and destination addresses.
-    recent_subnets: [Option<(IpBytes, Option<IpNet>)>; 2],
     first_port: Option<u16>,
     /// Which outer address first sent from each pod subnet, and first used each VTEP MAC.
     subnet_sender: HashMap<IpNet, IpBytes>,
@@ -117,7 +115,7 @@ impl Session {
     pub fn observe<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>) {
         let mut tunnels = std::mem::take(&mut self.tunnels);
         tunnels.clear();
-        Tunnel::each(d, |t| tunnels.push(t));
+        Tunnel::each(topo, d, |t| tunnels.push(t));
         self.learn(topo, d, &tunnels);
         self.tunnels = tunnels;
     }
@@ -128,7 +126,7 @@ impl Session {
             self.vxlan_frames += 1;
         }
         for t in tunnels {
-            self.tunnel(topo, d, t.scope, &t.outer, &t.inner);
+            self.tunnel(topo, d, t);
         }
         // Why tcpdump says OTV is explained once a capture: on the first packet on UDP 8472.
         if d.has_note(NoteCode::Port8472) {
@@ -184,28 +182,10 @@ impl Session {
         r
     }
 
-    /// The pod subnet of an inner address, remembered for the next packet of the flow.
-    fn subnet(&mut self, topo: &Topology, end: usize, ip: IpBytes) -> Option<IpNet> {
-        if let Some((last, net)) = self.recent_subnets[end]
-            && last == ip
-        {
-            return net;
-        }
-        let net = topo.subnet_of(&ip).map(|(n, _)| n);
-        self.recent_subnets[end] = Some((ip, net));
-        net
-    }
-
-    fn tunnel<'d>(
-        &mut self,
-        topo: &'d Topology,
-        d: &mut Dissection<'d>,
-        scope: crate::fields::Scope,
-        outer: &Facts,
-        inner: &Facts,
-    ) {
+    fn tunnel<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, t: &Tunnel) {
+        let (scope, outer, inner) = (t.scope, &t.outer, &t.inner);
         // flannel sends plain VXLAN: a VXLAN-GPE packet says nothing of the VNI or port flannel uses.
-        let gpe = d.has_layer(crate::fields::FieldId::VxlanGpe, scope);
+        let gpe = t.gpe;
         let (Some((src, _)), Some((dst, _))) = (outer.src_ip, outer.dst_ip) else {
             return;
         };
@@ -242,7 +222,7 @@ impl Session {
             let vni = vni as u32;
             let receiver = &mut self.nodes[r.dst_node];
             match receiver.first_vni {
-                Some(first) if first != vni && !topo.nodes.iter().any(|n| n.vni.is_some()) => push(
+                Some(first) if first != vni && topo.cluster_vni().is_none() => push(
                     NoteCode::VniMismatch,
                     at,
                     3,
@@ -319,9 +299,7 @@ impl Session {
             count(&mut self.nodes[r.src_node].vtep_macs, mac);
         }
         // Learn the pod subnets of both ends; a subnet first sent from by another node is claimed twice.
-        if let Some((ip, at)) = inner.src_ip
-            && let Some(net) = self.subnet(topo, 0, ip)
-        {
+        if let (Some((_, at)), Some(PodSubnet { net, .. })) = (inner.src_ip, t.subnets[0]) {
             let sender = &mut self.nodes[r.src_node];
             if !sender.subnets.contains(&net) {
                 sender.subnets.push(net);
@@ -344,9 +322,7 @@ impl Session {
                 }
             }
         }
-        if let Some((ip, _)) = inner.dst_ip
-            && let Some(net) = self.subnet(topo, 1, ip)
-        {
+        if let Some(PodSubnet { net, .. }) = t.subnets[1] {
             add(&mut self.nodes[r.dst_node].subnets, net);
         }
         self.nodes[r.src_node].sent += 1;
@@ -355,8 +331,9 @@ impl Session {
         if let Some((mac, _)) = inner.dst_mac {
             count(&mut receiver.addressed_as, mac);
         }
-        for n in notes.into_iter().flatten() {
-            d.push_note(n);
+        // (By reference: moving the array out would copy all of it.)
+        for n in notes.iter().flatten() {
+            d.push_note(*n);
         }
     }
 

@@ -56,14 +56,20 @@ fn add<T: PartialEq>(list: &mut Vec<T>, item: T) {
     }
 }
 
-/// The last pair of nodes and inner addresses looked up.
+/// A pair of outer addresses: its row in `Session::pairs` and its two nodes' rows in `Session::nodes`.
+#[derive(Debug, Clone, Copy)]
+struct PairRows {
+    pair: usize,
+    src_node: usize,
+    dst_node: usize,
+}
+
+/// The last pair of outer addresses looked up.
 #[derive(Debug, Clone, Copy)]
 struct Recent {
     src: IpBytes,
     dst: IpBytes,
-    src_node: usize,
-    dst_node: usize,
-    pair: usize,
+    rows: PairRows,
 }
 
 /// Follows one capture.
@@ -72,7 +78,8 @@ pub struct Session {
     nodes: Vec<LearnedNode>,
     node_index: HashMap<IpBytes, usize>,
     pairs: Vec<((IpBytes, IpBytes), u64)>,
-    pair_index: HashMap<(IpBytes, IpBytes), usize>,
+    /// Each pair's rows: a packet of a known pair needs one lookup, not one for each address and the pair.
+    pair_index: HashMap<(IpBytes, IpBytes), PairRows>,
     recent: Option<Recent>,
     first_port: Option<u16>,
     /// Which outer address first sent from each pod subnet, and first used each VTEP MAC.
@@ -155,31 +162,28 @@ impl Session {
         self.nodes.len() - 1
     }
 
-    fn recent(&mut self, src: IpBytes, dst: IpBytes) -> Recent {
+    fn rows(&mut self, src: IpBytes, dst: IpBytes) -> PairRows {
         if let Some(r) = self.recent
             && r.src == src
             && r.dst == dst
         {
-            return r;
+            return r.rows;
         }
-        let (src_node, dst_node) = (self.node(src), self.node(dst));
-        let pair = match self.pair_index.get(&(src, dst)) {
-            Some(&p) => p,
+        let rows = match self.pair_index.get(&(src, dst)) {
+            Some(&rows) => rows,
             None => {
+                let rows = PairRows {
+                    src_node: self.node(src),
+                    dst_node: self.node(dst),
+                    pair: self.pairs.len(),
+                };
                 self.pairs.push(((src, dst), 0));
-                self.pair_index.insert((src, dst), self.pairs.len() - 1);
-                self.pairs.len() - 1
+                self.pair_index.insert((src, dst), rows);
+                rows
             }
         };
-        let r = Recent {
-            src,
-            dst,
-            src_node,
-            dst_node,
-            pair,
-        };
-        self.recent = Some(r);
-        r
+        self.recent = Some(Recent { src, dst, rows });
+        rows
     }
 
     fn tunnel<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, t: &Tunnel) {
@@ -189,7 +193,7 @@ impl Session {
         let (Some((src, _)), Some((dst, _))) = (outer.src_ip, outer.dst_ip) else {
             return;
         };
-        let r = self.recent(src, dst);
+        let r = self.rows(src, dst);
         self.pairs[r.pair].1 += 1;
         let mut notes: [Option<Note<'d>>; 4] = [None; 4];
         let mut push = |code, offset, len, args| {

@@ -1,7 +1,7 @@
 //! Per-packet flannel annotations (`flannel.*` fields) and the diagnoses one packet can tell on its own.
 
 use super::{Node, PodSubnet, Role, Topology};
-use crate::dissection::{Dissection, Field, Note};
+use crate::dissection::{Dissection, Field, Layer, Note};
 use crate::fields::{FieldId as F, Scope};
 use crate::notes::NoteCode;
 use crate::value::{IpBytes, Value};
@@ -154,26 +154,33 @@ pub(crate) struct Tunnel {
 }
 
 impl Tunnel {
+    /// The tunnel whose VXLAN (or VXLAN-GPE) header is layer `l`, if it is one and not quoted by an ICMP error.
+    fn of_layer(topo: &Topology, d: &Dissection<'_>, l: &Layer) -> Option<Tunnel> {
+        if !matches!(l.proto, F::Vxlan | F::VxlanGpe) || l.scope.is_quoted() {
+            return None;
+        }
+        let outer = Facts::of_tunnel_outside(d, l.scope);
+        let inner = l
+            .scope
+            .encapsulated()
+            .map(|s| Facts::of_tunnel_inside(d, s))
+            .unwrap_or_default();
+        let subnet = |ip: Option<(IpBytes, u32)>| ip.and_then(|(ip, _)| topo.pod_subnet(&ip));
+        Some(Tunnel {
+            scope: l.scope,
+            at: l.offset,
+            gpe: l.proto == F::VxlanGpe,
+            outer,
+            inner,
+            subnets: [subnet(inner.src_ip), subnet(inner.dst_ip)],
+        })
+    }
+
     /// Calls `each` with the tunnels of a dissection, outermost first: one a VXLAN header, at most one a scope.
     pub(super) fn each(topo: &Topology, d: &Dissection<'_>, mut each: impl FnMut(Tunnel)) {
         for l in d.layers() {
-            if matches!(l.proto, F::Vxlan | F::VxlanGpe) && !l.scope.is_quoted() {
-                let outer = Facts::of_tunnel_outside(d, l.scope);
-                let inner = l
-                    .scope
-                    .encapsulated()
-                    .map(|s| Facts::of_tunnel_inside(d, s))
-                    .unwrap_or_default();
-                let subnet =
-                    |ip: Option<(IpBytes, u32)>| ip.and_then(|(ip, _)| topo.pod_subnet(&ip));
-                each(Tunnel {
-                    scope: l.scope,
-                    at: l.offset,
-                    gpe: l.proto == F::VxlanGpe,
-                    outer,
-                    inner,
-                    subnets: [subnet(inner.src_ip), subnet(inner.dst_ip)],
-                });
+            if let Some(t) = Tunnel::of_layer(topo, d, l) {
+                each(t);
             }
         }
     }
@@ -215,25 +222,20 @@ pub(crate) fn annotate<'d>(
     mut tunnels: Option<&mut Vec<Tunnel>>,
 ) {
     let topo = dissector.topology();
-    // A VXLAN header a scope, at most: as many tunnels as scopes not quoted.
-    let mut found = [None; crate::fields::MAX_DEPTH as usize + 1];
-    let mut count = 0;
-    Tunnel::each(topo, out, |t| {
-        if count < found.len() {
-            found[count] = Some(t);
-            count += 1;
-        }
-    });
     let mut cx = Annotator {
         topo,
         out,
         layer: None,
         layer_at: (Scope::OUTER, 0),
     };
-    for t in found.iter().flatten() {
-        cx.tunnel(t);
+    // The tunnels, outermost first (as `Tunnel::each` gives them; the flannel layers added go after the last).
+    for i in 0..cx.out.layers().len() {
+        let Some(t) = Tunnel::of_layer(topo, cx.out, &cx.out.layers()[i]) else {
+            continue;
+        };
+        cx.tunnel(&t);
         if let Some(v) = tunnels.as_deref_mut() {
-            v.push(*t);
+            v.push(t);
         }
     }
     let fragment = cx.out.has_note(crate::notes::NoteCode::Fragment);

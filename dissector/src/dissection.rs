@@ -76,14 +76,25 @@ pub struct Dissection<'d> {
     layers: Vec<Layer>,
     fields: Vec<Field<'d>>,
     notes: Vec<Note<'d>>,
-    /// For each (field, scope): 1 + the index of its first occurrence in `fields`, 0 for none. Makes
-    /// [`find`](Self::find) constant-time; only the entries of pushed fields are reset between frames.
-    first: Vec<u16>,
+    /// For each (field, scope): the index of its first occurrence in `fields` (see [`IndexEntry`]). Makes
+    /// [`find`](Self::find) constant-time. Empty while there is no index: before the first
+    /// [`clear`](Self::clear), and always for an [`unindexed`](Self::unindexed) dissection.
+    first: Vec<IndexEntry>,
+    /// The generation of the entries of `first` that describe the current frame. Clearing moves on to the next
+    /// one instead of resetting the entries of every field of the last frame.
+    generation: u16,
     /// No index: [`find`](Self::find) searches the fields (see [`unindexed`](Self::unindexed)).
     unindexed: bool,
     /// No fields, and no checksums verified (see [`layers_only`](Self::layers_only)).
     layers_only: bool,
 }
+
+/// An entry of [`Dissection::first`]: the generation it was written in (high 16 bits) and 1 + the index of the
+/// field (low 16 bits). An entry of an older generation says nothing of the current frame.
+type IndexEntry = u32;
+
+/// How many fields of a frame can be indexed: an index must fit the low 16 bits of an [`IndexEntry`].
+const INDEXABLE: usize = u16::MAX as usize;
 
 /// The slot of a field in a scope in [`Dissection::first`].
 #[inline]
@@ -128,8 +139,14 @@ impl<'d> Dissection<'d> {
 
     pub fn clear(&mut self) {
         if !self.unindexed {
-            for f in &self.fields {
-                self.first[slot(f.id, f.scope)] = 0;
+            if self.first.is_empty() {
+                self.first = vec![0; crate::fields::FIELD_COUNT * Scope::COUNT];
+            }
+            self.generation = self.generation.wrapping_add(1);
+            if self.generation == 0 {
+                // Entries of the generation that now comes back would be taken for current ones.
+                self.first.fill(0);
+                self.generation = 1;
             }
         }
         self.layers.clear();
@@ -153,9 +170,11 @@ impl<'d> Dissection<'d> {
     #[inline]
     pub fn find(&self, id: FieldId, scope: Scope) -> Option<&Field<'d>> {
         match self.first.get(slot(id, scope)) {
-            Some(&i) if i > 0 => self.fields.get(usize::from(i - 1)),
+            Some(&e) if e >> 16 == IndexEntry::from(self.generation) => {
+                self.fields.get((e & 0xffff) as usize - 1)
+            }
             // Past the indexable count (a frame of over 65534 fields), or without an index, look the slow way.
-            _ if self.unindexed || self.fields.len() >= usize::from(u16::MAX) => {
+            _ if self.first.is_empty() || self.fields.len() >= INDEXABLE => {
                 self.fields.iter().find(|f| f.id == id && f.scope == scope)
             }
             _ => None,
@@ -224,18 +243,15 @@ impl<'d> Dissection<'d> {
     /// Adds a field. Used by the dissector and by annotators (flannel) that add fields after decoding.
     #[inline(always)]
     pub fn push_field(&mut self, field: Field<'d>) {
-        if self.unindexed {
-            if !self.layers_only {
-                self.fields.push(field);
-            }
+        if self.layers_only {
             return;
         }
-        if self.first.is_empty() {
-            self.first = vec![0; crate::fields::FIELD_COUNT * Scope::COUNT];
-        }
-        let at = slot(field.id, field.scope);
-        if self.first[at] == 0 && self.fields.len() < usize::from(u16::MAX) {
-            self.first[at] = (self.fields.len() + 1) as u16;
+        // Without an index `first` is empty and there is no entry to write.
+        if let Some(entry) = self.first.get_mut(slot(field.id, field.scope)) {
+            let generation = IndexEntry::from(self.generation);
+            if *entry >> 16 != generation && self.fields.len() < INDEXABLE {
+                *entry = generation << 16 | (self.fields.len() + 1) as IndexEntry;
+            }
         }
         self.fields.push(field);
     }

@@ -200,6 +200,15 @@ pub mod write {
         out.extend_from_slice(&buf[i..]);
     }
 
+    /// Appends the first `len` bytes of `buf`. Appending the whole array (of a size known when compiling) and
+    /// cutting back is a few stores, where appending a slice of variable length calls `memcpy`.
+    #[inline(always)]
+    fn append_prefix<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], len: usize) {
+        let start = out.len();
+        out.extend_from_slice(buf);
+        out.truncate(start + len);
+    }
+
     /// `0x` and `width` hex digits (more if the value needs them).
     #[inline]
     pub fn u64_hex(out: &mut Vec<u8>, v: u64, width: usize) {
@@ -233,7 +242,7 @@ pub mod write {
             text[len..len + 3].copy_from_slice(digits);
             len += usize::from(*n);
         }
-        out.extend_from_slice(&text[..len]);
+        append_prefix(out, &text, len);
     }
 
     /// The decimal digits of every byte value, and how many there are.

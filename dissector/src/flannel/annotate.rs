@@ -1,13 +1,14 @@
 //! Per-packet flannel annotations (`flannel.*` fields) and the diagnoses one packet can tell on its own.
 
-use super::{Node, Role, Topology};
-use crate::dissection::{Dissection, Field, Note};
+use super::{Node, PodSubnet, Role, Topology};
+use crate::dissection::{Dissection, Field, Layer, Note};
 use crate::fields::{FieldId as F, Scope};
 use crate::notes::NoteCode;
 use crate::value::{IpBytes, Value};
 use crate::{Dissector, PortSet};
 
-/// What one scope of a dissection says, gathered in one pass over its fields.
+/// What one scope of a dissection says, as far as the flannel diagnoses need it. Each constructor looks up only
+/// what its diagnoses read; the other facts stay `None`.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Facts {
     pub(super) src_ip: Option<(IpBytes, u32)>,
@@ -23,94 +24,194 @@ pub(super) struct Facts {
     pub(super) sport: Option<u64>,
     pub(super) dport: Option<(u64, u32)>,
     pub(super) vni: Option<(u64, u32)>,
-    /// ICMP or ICMPv6 type, code and the message's offset; `true` for ICMPv6.
-    pub(super) icmp: Option<(u64, u64, u32, bool)>,
+    /// The ICMP or ICMPv6 message.
+    pub(super) icmp: Option<IcmpMessage>,
     pub(super) icmp_mtu: Option<u64>,
 }
 
-impl Facts {
-    /// What the dissection says of one scope (constant-time lookups).
-    pub(super) fn of(d: &Dissection<'_>, scope: Scope) -> Facts {
-        let mut f = Facts::of_tunnel_end(d, scope);
-        let field = |id: F| d.find(id, scope);
-        let uint = |id: F| field(id).and_then(|f| f.value.as_u64().map(|v| (v, f.offset)));
-        f.icmp = match (uint(F::IcmpType), uint(F::Icmpv6Type)) {
-            (Some((t, at)), _) => Some((t, uint(F::IcmpCode).map_or(0, |c| c.0), at, false)),
-            (None, Some((t, at))) => Some((t, uint(F::Icmpv6Code).map_or(0, |c| c.0), at, true)),
-            (None, None) => None,
-        };
-        f.icmp_mtu = uint(F::IcmpMtu)
-            .or_else(|| uint(F::Icmpv6Mtu))
-            .map(|(v, _)| v);
-        f.ip_proto = uint(F::IpProto).map(|(v, _)| v);
-        f.fragment = uint(F::IpFlagMf).is_some_and(|(v, _)| v == 1)
-            || uint(F::IpFragOffset).is_some_and(|(v, _)| v > 0)
-            || field(F::Ipv6Fragment).is_some();
-        f
+/// An ICMP or ICMPv6 message: type, code, the message's offset, and `true` for ICMPv6.
+pub(super) type IcmpMessage = (u64, u64, u32, bool);
+
+/// The fields of one scope of a dissection (constant-time lookups).
+#[derive(Clone, Copy)]
+struct Scoped<'a, 'd> {
+    d: &'a Dissection<'d>,
+    scope: Scope,
+}
+
+impl Scoped<'_, '_> {
+    fn uint(self, id: F) -> Option<(u64, u32)> {
+        let f = self.d.find(id, self.scope)?;
+        f.value.as_u64().map(|v| (v, f.offset))
     }
 
-    /// What a tunnel's annotation needs of one end (the outer or the inner frame): addresses, hops, lengths,
-    /// ports, VNI; not the ICMP and fragment facts.
-    fn of_tunnel_end(d: &Dissection<'_>, scope: Scope) -> Facts {
-        let field = |id: F| d.find(id, scope);
-        let uint = |id: F| field(id).and_then(|f| f.value.as_u64().map(|v| (v, f.offset)));
-        let ip = |v4: F, v6: F| {
-            field(v4).or_else(|| field(v6)).and_then(|f| match f.value {
-                Value::Ipv4(a) => Some((IpBytes::V4(a), f.offset)),
-                Value::Ipv6(a) => Some((IpBytes::V6(a), f.offset)),
-                _ => None,
-            })
-        };
-        let mac = |id: F| {
-            field(id).and_then(|f| match f.value {
-                Value::Mac(m) => Some((m, f.offset)),
-                _ => None,
-            })
-        };
-        Facts {
-            src_ip: ip(F::IpSrc, F::Ipv6Src),
-            dst_ip: ip(F::IpDst, F::Ipv6Dst),
-            hops: uint(F::IpTtl).or_else(|| uint(F::Ipv6Hlim)),
-            ip_len: uint(F::IpLen).or_else(|| uint(F::Ipv6Plen).map(|(v, at)| (v + 40, at))),
-            ip_proto: None,
-            fragment: false,
-            src_mac: mac(F::EthSrc),
-            dst_mac: mac(F::EthDst),
-            sport: uint(F::UdpSrcport).map(|(v, _)| v),
-            dport: uint(F::UdpDstport),
-            vni: uint(F::VxlanVni),
-            icmp: None,
-            icmp_mtu: None,
+    /// The address of the IPv4 field `v4`, or else of the IPv6 field `v6`.
+    fn ip(self, v4: F, v6: F) -> Option<(IpBytes, u32)> {
+        let f = self
+            .d
+            .find(v4, self.scope)
+            .or_else(|| self.d.find(v6, self.scope))?;
+        f.value.as_ip().map(|ip| (ip, f.offset))
+    }
+
+    fn mac(self, id: F) -> Option<([u8; 6], u32)> {
+        let f = self.d.find(id, self.scope)?;
+        match f.value {
+            Value::Mac(m) => Some((m, f.offset)),
+            _ => None,
+        }
+    }
+
+    fn src_ip(self) -> Option<(IpBytes, u32)> {
+        self.ip(F::IpSrc, F::Ipv6Src)
+    }
+
+    fn dst_ip(self) -> Option<(IpBytes, u32)> {
+        self.ip(F::IpDst, F::Ipv6Dst)
+    }
+
+    fn ip_len(self) -> Option<(u64, u32)> {
+        self.uint(F::IpLen)
+            .or_else(|| self.uint(F::Ipv6Plen).map(|(v, at)| (v + 40, at)))
+    }
+
+    fn icmp(self) -> Option<IcmpMessage> {
+        match (self.uint(F::IcmpType), self.uint(F::Icmpv6Type)) {
+            (Some((t, at)), _) => Some((t, self.uint(F::IcmpCode).map_or(0, |c| c.0), at, false)),
+            (None, Some((t, at))) => {
+                Some((t, self.uint(F::Icmpv6Code).map_or(0, |c| c.0), at, true))
+            }
+            (None, None) => None,
         }
     }
 }
 
-/// One VXLAN packet of a frame: the scope holding its VXLAN header, and the facts of its outer and inner frames.
+impl Facts {
+    /// What the diagnoses of an ICMP error and of a fragment need of one scope: addresses, length, destination
+    /// port, the ICMP message, protocol and fragmentation.
+    pub(super) fn of(d: &Dissection<'_>, scope: Scope) -> Facts {
+        let s = Scoped { d, scope };
+        Facts {
+            src_ip: s.src_ip(),
+            dst_ip: s.dst_ip(),
+            ip_len: s.ip_len(),
+            dport: s.uint(F::UdpDstport),
+            icmp: s.icmp(),
+            icmp_mtu: s
+                .uint(F::IcmpMtu)
+                .or_else(|| s.uint(F::Icmpv6Mtu))
+                .map(|(v, _)| v),
+            ip_proto: s.uint(F::IpProto).map(|(v, _)| v),
+            fragment: s.uint(F::IpFlagMf).is_some_and(|(v, _)| v == 1)
+                || s.uint(F::IpFragOffset).is_some_and(|(v, _)| v > 0)
+                || d.find(F::Ipv6Fragment, scope).is_some(),
+            ..Facts::default()
+        }
+    }
+
+    /// The outside of a tunnel (the scope holding its VXLAN header): addresses, ports, VNI.
+    fn of_tunnel_outside(d: &Dissection<'_>, scope: Scope) -> Facts {
+        let s = Scoped { d, scope };
+        Facts {
+            src_ip: s.src_ip(),
+            dst_ip: s.dst_ip(),
+            sport: s.uint(F::UdpSrcport).map(|(v, _)| v),
+            dport: s.uint(F::UdpDstport),
+            vni: s.uint(F::VxlanVni),
+            ..Facts::default()
+        }
+    }
+
+    /// The frame a tunnel carries: addresses, MACs, hops, length.
+    fn of_tunnel_inside(d: &Dissection<'_>, scope: Scope) -> Facts {
+        let s = Scoped { d, scope };
+        Facts {
+            src_ip: s.src_ip(),
+            dst_ip: s.dst_ip(),
+            hops: s.uint(F::IpTtl).or_else(|| s.uint(F::Ipv6Hlim)),
+            ip_len: s.ip_len(),
+            src_mac: s.mac(F::EthSrc),
+            dst_mac: s.mac(F::EthDst),
+            ..Facts::default()
+        }
+    }
+}
+
+/// One VXLAN packet of a frame: the scope holding its VXLAN header, the facts of its outer and inner frames, and
+/// the pod subnets of its inner addresses. The annotator gathers them and a [`Session`](super::Session) learns
+/// from them, so that a packet's fields and subnets are looked up once.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tunnel {
     pub(super) scope: Scope,
+    /// Where its VXLAN (or VXLAN-GPE) header starts.
+    at: u32,
+    /// A VXLAN-GPE header rather than VXLAN.
+    pub(super) gpe: bool,
     pub(super) outer: Facts,
     pub(super) inner: Facts,
+    /// The pod subnets of the inner source and destination addresses.
+    pub(super) subnets: [Option<PodSubnet>; 2],
 }
 
 impl Tunnel {
-    /// Calls `each` with the tunnels of a dissection, outermost first.
-    pub(super) fn each(d: &Dissection<'_>, mut each: impl FnMut(Tunnel)) {
+    /// The tunnel whose VXLAN (or VXLAN-GPE) header is layer `l`, if it is one and not quoted by an ICMP error.
+    fn of_layer(topo: &Topology, d: &Dissection<'_>, l: &Layer) -> Option<Tunnel> {
+        if !matches!(l.proto, F::Vxlan | F::VxlanGpe) || l.scope.is_quoted() {
+            return None;
+        }
+        let outer = Facts::of_tunnel_outside(d, l.scope);
+        let inner = l
+            .scope
+            .encapsulated()
+            .map(|s| Facts::of_tunnel_inside(d, s))
+            .unwrap_or_default();
+        let subnet = |ip: Option<(IpBytes, u32)>| ip.and_then(|(ip, _)| topo.pod_subnet(&ip));
+        Some(Tunnel {
+            scope: l.scope,
+            at: l.offset,
+            gpe: l.proto == F::VxlanGpe,
+            outer,
+            inner,
+            subnets: [subnet(inner.src_ip), subnet(inner.dst_ip)],
+        })
+    }
+
+    /// Calls `each` with the tunnels of a dissection, outermost first: one a VXLAN header, at most one a scope.
+    pub(super) fn each(topo: &Topology, d: &Dissection<'_>, mut each: impl FnMut(Tunnel)) {
         for l in d.layers() {
-            if matches!(l.proto, F::Vxlan | F::VxlanGpe) && !l.scope.is_quoted() {
-                let inner = l
-                    .scope
-                    .encapsulated()
-                    .map(|s| Facts::of_tunnel_end(d, s))
-                    .unwrap_or_default();
-                each(Tunnel {
-                    scope: l.scope,
-                    outer: Facts::of_tunnel_end(d, l.scope),
-                    inner,
-                });
+            if let Some(t) = Tunnel::of_layer(topo, d, l) {
+                each(t);
             }
         }
     }
+}
+
+/// Whether an ICMP message reports an error flannel can explain: a VXLAN port unreachable (or prohibited), or a
+/// packet too big. Other messages need no facts gathered.
+fn icmp_error_kind((kind, code, _, v6): IcmpMessage) -> Option<IcmpError> {
+    let unreachable = if v6 {
+        kind == 1 && matches!(code, 1 | 4)
+    } else {
+        kind == 3 && matches!(code, 3 | 9 | 10 | 13)
+    };
+    let too_big = if v6 {
+        kind == 2
+    } else {
+        kind == 3 && code == 4
+    };
+    if unreachable {
+        Some(IcmpError::Unreachable)
+    } else if too_big {
+        Some(IcmpError::TooBig)
+    } else {
+        None
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IcmpError {
+    Unreachable,
+    TooBig,
 }
 
 /// Adds the flannel fields and the diagnoses of one packet. With `tunnels`, also hands the facts of its VXLAN
@@ -120,52 +221,37 @@ pub(crate) fn annotate<'d>(
     out: &mut Dissection<'d>,
     mut tunnels: Option<&mut Vec<Tunnel>>,
 ) {
-    // A VXLAN header a scope, at most: as many tunnels as scopes not quoted.
-    let mut found = [(Scope::OUTER, 0u32); crate::fields::MAX_DEPTH as usize + 1];
-    let mut count = 0;
-    for l in out.layers() {
-        if matches!(l.proto, F::Vxlan | F::VxlanGpe) && !l.scope.is_quoted() && count < found.len()
-        {
-            found[count] = (l.scope, l.offset);
-            count += 1;
-        }
-    }
+    let topo = dissector.topology();
     let mut cx = Annotator {
-        topo: dissector.topology(),
+        topo,
         out,
         layer: None,
         layer_at: (Scope::OUTER, 0),
     };
-    for &(scope, vxlan_at) in &found[..count] {
-        let outer = Facts::of_tunnel_end(cx.out, scope);
-        let inner = scope
-            .encapsulated()
-            .map(|s| Facts::of_tunnel_end(cx.out, s))
-            .unwrap_or_default();
-        cx.tunnel(scope, vxlan_at, &outer, &inner);
+    // The tunnels, outermost first (as `Tunnel::each` gives them; the flannel layers added go after the last).
+    for i in 0..cx.out.layers().len() {
+        let Some(t) = Tunnel::of_layer(topo, cx.out, &cx.out.layers()[i]) else {
+            continue;
+        };
+        cx.tunnel(&t);
         if let Some(v) = tunnels.as_deref_mut() {
-            v.push(Tunnel {
-                scope,
-                outer,
-                inner,
-            });
+            v.push(t);
         }
     }
+    let fragment = cx.out.has_note(crate::notes::NoteCode::Fragment);
     for depth in 0..=crate::fields::MAX_DEPTH {
         let scope = Scope::at_depth(depth);
         if !cx.out.layers().iter().any(|l| l.scope == scope) {
             break;
         }
-        let icmp = cx.out.find(F::IcmpType, scope).is_some()
-            || cx.out.find(F::Icmpv6Type, scope).is_some();
-        let fragment = cx.out.has_note(crate::notes::NoteCode::Fragment);
-        if !icmp && !fragment {
+        let error = Scoped { d: cx.out, scope }.icmp().and_then(icmp_error_kind);
+        if error.is_none() && !fragment {
             continue;
         }
         let here = Facts::of(cx.out, scope);
-        if let (Some(icmp), Some(q)) = (here.icmp, scope.quoted()) {
+        if let (Some(icmp), Some(error), Some(q)) = (here.icmp, error, scope.quoted()) {
             let quoted = Facts::of(cx.out, q);
-            cx.icmp_error(&dissector.vxlan_ports, &here, icmp, &quoted);
+            cx.icmp_error(&dissector.vxlan_ports, &here, icmp, error, &quoted);
         }
         if here.fragment && here.ip_proto == Some(17) && here.icmp.is_none() {
             cx.fragment(&here, scope, cx.out.has_layer(F::Vxlan, scope));
@@ -224,12 +310,13 @@ impl<'d> Annotator<'_, 'd> {
         });
     }
 
-    /// The fields and diagnoses of one VXLAN packet: `outer` is the scope holding the VXLAN header.
-    fn tunnel(&mut self, scope: Scope, vxlan_at: u32, outer: &Facts, inner: &Facts) {
+    /// The fields and diagnoses of one VXLAN packet.
+    fn tunnel(&mut self, t: &Tunnel) {
         let topo = self.topo;
+        let (scope, outer, inner) = (t.scope, &t.outer, &t.inner);
         // Nothing to say of a packet outside the cluster network that no source names: no flannel layer.
         self.layer = None;
-        self.layer_at = (scope, vxlan_at);
+        self.layer_at = (scope, t.at);
         let src_node = outer.src_ip.and_then(|(ip, _)| topo.node_by_ip(&ip));
         let dst_node = outer.dst_ip.and_then(|(ip, _)| topo.node_by_ip(&ip));
         if let Some((_, at)) = outer.src_ip {
@@ -267,6 +354,7 @@ impl<'d> Annotator<'_, 'd> {
         let ends = [
             (
                 inner.src_ip,
+                t.subnets[0],
                 [
                     F::FlannelSrcPodSubnet,
                     F::FlannelSrcSubnetNode,
@@ -278,6 +366,7 @@ impl<'d> Annotator<'_, 'd> {
             ),
             (
                 inner.dst_ip,
+                t.subnets[1],
                 [
                     F::FlannelDstPodSubnet,
                     F::FlannelDstSubnetNode,
@@ -288,10 +377,10 @@ impl<'d> Annotator<'_, 'd> {
                 ],
             ),
         ];
-        for (ip, [subnet, subnet_node, role, pod, namespace, pod_node]) in ends {
+        for (ip, pod_subnet, [subnet, subnet_node, role, pod, namespace, pod_node]) in ends {
             let Some((ip, at)) = ip else { continue };
-            let subnet_of = topo.subnet_of(&ip);
-            if let Some((net, owner)) = subnet_of {
+            if let Some(PodSubnet { net, owner }) = pod_subnet {
+                let owner = owner.map(|i| &topo.nodes[i]);
                 self.field(scope, subnet, at, Value::Net(net));
                 self.field(
                     scope,
@@ -333,17 +422,12 @@ impl<'d> Annotator<'_, 'd> {
                 );
             }
         }
-        self.diagnose_tunnel(scope, outer, inner, dst_node);
+        self.diagnose_tunnel(t, dst_node);
     }
 
-    fn diagnose_tunnel(
-        &mut self,
-        scope: Scope,
-        outer: &Facts,
-        inner: &Facts,
-        dst_node: Option<&'d Node>,
-    ) {
+    fn diagnose_tunnel(&mut self, t: &Tunnel, dst_node: Option<&'d Node>) {
         let topo = self.topo;
+        let (scope, outer, inner) = (t.scope, &t.outer, &t.inner);
         let outer_v6 = matches!(outer.src_ip, Some((IpBytes::V6(_), _)));
         let inner_v6 = matches!(inner.src_ip, Some((IpBytes::V6(_), _)));
         // The receiver's VTEP MAC (flannel-v6.1's for IPv6 inside).
@@ -364,7 +448,11 @@ impl<'d> Annotator<'_, 'd> {
             }
         }
         if let Some((vni, at)) = outer.vni
-            && let Some((expected, who)) = expected(topo, dst_node, |n| n.vni.map(u64::from))
+            && let Some((expected, who)) = expected(
+                dst_node,
+                |n| n.vni.map(u64::from),
+                topo.cluster_vni().map(u64::from),
+            )
             && vni != expected
         {
             self.note(
@@ -378,7 +466,12 @@ impl<'d> Annotator<'_, 'd> {
         if let Some((port, at)) = outer.dport
             && topo.from_sources
         {
-            let (expected, who) = expected(topo, dst_node, |n| n.port.map(u64::from)).unwrap_or((
+            let (expected, who) = expected(
+                dst_node,
+                |n| n.port.map(u64::from),
+                topo.cluster_port().map(u64::from),
+            )
+            .unwrap_or((
                 u64::from(super::DEFAULT_PORT),
                 Value::Text("flannel's default"),
             ));
@@ -419,8 +512,10 @@ impl<'d> Annotator<'_, 'd> {
                 );
             }
         }
-        if let (Some((ttl, at)), Some((src, _))) = (inner.hops, inner.src_ip)
-            && topo.role_of(&src) == Role::Pod
+        // The role of the inner source (as `Topology::role_of` tells it) from the subnet already looked up.
+        if let (Some((ttl, at)), Some((src, _)), Some(src_subnet)) =
+            (inner.hops, inner.src_ip, t.subnets[0])
+            && super::role_in(&src, &src_subnet.net) == Role::Pod
             && matches!(ttl, 64 | 128 | 255)
         {
             self.note(
@@ -438,7 +533,8 @@ impl<'d> Annotator<'_, 'd> {
         &mut self,
         vxlan_ports: &PortSet,
         here: &Facts,
-        (kind, code, at, v6): (u64, u64, u32, bool),
+        (_, code, at, v6): IcmpMessage,
+        error: IcmpError,
         quoted: &Facts,
     ) {
         let scope = Scope::OUTER;
@@ -449,12 +545,9 @@ impl<'d> Annotator<'_, 'd> {
         let sender = here
             .src_ip
             .map_or(Value::Text("a host"), |(ip, _)| ip.value());
-        let unreachable = if v6 {
-            kind == 1 && matches!(code, 1 | 4)
-        } else {
-            kind == 3 && matches!(code, 3 | 9 | 10 | 13)
-        };
-        if unreachable && let Some(port) = refused_port {
+        if error == IcmpError::Unreachable
+            && let Some(port) = refused_port
+        {
             let what = match (v6, code) {
                 (false, 3) | (true, 4) => "port unreachable",
                 _ => "administratively prohibited",
@@ -467,12 +560,7 @@ impl<'d> Annotator<'_, 'd> {
                 [sender, Value::UInt(port), Value::Text(what)],
             );
         }
-        let too_big = if v6 {
-            kind == 2
-        } else {
-            kind == 3 && code == 4
-        };
-        if too_big {
+        if error == IcmpError::TooBig {
             let about_pods = quoted
                 .src_ip
                 .is_some_and(|(ip, _)| self.topo.role_of(&ip) != Role::Outside);
@@ -507,18 +595,16 @@ impl<'d> Annotator<'_, 'd> {
     }
 }
 
-/// The value packets to `node` should carry, from the node itself or else from the cluster, with who says so.
+/// The value packets to `node` should carry, from the node itself or else the `cluster`'s, with who says so.
 fn expected<'d>(
-    topo: &'d Topology,
     node: Option<&'d Node>,
     fact: impl Fn(&Node) -> Option<u64>,
+    cluster: Option<u64>,
 ) -> Option<(u64, Value<'d>)> {
     if let Some(n) = node
         && let Some(v) = fact(n)
     {
         return Some((v, node_value(n)));
     }
-    topo.nodes
-        .iter()
-        .find_map(|n| fact(n).map(|v| (v, Value::Text("the cluster"))))
+    cluster.map(|v| (v, Value::Text("the cluster")))
 }

@@ -123,6 +123,27 @@ pub struct Topology {
     /// Pod subnets claimed by more than one node, and VTEP MACs likewise, for per-packet diagnoses.
     conflicting_subnets: Vec<IpNet>,
     conflicting_macs: Vec<[u8; 6]>,
+    /// The cluster's VNI, port and MTU, found once rather than for every packet.
+    cluster: ClusterValues,
+}
+
+/// The first value of each fact that a node has: what the cluster uses (sources are expected to agree;
+/// conflicts are listed).
+#[derive(Clone, Copy, Debug, Default)]
+struct ClusterValues {
+    vni: Option<u32>,
+    port: Option<u16>,
+    mtu: Option<u32>,
+}
+
+impl ClusterValues {
+    fn of(nodes: &[Node]) -> ClusterValues {
+        ClusterValues {
+            vni: nodes.iter().find_map(|n| n.vni),
+            port: nodes.iter().find_map(|n| n.port),
+            mtu: nodes.iter().find_map(|n| n.mtu),
+        }
+    }
 }
 
 impl Default for Topology {
@@ -169,13 +190,25 @@ impl Topology {
     /// The pod subnet holding `ip` and its node, if a source named one; otherwise the default layout's subnet
     /// (a /24 of 10.244.0.0/16) with no node.
     pub fn subnet_of(&self, ip: &IpBytes) -> Option<(IpNet, Option<&Node>)> {
-        if let Some((net, i)) = self.subnets.iter().find(|(net, _)| net.contains(*ip)) {
-            return Some((*net, Some(&self.nodes[*i])));
+        self.pod_subnet(ip)
+            .map(|s| (s.net, s.owner.map(|i| &self.nodes[i])))
+    }
+
+    /// [`subnet_of`](Self::subnet_of), with the owner as its index in `nodes` (a value without a lifetime).
+    pub(crate) fn pod_subnet(&self, ip: &IpBytes) -> Option<PodSubnet> {
+        if let Some(&(net, i)) = self.subnets.iter().find(|(net, _)| net.contains(*ip)) {
+            return Some(PodSubnet {
+                net,
+                owner: Some(i),
+            });
         }
         if !self.network.contains(*ip) {
             return None;
         }
-        Some((IpNet::of(*ip, self.subnet_len), None))
+        Some(PodSubnet {
+            net: IpNet::of(*ip, self.subnet_len),
+            owner: None,
+        })
     }
 
     /// The pod with this address.
@@ -193,13 +226,19 @@ impl Topology {
 
     /// The VXLAN MTU (of flannel.1) for inner packets of this family.
     pub fn vxlan_mtu(&self, v6: bool) -> u32 {
-        self.cluster_value(|n| n.mtu)
+        self.cluster
+            .mtu
             .unwrap_or(if v6 { DEFAULT_MTU_V6 } else { DEFAULT_MTU_V4 })
     }
 
-    /// The first value of a fact that a node has (sources are expected to agree; conflicts are listed).
-    fn cluster_value<T: Copy>(&self, f: impl Fn(&Node) -> Option<T>) -> Option<T> {
-        self.nodes.iter().find_map(f)
+    /// The VNI the sources give, if any gives one.
+    pub fn cluster_vni(&self) -> Option<u32> {
+        self.cluster.vni
+    }
+
+    /// The VXLAN port the sources give, if any gives one.
+    pub fn cluster_port(&self) -> Option<u16> {
+        self.cluster.port
     }
 
     /// Whether `net` is claimed by more than one node.
@@ -211,6 +250,13 @@ impl Topology {
     pub fn mac_in_conflict(&self, mac: &[u8; 6]) -> bool {
         self.conflicting_macs.contains(mac)
     }
+}
+
+/// The pod subnet an address lies in, and the index of the node it belongs to if a source named one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PodSubnet {
+    pub(crate) net: IpNet,
+    pub(crate) owner: Option<usize>,
 }
 
 /// What `ip` is in its pod subnet `net`: X.0 is the VTEP, X.1 the cni0 gateway, other addresses pods.
@@ -460,6 +506,7 @@ impl TopologyBuilder {
             .map(|(i, p)| (p.ip, i))
             .collect();
         Topology {
+            cluster: ClusterValues::of(&self.nodes),
             nodes: self.nodes,
             pods: self.pods,
             conflicts: self.conflicts,

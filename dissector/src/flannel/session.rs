@@ -9,8 +9,8 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::Topology;
-use super::annotate::{Facts, Tunnel};
+use super::annotate::Tunnel;
+use super::{PodSubnet, Topology};
 use crate::dissection::{Dissection, Note};
 use crate::notes::{NOTES, NoteCode};
 use crate::value::{IpBytes, IpNet, Value};
@@ -56,14 +56,20 @@ fn add<T: PartialEq>(list: &mut Vec<T>, item: T) {
     }
 }
 
-/// The last pair of nodes and inner addresses looked up.
+/// A pair of outer addresses: its row in `Session::pairs` and its two nodes' rows in `Session::nodes`.
+#[derive(Debug, Clone, Copy)]
+struct PairRows {
+    pair: usize,
+    src_node: usize,
+    dst_node: usize,
+}
+
+/// The last pair of outer addresses looked up.
 #[derive(Debug, Clone, Copy)]
 struct Recent {
     src: IpBytes,
     dst: IpBytes,
-    src_node: usize,
-    dst_node: usize,
-    pair: usize,
+    rows: PairRows,
 }
 
 /// Follows one capture.
@@ -72,10 +78,9 @@ pub struct Session {
     nodes: Vec<LearnedNode>,
     node_index: HashMap<IpBytes, usize>,
     pairs: Vec<((IpBytes, IpBytes), u64)>,
-    pair_index: HashMap<(IpBytes, IpBytes), usize>,
+    /// Each pair's rows: a packet of a known pair needs one lookup, not one for each address and the pair.
+    pair_index: HashMap<(IpBytes, IpBytes), PairRows>,
     recent: Option<Recent>,
-    /// The pod subnet of the last inner source and destination addresses.
-    recent_subnets: [Option<(IpBytes, Option<IpNet>)>; 2],
     first_port: Option<u16>,
     /// Which outer address first sent from each pod subnet, and first used each VTEP MAC.
     subnet_sender: HashMap<IpNet, IpBytes>,
@@ -117,7 +122,7 @@ impl Session {
     pub fn observe<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>) {
         let mut tunnels = std::mem::take(&mut self.tunnels);
         tunnels.clear();
-        Tunnel::each(d, |t| tunnels.push(t));
+        Tunnel::each(topo, d, |t| tunnels.push(t));
         self.learn(topo, d, &tunnels);
         self.tunnels = tunnels;
     }
@@ -128,7 +133,7 @@ impl Session {
             self.vxlan_frames += 1;
         }
         for t in tunnels {
-            self.tunnel(topo, d, t.scope, &t.outer, &t.inner);
+            self.tunnel(topo, d, t);
         }
         // Why tcpdump says OTV is explained once a capture: on the first packet on UDP 8472.
         if d.has_note(NoteCode::Port8472) {
@@ -157,59 +162,38 @@ impl Session {
         self.nodes.len() - 1
     }
 
-    fn recent(&mut self, src: IpBytes, dst: IpBytes) -> Recent {
+    fn rows(&mut self, src: IpBytes, dst: IpBytes) -> PairRows {
         if let Some(r) = self.recent
             && r.src == src
             && r.dst == dst
         {
-            return r;
+            return r.rows;
         }
-        let (src_node, dst_node) = (self.node(src), self.node(dst));
-        let pair = match self.pair_index.get(&(src, dst)) {
-            Some(&p) => p,
+        let rows = match self.pair_index.get(&(src, dst)) {
+            Some(&rows) => rows,
             None => {
+                let rows = PairRows {
+                    src_node: self.node(src),
+                    dst_node: self.node(dst),
+                    pair: self.pairs.len(),
+                };
                 self.pairs.push(((src, dst), 0));
-                self.pair_index.insert((src, dst), self.pairs.len() - 1);
-                self.pairs.len() - 1
+                self.pair_index.insert((src, dst), rows);
+                rows
             }
         };
-        let r = Recent {
-            src,
-            dst,
-            src_node,
-            dst_node,
-            pair,
-        };
-        self.recent = Some(r);
-        r
+        self.recent = Some(Recent { src, dst, rows });
+        rows
     }
 
-    /// The pod subnet of an inner address, remembered for the next packet of the flow.
-    fn subnet(&mut self, topo: &Topology, end: usize, ip: IpBytes) -> Option<IpNet> {
-        if let Some((last, net)) = self.recent_subnets[end]
-            && last == ip
-        {
-            return net;
-        }
-        let net = topo.subnet_of(&ip).map(|(n, _)| n);
-        self.recent_subnets[end] = Some((ip, net));
-        net
-    }
-
-    fn tunnel<'d>(
-        &mut self,
-        topo: &'d Topology,
-        d: &mut Dissection<'d>,
-        scope: crate::fields::Scope,
-        outer: &Facts,
-        inner: &Facts,
-    ) {
+    fn tunnel<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, t: &Tunnel) {
+        let (scope, outer, inner) = (t.scope, &t.outer, &t.inner);
         // flannel sends plain VXLAN: a VXLAN-GPE packet says nothing of the VNI or port flannel uses.
-        let gpe = d.has_layer(crate::fields::FieldId::VxlanGpe, scope);
+        let gpe = t.gpe;
         let (Some((src, _)), Some((dst, _))) = (outer.src_ip, outer.dst_ip) else {
             return;
         };
-        let r = self.recent(src, dst);
+        let r = self.rows(src, dst);
         self.pairs[r.pair].1 += 1;
         let mut notes: [Option<Note<'d>>; 4] = [None; 4];
         let mut push = |code, offset, len, args| {
@@ -242,7 +226,7 @@ impl Session {
             let vni = vni as u32;
             let receiver = &mut self.nodes[r.dst_node];
             match receiver.first_vni {
-                Some(first) if first != vni && !topo.nodes.iter().any(|n| n.vni.is_some()) => push(
+                Some(first) if first != vni && topo.cluster_vni().is_none() => push(
                     NoteCode::VniMismatch,
                     at,
                     3,
@@ -319,9 +303,7 @@ impl Session {
             count(&mut self.nodes[r.src_node].vtep_macs, mac);
         }
         // Learn the pod subnets of both ends; a subnet first sent from by another node is claimed twice.
-        if let Some((ip, at)) = inner.src_ip
-            && let Some(net) = self.subnet(topo, 0, ip)
-        {
+        if let (Some((_, at)), Some(PodSubnet { net, .. })) = (inner.src_ip, t.subnets[0]) {
             let sender = &mut self.nodes[r.src_node];
             if !sender.subnets.contains(&net) {
                 sender.subnets.push(net);
@@ -344,9 +326,7 @@ impl Session {
                 }
             }
         }
-        if let Some((ip, _)) = inner.dst_ip
-            && let Some(net) = self.subnet(topo, 1, ip)
-        {
+        if let Some(PodSubnet { net, .. }) = t.subnets[1] {
             add(&mut self.nodes[r.dst_node].subnets, net);
         }
         self.nodes[r.src_node].sent += 1;
@@ -355,8 +335,9 @@ impl Session {
         if let Some((mac, _)) = inner.dst_mac {
             count(&mut receiver.addressed_as, mac);
         }
-        for n in notes.into_iter().flatten() {
-            d.push_note(n);
+        // (By reference: moving the array out would copy all of it.)
+        for n in notes.iter().flatten() {
+            d.push_note(*n);
         }
     }
 

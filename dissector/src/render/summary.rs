@@ -5,18 +5,23 @@
 //! Notes of severity warning and above follow in brackets: `[flannel.inner_checksum_bad]`.
 
 use crate::dissection::Dissection;
-use crate::fields::{FieldId as F, Scope};
+use crate::fields::{FieldId as F, MAX_DEPTH, Scope};
 use crate::notes::Severity;
 use crate::value::{Value, write};
 
 /// Writes the summary of a dissected frame (without timestamp).
 pub fn write(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8]) {
-    let deepest = d
-        .layers()
-        .iter()
-        .filter(|l| !l.scope.is_quoted())
-        .map(|l| l.scope.depth())
-        .max();
+    // One pass over the layers: how deep the frame goes, and the tunnel header of each depth.
+    let mut deepest = None;
+    let mut tunnels = [None; MAX_DEPTH as usize + 1];
+    for l in d.layers().iter().filter(|l| !l.scope.is_quoted()) {
+        let depth = l.scope.depth();
+        deepest = deepest.max(Some(depth));
+        if l.proto.is_tunnel() {
+            let tunnel = &mut tunnels[usize::from(depth)];
+            *tunnel = Some(preferred_tunnel(*tunnel, l.proto));
+        }
+    }
     let Some(deepest) = deepest else {
         out.extend_from_slice(b"(nothing decoded)");
         notes(out, d);
@@ -26,7 +31,13 @@ pub fn write(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8]) {
         if depth > 0 {
             out.extend_from_slice(b" | ");
         }
-        segment(out, d, frame, Scope::at_depth(depth));
+        segment(
+            out,
+            d,
+            frame,
+            Scope::at_depth(depth),
+            tunnels[usize::from(depth)],
+        );
     }
     notes(out, d);
 }
@@ -115,29 +126,27 @@ fn num(out: &mut Vec<u8>, label: &[u8], v: Option<u64>) {
     }
 }
 
-fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope) {
-    let udp_ports = d
-        .uint(F::UdpSrcport, scope)
-        .zip(d.uint(F::UdpDstport, scope));
-    let tcp_ports = d
-        .uint(F::TcpSrcport, scope)
-        .zip(d.uint(F::TcpDstport, scope));
+/// One scope's part of the line; `tunnel` is the protocol of its tunnel header, if it has one.
+fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope, tunnel: Option<F>) {
     let Some(net) = net_addrs(d, scope) else {
         return link_segment(out, d, frame, scope);
     };
-    if d.layers()
-        .iter()
-        .any(|l| l.scope == scope && l.proto.is_tunnel())
-    {
+    let udp_ports = d
+        .uint(F::UdpSrcport, scope)
+        .zip(d.uint(F::UdpDstport, scope));
+    if let Some(proto) = tunnel {
         // Node names, where the flannel topology knows them, stand for the outer addresses.
         let src = d.value(F::FlannelSrcNode, scope);
         let dst = d.value(F::FlannelDstNode, scope);
         node_or_endpoint(out, src, &net.src, udp_ports.map(|p| p.0));
         out.extend_from_slice(b" > ");
         node_or_endpoint(out, dst, &net.dst, udp_ports.map(|p| p.1));
-        tunnel(out, d, scope);
+        tunnel_header(out, d, scope, proto);
         return;
     }
+    let tcp_ports = d
+        .uint(F::TcpSrcport, scope)
+        .zip(d.uint(F::TcpDstport, scope));
     if let Some(ports) = tcp_ports {
         endpoints(out, &net, Some(ports));
         out.extend_from_slice(b" TCP");
@@ -220,18 +229,38 @@ fn last_next_header(d: &Dissection<'_>, scope: Scope) -> Option<u64> {
         .and_then(|f| f.value.as_u64())
 }
 
-fn tunnel(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope) {
-    if d.has_layer(F::Otv, scope) {
-        out.extend_from_slice(b" OTV");
-        num(out, b" overlay ", d.uint(F::OtvOverlay, scope));
-        num(out, b" instance ", d.uint(F::OtvInstance, scope));
-        return;
+/// Which of two tunnel headers of one scope the line names: OTV, else VXLAN-GPE, else VXLAN.
+fn preferred_tunnel(a: Option<F>, b: F) -> F {
+    match (a, b) {
+        (Some(F::Otv), _) | (_, F::Otv) => F::Otv,
+        (Some(F::VxlanGpe), _) | (_, F::VxlanGpe) => F::VxlanGpe,
+        _ => b,
     }
-    if d.has_layer(F::VxlanGpe, scope) {
-        out.extend_from_slice(b" VXLAN-GPE");
-    } else {
-        out.extend_from_slice(b" VXLAN");
-        num(out, b" gbp ", d.uint(F::VxlanGbp, scope));
+}
+
+/// The tunnel header of a scope that has one, as the line names it.
+fn tunnel_proto(d: &Dissection<'_>, scope: Scope) -> F {
+    d.layers()
+        .iter()
+        .filter(|l| l.scope == scope && l.proto.is_tunnel())
+        .fold(None, |a, l| Some(preferred_tunnel(a, l.proto)))
+        .unwrap_or(F::Vxlan)
+}
+
+/// ` VXLAN vni N`: the tunnel header `proto` of a scope.
+fn tunnel_header(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope, proto: F) {
+    match proto {
+        F::Otv => {
+            out.extend_from_slice(b" OTV");
+            num(out, b" overlay ", d.uint(F::OtvOverlay, scope));
+            num(out, b" instance ", d.uint(F::OtvInstance, scope));
+            return;
+        }
+        F::VxlanGpe => out.extend_from_slice(b" VXLAN-GPE"),
+        _ => {
+            out.extend_from_slice(b" VXLAN");
+            num(out, b" gbp ", d.uint(F::VxlanGbp, scope));
+        }
     }
     num(out, b" vni ", d.uint(F::VxlanVni, scope));
 }
@@ -358,7 +387,7 @@ fn quoted(out: &mut Vec<u8>, d: &Dissection<'_>, scope: Scope) {
         out.extend_from_slice(p.as_bytes());
     }
     if d.has_layer(F::Vxlan, q) || d.has_layer(F::VxlanGpe, q) {
-        tunnel(out, d, q);
+        tunnel_header(out, d, q, tunnel_proto(d, q));
     }
 }
 

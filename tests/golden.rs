@@ -162,3 +162,54 @@ fn one_liner_lines_are_the_json_summaries() {
         assert_eq!(lines.lines().count(), json.lines().count());
     }
 }
+
+/// The one-line view records only the fields the summary and the flannel annotations read
+/// (`Dissection::recording`): on every capture of the repository and of the shared corpus, each line equals the
+/// line of a dissection that records every field. (Debug builds also check each lookup is of a recorded field.)
+#[test]
+fn one_line_view_of_recorded_fields_equals_the_full_one() {
+    use vxscope_dissector::flannel::{self, Session};
+    use vxscope_dissector::render::summary;
+    use vxscope_dissector::{Config, Dissection, Dissector};
+    use vxscope_rewriter::capture::CaptureReader;
+
+    let mut captures = vxscope_tests::captures_under(&root().join("samples"));
+    captures.extend(vxscope_tests::captures_under(&root().join("tests/data")));
+    if let Some(shared) = vxscope_tests::shared_corpus() {
+        captures.extend(vxscope_tests::captures_under(&shared));
+    }
+    let recorded = [summary::FIELDS_READ, flannel::FIELDS_READ].concat();
+    let dissector = Dissector::new(Config::default());
+    let (mut frames, mut fewer) = (0, 0);
+    for capture in &captures {
+        let file = std::fs::File::open(capture).unwrap();
+        let Ok(mut reader) = CaptureReader::from_file(file) else {
+            continue;
+        };
+        let (mut full, mut few) = (Dissection::new(), Dissection::recording(&recorded));
+        let (mut full_session, mut few_session) = (Session::new(), Session::new());
+        let (mut full_line, mut few_line) = (Vec::new(), Vec::new());
+        while let Ok(Some(p)) = reader.next_packet() {
+            full_session.dissect(&dissector, p.link_type, p.data, p.orig_len, &mut full);
+            few_session.dissect(&dissector, p.link_type, p.data, p.orig_len, &mut few);
+            full_line.clear();
+            few_line.clear();
+            summary::write(&mut full_line, &full, p.data);
+            summary::write(&mut few_line, &few, p.data);
+            assert_eq!(
+                String::from_utf8_lossy(&few_line),
+                String::from_utf8_lossy(&full_line),
+                "{} frame {}",
+                capture.display(),
+                p.number
+            );
+            fewer += full.fields().len() - few.fields().len();
+            frames += 1;
+        }
+    }
+    assert!(frames > 1000, "only {frames} frames compared");
+    assert!(
+        fewer > 10 * frames,
+        "{fewer} fields fewer over {frames} frames"
+    );
+}

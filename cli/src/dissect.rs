@@ -4,9 +4,9 @@ use std::io::{Read, Write as _};
 
 use std::process::ExitCode;
 
-use vxscope_dissector::flannel::Session;
+use vxscope_dissector::flannel::{self, Session};
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
-use vxscope_dissector::render::{FrameView, NativeView, tree};
+use vxscope_dissector::render::{FrameView, NativeView, summary, tree};
 use vxscope_dissector::{Config, Dissection, Dissector};
 use vxscope_rewriter::capture::{CaptureReader, Packet};
 
@@ -212,7 +212,12 @@ fn dissect_stream<R: Read>(
             .buf
             .extend_from_slice(format!("# {name}\n").as_bytes());
     }
-    let mut d = Dissection::new();
+    // One line a frame reads few fields: only those are recorded.
+    let mut d = if printer.mode == Mode::OneLine {
+        Dissection::recording(&[summary::FIELDS_READ, flannel::FIELDS_READ].concat())
+    } else {
+        Dissection::new()
+    };
     let mut printed = 0u64;
     loop {
         let packet = match reader.next_packet() {

@@ -4,7 +4,7 @@
 //! frame to frame ([`Dissector::dissect`](crate::Dissector::dissect) clears it), so that dissecting a capture
 //! allocates only while the buffers grow.
 
-use crate::fields::{FieldId, Scope};
+use crate::fields::{FIELD_COUNT, FieldId, Scope};
 use crate::link::LinkType;
 use crate::notes::{NoteCode, Severity};
 use crate::value::Value;
@@ -85,8 +85,10 @@ pub struct Dissection<'d> {
     generation: u16,
     /// No index: [`find`](Self::find) searches the fields (see [`unindexed`](Self::unindexed)).
     unindexed: bool,
-    /// No fields, and no checksums verified (see [`layers_only`](Self::layers_only)).
+    /// No checksums verified (see [`layers_only`](Self::layers_only)).
     layers_only: bool,
+    /// The fields recorded, when not all are (see [`recording`](Self::recording)): `true` at a field's index.
+    recorded: Option<Box<[bool; FIELD_COUNT]>>,
 }
 
 /// An entry of [`Dissection::first`]: the generation it was written in (high 16 bits) and 1 + the index of the
@@ -126,15 +128,37 @@ impl<'d> Dissection<'d> {
         Dissection {
             unindexed: true,
             layers_only: true,
+            recorded: Some(Box::new([false; FIELD_COUNT])),
             ..Self::default()
         }
     }
 
-    /// Whether fields are recorded (and checksums verified): false for a [`layers_only`](Self::layers_only)
-    /// dissection.
+    /// A dissection that records only the fields `ids` (with the layers and notes, and checksums verified):
+    /// for a consumer that reads a known few, such as the one-line summary (`summary::FIELDS_READ`) with the
+    /// flannel annotations (`flannel::FIELDS_READ`). Recording a field costs more than decoding it. Looking
+    /// up a field that is not recorded is a mistake of the consumer's list, caught in debug builds.
+    pub fn recording(ids: &[FieldId]) -> Self {
+        let mut recorded = Box::new([false; FIELD_COUNT]);
+        for id in ids {
+            recorded[id.index()] = true;
+        }
+        Dissection {
+            recorded: Some(recorded),
+            ..Self::default()
+        }
+    }
+
+    /// Whether checksums are verified: not for a [`layers_only`](Self::layers_only) dissection, which
+    /// records no checksum status.
     #[inline]
-    pub fn records_fields(&self) -> bool {
+    pub fn verifies_checksums(&self) -> bool {
         !self.layers_only
+    }
+
+    /// Whether fields with this identifier are recorded.
+    #[inline]
+    pub fn records(&self, id: FieldId) -> bool {
+        self.recorded.as_ref().is_none_or(|r| r[id.index()])
     }
 
     pub fn clear(&mut self) {
@@ -169,6 +193,7 @@ impl<'d> Dissection<'d> {
     /// The first field with this identifier in this scope.
     #[inline]
     pub fn find(&self, id: FieldId, scope: Scope) -> Option<&Field<'d>> {
+        debug_assert!(self.records(id), "{id:?} is looked up but not recorded");
         match self.first.get(slot(id, scope)) {
             Some(&e) if e >> 16 == IndexEntry::from(self.generation) => {
                 self.fields.get((e & 0xffff) as usize - 1)
@@ -232,19 +257,22 @@ impl<'d> Dissection<'d> {
         l.len = (end as u32).saturating_sub(l.offset);
     }
 
-    /// Replaces the value of the field at `index` (a status known only after later bytes were read).
-    pub(crate) fn set_value(&mut self, index: usize, value: Value<'d>) {
-        debug_assert!(self.layers_only || index < self.fields.len());
-        if let Some(field) = self.fields.get_mut(index) {
+    /// Replaces the value of the field at `index`, as [`push_field`](Self::push_field) returned it (a status
+    /// known only after later bytes were read). `None`, a field not recorded, is left so.
+    pub(crate) fn set_value(&mut self, index: Option<usize>, value: Value<'d>) {
+        if let Some(field) = index.and_then(|i| self.fields.get_mut(i)) {
             field.value = value;
         }
     }
 
-    /// Adds a field. Used by the dissector and by annotators (flannel) that add fields after decoding.
+    /// Adds a field, and returns its index; `None` when fields with its identifier are not recorded. Used by
+    /// the dissector and by annotators (flannel) that add fields after decoding.
     #[inline(always)]
-    pub fn push_field(&mut self, field: Field<'d>) {
-        if self.layers_only {
-            return;
+    pub fn push_field(&mut self, field: Field<'d>) -> Option<usize> {
+        if let Some(recorded) = &self.recorded
+            && !recorded[field.id.index()]
+        {
+            return None;
         }
         // Without an index `first` is empty and there is no entry to write.
         if let Some(entry) = self.first.get_mut(slot(field.id, field.scope)) {
@@ -254,6 +282,7 @@ impl<'d> Dissection<'d> {
             }
         }
         self.fields.push(field);
+        Some(self.fields.len() - 1)
     }
 
     /// Adds a note.

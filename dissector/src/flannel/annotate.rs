@@ -7,6 +7,33 @@ use crate::notes::NoteCode;
 use crate::value::{IpBytes, Value};
 use crate::{Dissector, PortSet};
 
+/// The fields the annotations and the session read (see [`Dissection::recording`]).
+pub const FIELDS_READ: &[F] = &[
+    F::EthSrc,
+    F::EthDst,
+    F::IpSrc,
+    F::IpDst,
+    F::IpTtl,
+    F::IpLen,
+    F::IpProto,
+    F::IpFlagMf,
+    F::IpFragOffset,
+    F::Ipv6Src,
+    F::Ipv6Dst,
+    F::Ipv6Hlim,
+    F::Ipv6Plen,
+    F::Ipv6Fragment,
+    F::UdpSrcport,
+    F::UdpDstport,
+    F::IcmpType,
+    F::IcmpCode,
+    F::IcmpMtu,
+    F::Icmpv6Type,
+    F::Icmpv6Code,
+    F::Icmpv6Mtu,
+    F::VxlanVni,
+];
+
 /// What one scope of a dissection says, as far as the flannel diagnoses need it. Each constructor looks up only
 /// what its diagnoses read; the other facts stay `None`.
 #[derive(Clone, Copy, Debug, Default)]

@@ -22,6 +22,7 @@ mod sources;
 
 use rustc_hash::FxHashMap as HashMap;
 
+pub use annotate::FIELDS_READ;
 pub(crate) use annotate::{Tunnel, annotate};
 pub use session::{LearnedNode, Session};
 pub use sources::{SourceError, parse_cidr, parse_ip, parse_mac};

@@ -42,7 +42,7 @@ fn verify(
     end: usize,
     net: &Net,
     pseudo: u64,
-    status_at: usize,
+    status_at: Option<usize>,
 ) {
     if !net.whole || cx.quoted() || offset + net.len > end || !cx.verifies_checksums() {
         return;
@@ -81,8 +81,7 @@ pub(crate) fn icmp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) ->
         2,
         be(&h[f::CHECKSUM]),
     );
-    let status_at = cx.out.fields().len();
-    cx.field(
+    let status_at = cx.field(
         F::IcmpChecksumStatus,
         offset + f::CHECKSUM.start,
         0,
@@ -170,8 +169,7 @@ pub(crate) fn icmpv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) 
         2,
         be(&h[f::CHECKSUM]),
     );
-    let status_at = cx.out.fields().len();
-    cx.field(
+    let status_at = cx.field(
         F::Icmpv6ChecksumStatus,
         offset + f::CHECKSUM.start,
         0,

@@ -80,8 +80,7 @@ pub(crate) fn ipv4(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         2,
         u64::from(checksum_field),
     );
-    let status_at = cx.out.fields().len();
-    cx.field(
+    let status_at = cx.field(
         F::IpChecksumStatus,
         offset + f::CHECKSUM.start,
         0,

@@ -73,7 +73,14 @@ impl<'a, 'd> Ctx<'a, 'd> {
     }
 
     #[inline(always)]
-    pub(crate) fn field(&mut self, id: FieldId, offset: usize, len: usize, value: Value<'d>) {
+    /// Adds a field; returns its index in the dissection, `None` when such fields are not recorded.
+    pub(crate) fn field(
+        &mut self,
+        id: FieldId,
+        offset: usize,
+        len: usize,
+        value: Value<'d>,
+    ) -> Option<usize> {
         self.out.push_field(Field {
             id,
             scope: self.scope,
@@ -82,7 +89,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
             offset: offset as u32,
             len: len as u32,
             value,
-        });
+        })
     }
 
     #[inline(always)]
@@ -149,7 +156,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
     /// Whether checksums are verified: not for a [`Dissection::layers_only`], which records no status.
     #[inline]
     pub(crate) fn verifies_checksums(&self) -> bool {
-        self.out.records_fields()
+        self.out.verifies_checksums()
     }
 
     /// Whether the capture holds fewer bytes than were on the wire (cut by the snap length).

@@ -119,7 +119,7 @@ pub(crate) fn tcp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
 /// The fields of the fixed header that lie whole in `h` (all of them when `h` holds 20 bytes). Returns the
 /// header length the data offset gives (0 if cut before it), the checksum field, and the index of the checksum
 /// status field (`usize::MAX` if cut before it).
-fn fixed_fields(cx: &mut Ctx<'_, '_>, h: &[u8], offset: usize) -> (usize, u16, usize) {
+fn fixed_fields(cx: &mut Ctx<'_, '_>, h: &[u8], offset: usize) -> (usize, u16, Option<usize>) {
     use field as f;
     let has = |r: &std::ops::Range<usize>| h.len() >= r.end;
     for (id, r) in [
@@ -155,7 +155,7 @@ fn fixed_fields(cx: &mut Ctx<'_, '_>, h: &[u8], offset: usize) -> (usize, u16, u
             be(&h[f::WIN_SIZE]),
         );
     }
-    let (mut checksum_field, mut status_at) = (0, usize::MAX);
+    let (mut checksum_field, mut status_at) = (0, None);
     if has(&f::CHECKSUM) {
         checksum_field = be(&h[f::CHECKSUM]) as u16;
         cx.uint(
@@ -164,8 +164,7 @@ fn fixed_fields(cx: &mut Ctx<'_, '_>, h: &[u8], offset: usize) -> (usize, u16, u
             2,
             u64::from(checksum_field),
         );
-        status_at = cx.out.fields().len();
-        cx.field(
+        status_at = cx.field(
             F::TcpChecksumStatus,
             offset + f::CHECKSUM.start,
             0,

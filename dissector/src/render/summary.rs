@@ -9,6 +9,56 @@ use crate::fields::{FieldId as F, MAX_DEPTH, Scope};
 use crate::notes::Severity;
 use crate::value::{Value, write};
 
+/// The fields the summary reads: a dissection made to be summed up need record no others (see
+/// [`Dissection::recording`]). The flannel annotations read their own ([`crate::flannel::FIELDS_READ`]).
+pub const FIELDS_READ: &[F] = &[
+    F::EthSrc,
+    F::EthDst,
+    F::EthType,
+    F::EthLen,
+    F::VlanEtype,
+    F::ArpOpcode,
+    F::ArpSrcHwMac,
+    F::ArpSrcProtoIpv4,
+    F::ArpDstProtoIpv4,
+    F::IpSrc,
+    F::IpDst,
+    F::IpTtl,
+    F::IpProto,
+    F::Ipv6Src,
+    F::Ipv6Dst,
+    F::Ipv6Hlim,
+    F::Ipv6Nxt,
+    F::Ipv6ExtNxt,
+    F::UdpSrcport,
+    F::UdpDstport,
+    F::UdpLength,
+    F::TcpSrcport,
+    F::TcpDstport,
+    F::TcpFlags,
+    F::TcpSeq,
+    F::TcpAck,
+    F::TcpWindow,
+    F::TcpLen,
+    F::IcmpType,
+    F::IcmpCode,
+    F::IcmpIdent,
+    F::IcmpSeq,
+    F::IcmpMtu,
+    F::Icmpv6Type,
+    F::Icmpv6Code,
+    F::Icmpv6EchoId,
+    F::Icmpv6EchoSeq,
+    F::Icmpv6Mtu,
+    F::Icmpv6NdTarget,
+    F::VxlanGbp,
+    F::VxlanVni,
+    F::OtvOverlay,
+    F::OtvInstance,
+    F::FlannelSrcNode,
+    F::FlannelDstNode,
+];
+
 /// Writes the summary of a dissected frame (without timestamp).
 pub fn write(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8]) {
     // One pass over the layers: how deep the frame goes, and the tunnel header of each depth.

@@ -7,6 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use vxscope_dissector::flannel;
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{NativeView, summary, tree};
 use vxscope_dissector::{Config, Dissection, Dissector, LinkType};
@@ -49,7 +50,8 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let mut d = Dissection::new();
+    // As `vxscope dissect` does for one line a frame: only the fields the line and the annotations read.
+    let mut d = Dissection::recording(&[summary::FIELDS_READ, flannel::FIELDS_READ].concat());
     let mut out = Vec::with_capacity(4096);
     group.bench_function("dissect + summary", |b| {
         b.iter(|| {

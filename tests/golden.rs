@@ -207,7 +207,8 @@ fn one_line_view_of_recorded_fields_equals_the_full_one() {
             frames += 1;
         }
     }
-    assert!(frames > 1000, "only {frames} frames compared");
+    // The repository alone holds some 600 frames; the shared corpus, when present, thousands more.
+    assert!(frames > 500, "only {frames} frames compared");
     assert!(
         fewer > 10 * frames,
         "{fewer} fields fewer over {frames} frames"

@@ -269,6 +269,9 @@ impl<'d> Dissection<'d> {
     /// the dissector and by annotators (flannel) that add fields after decoding.
     #[inline(always)]
     pub fn push_field(&mut self, field: Field<'d>) -> Option<usize> {
+        if self.layers_only {
+            return None;
+        }
         if let Some(recorded) = &self.recorded
             && !recorded[field.id.index()]
         {

@@ -57,6 +57,9 @@ impl TsResolution {
     /// Converts a count of units (plus an offset in seconds) to a timestamp.
     pub fn to_timestamp(self, units: u64, offset_sec: i64) -> Timestamp {
         let (sec, nsec) = match self {
+            // The usual resolutions, with divisors the compiler turns into multiplications.
+            TsResolution::MICROS => (units / 1_000_000, units % 1_000_000 * 1_000),
+            TsResolution::NANOS => (units / 1_000_000_000, units % 1_000_000_000),
             TsResolution::Decimal(n) => {
                 let n = u32::from(n.min(19));
                 let div = 10u64.pow(n);

@@ -209,6 +209,13 @@ impl<W: Write> CaptureWriter<W> {
 fn to_units(ts: Timestamp, resolution: TsResolution, offset: i64) -> u64 {
     let sec = ts.sec.saturating_sub(offset).max(0) as u64;
     match resolution {
+        // The usual resolutions, with divisors the compiler turns into multiplications.
+        TsResolution::MICROS => sec
+            .saturating_mul(1_000_000)
+            .saturating_add(u64::from(ts.nsec) / 1_000),
+        TsResolution::NANOS => sec
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(ts.nsec)),
         TsResolution::Decimal(n) => {
             let n = u32::from(n.min(19));
             let frac = if n <= 9 {
@@ -244,4 +251,39 @@ fn write_block(out: &mut impl Write, block_type: u32, body: &[u8]) -> io::Result
     out.write_all(&total.to_le_bytes())?;
     out.write_all(body)?;
     out.write_all(&total.to_le_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_come_back_from_timestamps() {
+        let resolutions = [
+            TsResolution::MICROS,
+            TsResolution::NANOS,
+            TsResolution::Decimal(3),
+            TsResolution::Decimal(7),
+            TsResolution::Binary(20),
+        ];
+        for res in resolutions {
+            for units in [
+                0,
+                1,
+                999_999,
+                1_000_000,
+                1_700_000_000_123_456,
+                4_294_967_295_007,
+            ] {
+                let ts = res.to_timestamp(units, 5);
+                assert_eq!(to_units(ts, res, 5), units, "{res:?} {units}");
+            }
+        }
+        // Finer than a nanosecond: the digits past it are lost.
+        let pico = TsResolution::Decimal(12);
+        assert_eq!(
+            to_units(pico.to_timestamp(1_000_123_456_789, 0), pico, 0),
+            1_000_123_456_000
+        );
+    }
 }

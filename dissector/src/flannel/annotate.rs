@@ -202,15 +202,6 @@ impl Tunnel {
             subnets: [subnet(inner.src_ip), subnet(inner.dst_ip)],
         })
     }
-
-    /// Calls `each` with the tunnels of a dissection, outermost first: one a VXLAN header, at most one a scope.
-    pub(super) fn each(topo: &Topology, d: &Dissection<'_>, mut each: impl FnMut(Tunnel)) {
-        for l in d.layers() {
-            if let Some(t) = Tunnel::of_layer(topo, d, l) {
-                each(t);
-            }
-        }
-    }
 }
 
 /// Whether an ICMP message reports an error flannel can explain: a VXLAN port unreachable (or prohibited), or a
@@ -255,7 +246,7 @@ pub(crate) fn annotate<'d>(
         layer: None,
         layer_at: (Scope::OUTER, 0),
     };
-    // The tunnels, outermost first (as `Tunnel::each` gives them; the flannel layers added go after the last).
+    // The tunnels, outermost first (the flannel layers added go after the last).
     for i in 0..cx.out.layers().len() {
         let Some(t) = Tunnel::of_layer(topo, cx.out, &cx.out.layers()[i]) else {
             continue;

@@ -38,6 +38,13 @@ pub const DEFAULT_MTU_V4: u32 = 1450;
 /// MTU of flannel-v6.1 on a 1500-byte NIC (70 bytes less).
 pub const DEFAULT_MTU_V6: u32 = 1430;
 /// flannel's annotation prefix unless `--kube-annotation-prefix` changed it.
+/// flannel's default network (`Network` of its net-conf.json, as in kube-flannel.yml).
+pub const DEFAULT_NETWORK: IpNet = IpNet {
+    addr: IpBytes::V4([10, 244, 0, 0]),
+    prefix: 16,
+};
+/// flannel's default length of a node's pod subnet (`SubnetLen`).
+pub const DEFAULT_SUBNET_LEN: u8 = 24;
 pub const DEFAULT_ANNOTATION_PREFIX: &str = "flannel.alpha.coreos.com";
 
 /// One node of the cluster, as far as the sources tell.
@@ -435,11 +442,8 @@ impl TopologyBuilder {
     pub fn build(mut self) -> Topology {
         self.flush_node_info();
         self.resolve_pods();
-        let network = self.network.unwrap_or(IpNet {
-            addr: IpBytes::V4([10, 244, 0, 0]),
-            prefix: 16,
-        });
-        let subnet_len = self.subnet_len.unwrap_or(24);
+        let network = self.network.unwrap_or(DEFAULT_NETWORK);
+        let subnet_len = self.subnet_len.unwrap_or(DEFAULT_SUBNET_LEN);
         let mut by_ip: HashMap<IpBytes, usize> = HashMap::default();
         let mut by_mac: HashMap<[u8; 6], usize> = HashMap::default();
         let mut subnets: Vec<(IpNet, usize)> = Vec::new();
@@ -526,12 +530,9 @@ impl TopologyBuilder {
     /// A pod's node names the owner of the pod subnet its address lies in; a node known only by name gets the
     /// default-layout subnet of its pods.
     fn resolve_pods(&mut self) {
-        let network = self.network.unwrap_or(IpNet {
-            addr: IpBytes::V4([10, 244, 0, 0]),
-            prefix: 16,
-        });
-        let subnet_len = self.subnet_len.unwrap_or(24);
-        let pods = self.pods.clone();
+        let network = self.network.unwrap_or(DEFAULT_NETWORK);
+        let subnet_len = self.subnet_len.unwrap_or(DEFAULT_SUBNET_LEN);
+        let pods = std::mem::take(&mut self.pods);
         for pod in &pods {
             let Some(node_name) = &pod.node else { continue };
             let owner = self
@@ -581,6 +582,7 @@ impl TopologyBuilder {
                 (None, _) => {}
             }
         }
+        self.pods = pods;
     }
 }
 
@@ -617,10 +619,10 @@ fn merge_fact<T: PartialEq + Copy>(
 
 /// A MAC address as text.
 pub fn mac_text(m: &[u8; 6]) -> String {
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        m[0], m[1], m[2], m[3], m[4], m[5]
-    )
+    let mut text = Vec::with_capacity(17);
+    crate::value::write::mac(&mut text, m);
+    // Hex digits and colons: always UTF-8.
+    String::from_utf8(text).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -118,15 +118,6 @@ impl Session {
         self.tunnels = tunnels;
     }
 
-    /// Learns from a packet dissected elsewhere, and adds the notes that comparing it with earlier packets gives.
-    pub fn observe<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>) {
-        let mut tunnels = std::mem::take(&mut self.tunnels);
-        tunnels.clear();
-        Tunnel::each(topo, d, |t| tunnels.push(t));
-        self.learn(topo, d, &tunnels);
-        self.tunnels = tunnels;
-    }
-
     fn learn<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, tunnels: &[Tunnel]) {
         self.frames += 1;
         if !tunnels.is_empty() {

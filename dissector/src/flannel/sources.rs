@@ -812,10 +812,7 @@ impl NodeInfo {
     }
 
     fn route(&mut self, net: IpNet, via: Option<IpBytes>, dev: &str) {
-        let network = self.network.unwrap_or(IpNet {
-            addr: IpBytes::V4([10, 244, 0, 0]),
-            prefix: 16,
-        });
+        let network = self.network.unwrap_or(super::DEFAULT_NETWORK);
         let in_cluster = network.contains(net.addr) && net.prefix > network.prefix;
         match via {
             Some(gw) if is_flannel_dev(dev) => self.tunnel_routes.push((net, gw)),

@@ -123,6 +123,10 @@ pub enum Phrase {
     Payload,
     Padding,
     OtherHeaders,
+    /// Between a name and what follows it: `Frame 1: …`.
+    Colon,
+    /// Between the items of a list.
+    Comma,
 }
 
 /// The words of one [`Phrase`].
@@ -163,6 +167,8 @@ pub fn phrase(phrase: Phrase, lang: Lang) -> &'static str {
         P::Payload => ("Payload", "载荷"),
         P::Padding => ("Padding", "填充"),
         P::OtherHeaders => ("Other headers", "其他首部"),
+        P::Colon => (": ", "："),
+        P::Comma => (", ", "，"),
     };
     match lang {
         Lang::En => en,

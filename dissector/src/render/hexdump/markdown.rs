@@ -83,10 +83,7 @@ pub(super) fn frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, lang: Lang) {
     }
     for note in d.notes() {
         let (message, advice) = note_text(note, lang);
-        let colon = match lang {
-            Lang::En => ": ",
-            Lang::Zh => "：",
-        };
+        let colon = i18n::phrase(Phrase::Colon, lang);
         md.push_str(&format!(
             "- **{}** {} ({}){colon}{}",
             i18n::severity(note.severity(), lang),

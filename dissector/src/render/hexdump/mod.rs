@@ -499,10 +499,7 @@ fn meaning(field: &Field<'_>, lang: Lang) -> String {
     let blurb_says_name = blurb.starts_with(name);
     let mut s = String::from(if blurb_says_name { blurb } else { name });
     if let Some(value) = value_name(field, lang) {
-        s.push_str(match lang {
-            Lang::En => ": ",
-            Lang::Zh => "：",
-        });
+        s.push_str(i18n::phrase(Phrase::Colon, lang));
         s.push_str(value);
     }
     if !blurb.is_empty() && !blurb_says_name {
@@ -540,12 +537,9 @@ fn frame_title(frame: &Frame<'_, '_>, lang: Lang) -> String {
             Lang::Zh => format!("(线路上 {} 字节)", d.len),
         });
     }
-    let (comma, space) = match lang {
-        Lang::En => (", ", " "),
-        Lang::Zh => ("，", " "),
-    };
+    let comma = i18n::phrase(Phrase::Comma, lang);
     format!(
-        "{}{space}{}{comma}{bytes}{comma}{}{space}{}",
+        "{} {}{comma}{bytes}{comma}{} {}",
         i18n::phrase(Phrase::Frame, lang),
         frame.number,
         i18n::phrase(Phrase::LinkType, lang),

@@ -32,10 +32,7 @@ pub(super) fn frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, lang: Lang) {
     let bytes = frame.bytes;
     let mut text = String::new();
     text.push_str(&frame_title(frame, lang));
-    text.push_str(match lang {
-        Lang::En => ": ",
-        Lang::Zh => "：",
-    });
+    text.push_str(i18n::phrase(Phrase::Colon, lang));
     text.push_str(&summary(frame));
     text.push('\n');
 
@@ -79,10 +76,10 @@ pub(super) fn frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, lang: Lang) {
     }
     for note in d.notes() {
         let (message, advice) = note_text(note, lang);
-        let (colon, comma) = match lang {
-            Lang::En => (": ", ", "),
-            Lang::Zh => ("：", "，"),
-        };
+        let (colon, comma) = (
+            i18n::phrase(Phrase::Colon, lang),
+            i18n::phrase(Phrase::Comma, lang),
+        );
         let head = format!(
             "[{}] {}{comma}{}{colon}{message}",
             i18n::severity(note.severity(), lang),

@@ -318,14 +318,7 @@ mod tests {
     #[test]
     fn with_or_without_the_index_find_finds_the_same_fields() {
         // The seed packet: VXLAN on 8472 carrying a ping, so fields in two scopes and flannel annotations.
-        let mut frame = hex::decode(concat!(
-            "00505693633b005056936a3a08004500008675860000",
-            "4011e3f4ac106465ac1064669e9021180072000008000000000001",
-            "00b672ae367b6cfe90c41869a7080045000054230540003f01ffa2",
-            "0af4010c0af4020e0800847d0c47044e0d1e55cf",
-        ))
-        .unwrap();
-        frame.resize(148, 0);
+        let frame = crate::seed_frame();
         let dissector = Dissector::new(Config::default());
         let mut indexed = Dissection::new();
         let mut unindexed = Dissection::unindexed();

@@ -398,19 +398,7 @@ mod tests {
 
     /// The seed packet's 148 bytes.
     fn seed() -> Vec<u8> {
-        let hex = concat!(
-            "00505693633b005056936a3a08004500",
-            "00867586000040 11e3f4ac106465ac10",
-            "64669e90211800720000080000000000",
-            "0100b672ae367b6cfe90c41869a70800",
-            "450000542305400 03f01ffa20af4010c",
-            "0af4020e0800847d0c47044e0d1e55cf",
-        )
-        .replace(' ', "");
-        let mut bytes = Vec::new();
-        push_hex(&mut bytes, &hex);
-        bytes.resize(148, 0);
-        bytes
+        crate::seed_frame()
     }
 
     fn one(text: &str) -> Vec<u8> {

@@ -330,18 +330,7 @@ mod tests {
         use crate::{Config, Dissection, Dissector, LinkType};
         // The seed packet (k8s-node1 to k8s-node2 on the node NIC), with two bytes of Ethernet padding added
         // after the UDP datagram: the data layer ends where the UDP length says.
-        let mut frame = hex::decode(
-            concat!(
-                "00505693633b0050569 36a3a08004500008675860000 4011e3f4ac106465ac106466",
-                "9e90211800720000 0800000000000100 b672ae367b6cfe90c41869a70800",
-                "45000054230540003f01ffa20af4010c0af4020e0800847d0c47044e0d1e55cf",
-            )
-            .replace(' ', ""),
-        )
-        .unwrap();
-        // The rest of the ping's payload is zeros.
-        frame.resize(148, 0);
-        assert_eq!(frame.len(), 148);
+        let mut frame = crate::seed_frame();
         frame.extend_from_slice(&[0xee, 0xee]);
         // Without the flannel annotations either: only the decoded layers.
         let dissector = Dissector::new(Config {

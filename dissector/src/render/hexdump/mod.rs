@@ -594,17 +594,7 @@ mod tests {
 
     /// The seed packet: a flannel VXLAN ping, 148 bytes.
     pub(super) fn seed() -> Vec<u8> {
-        let mut frame = hex::decode(
-            concat!(
-                "00505693633b005056936a3a0800450000867586000040 11e3f4ac106465ac10",
-                "64669e9021180072000008000000000001 00b672ae367b6cfe90c41869a70800",
-                "450000542305400 03f01ffa20af4010c0af4020e0800847d0c47044e0d1e55cf",
-            )
-            .replace(' ', ""),
-        )
-        .unwrap();
-        frame.resize(148, 0);
-        frame
+        crate::seed_frame()
     }
 
     #[test]

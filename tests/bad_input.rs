@@ -5,7 +5,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use vxscope_tests::{sample, stderr, stdout, target_dir, vxscope, vxscope_bin};
+use vxscope_tests::{
+    pcap_record_offsets, pcapng_packet_offsets, sample, stderr, stdout, target_dir, vxscope,
+    vxscope_bin,
+};
 
 /// Writes `bytes` to a file of the test's own, and returns its path.
 fn damaged(name: &str, bytes: &[u8]) -> PathBuf {
@@ -32,33 +35,6 @@ fn golden_lines(capture: &str, frames: usize, suffix: &str) -> String {
     text.split_inclusive('\n')
         .take_while(|l| !l.starts_with(&next))
         .collect()
-}
-
-/// Byte offsets of the records of a little-endian pcap file.
-fn pcap_record_offsets(bytes: &[u8]) -> Vec<usize> {
-    let mut offsets = Vec::new();
-    let mut at = 24;
-    while at + 16 <= bytes.len() {
-        offsets.push(at);
-        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
-        at += 16 + caplen;
-    }
-    offsets
-}
-
-/// Byte offsets of the enhanced packet blocks of a little-endian pcapng file.
-fn pcapng_packet_offsets(bytes: &[u8]) -> Vec<usize> {
-    let mut offsets = Vec::new();
-    let mut at = 0;
-    while at + 8 <= bytes.len() {
-        let kind = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
-        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
-        if kind == 6 {
-            offsets.push(at);
-        }
-        at += len;
-    }
-    offsets
 }
 
 /// Asserts the run failed with exactly one error line naming `file`, the frame and the offset, and holding

@@ -38,31 +38,6 @@ fn run(command: &[String], input: &Path, output: &Path) -> Output {
     vxscope(&args)
 }
 
-/// Offsets of the records of a little-endian pcap file.
-fn pcap_records(bytes: &[u8]) -> Vec<usize> {
-    let mut at = 24;
-    let mut out = Vec::new();
-    while at + 16 <= bytes.len() {
-        out.push(at);
-        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
-        at += 16 + caplen;
-    }
-    out
-}
-
-/// Offsets of the blocks of a little-endian pcapng file.
-fn pcapng_blocks(bytes: &[u8]) -> Vec<(u32, usize)> {
-    let mut at = 0;
-    let mut out = Vec::new();
-    while at + 8 <= bytes.len() {
-        let kind = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
-        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
-        out.push((kind, at));
-        at += len;
-    }
-    out
-}
-
 /// Runs every command on a damaged file and checks the outcome: exit 1 with `message` naming `frame` and
 /// `offset`, the packets before written (`before` of them), no panic, no temporary file left, input intact.
 fn check_damaged(
@@ -126,7 +101,7 @@ fn check_damaged(
 fn a_pcap_cut_in_the_middle_of_a_record() {
     let dir = scratch("damaged-cut-pcap");
     let bytes = std::fs::read(support::sample("rewrite/cni0.pcap")).unwrap();
-    let records = pcap_records(&bytes);
+    let records = support::pcap_record_offsets(&bytes);
     // Cut inside the data of record 4, then inside the header of record 6.
     let cut = records[3] + 16 + 10;
     check_damaged(
@@ -154,11 +129,7 @@ fn a_pcap_cut_in_the_middle_of_a_record() {
 fn a_pcapng_cut_in_the_middle_of_a_block() {
     let dir = scratch("damaged-cut-pcapng");
     let bytes = std::fs::read(support::sample("rewrite/node-nic.pcapng")).unwrap();
-    let packets: Vec<usize> = pcapng_blocks(&bytes)
-        .into_iter()
-        .filter(|(k, _)| *k == 6)
-        .map(|(_, at)| at)
-        .collect();
+    let packets: Vec<usize> = support::pcapng_packet_offsets(&bytes);
     let cut = packets[4] + 40;
     check_damaged(
         &dir,
@@ -175,7 +146,7 @@ fn a_pcapng_cut_in_the_middle_of_a_block() {
 fn a_huge_captured_length() {
     let dir = scratch("damaged-caplen");
     let mut bytes = std::fs::read(support::sample("rewrite/cni0.pcap")).unwrap();
-    let records = pcap_records(&bytes);
+    let records = support::pcap_record_offsets(&bytes);
     let at = records[2];
     bytes[at + 8..at + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
     check_damaged(
@@ -193,11 +164,7 @@ fn a_huge_captured_length() {
 fn a_bad_pcapng_block() {
     let dir = scratch("damaged-block");
     let bytes = std::fs::read(support::sample("rewrite/node-nic.pcapng")).unwrap();
-    let packets: Vec<usize> = pcapng_blocks(&bytes)
-        .into_iter()
-        .filter(|(k, _)| *k == 6)
-        .map(|(_, at)| at)
-        .collect();
+    let packets: Vec<usize> = support::pcapng_packet_offsets(&bytes);
     // The trailing length of packet 3's block disagrees with the leading one.
     let mut trailer = bytes.clone();
     let at = packets[2];

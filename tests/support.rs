@@ -116,3 +116,33 @@ pub fn captures_under(dir: &Path) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// Byte offsets of the records of a little-endian pcap file (its 24-byte header, then 16-byte record headers).
+pub fn pcap_record_offsets(bytes: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        offsets.push(at);
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + caplen;
+    }
+    offsets
+}
+
+/// Byte offsets of the enhanced packet blocks (type 6) of a little-endian pcapng file.
+pub fn pcapng_packet_offsets(bytes: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let kind = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        if kind == 6 {
+            offsets.push(at);
+        }
+        if len == 0 {
+            break;
+        }
+        at += len;
+    }
+    offsets
+}

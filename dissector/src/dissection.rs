@@ -66,7 +66,7 @@ impl Note<'_> {
 }
 
 /// Layers, fields and notes of one frame.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Dissection<'d> {
     pub link_type: LinkType,
     /// Bytes captured.
@@ -89,6 +89,8 @@ pub struct Dissection<'d> {
     layers_only: bool,
     /// The fields recorded, when not all are (see [`recording`](Self::recording)): `true` at a field's index.
     recorded: Option<Box<[bool; FIELD_COUNT]>>,
+    /// Whether the fields the flannel annotations read are recorded: without them there are no annotations.
+    annotatable: bool,
 }
 
 /// An entry of [`Dissection::first`]: the generation it was written in (high 16 bits) and 1 + the index of the
@@ -103,6 +105,26 @@ const INDEXABLE: usize = u16::MAX as usize;
 fn slot(id: FieldId, scope: Scope) -> usize {
     // Scope-major: the fields of one scope, which are read together, share cache lines.
     scope.index() * crate::fields::FIELD_COUNT + id.index()
+}
+
+impl Default for Dissection<'_> {
+    /// Records every field, with its index.
+    fn default() -> Self {
+        Dissection {
+            link_type: LinkType::default(),
+            caplen: 0,
+            len: 0,
+            layers: Vec::new(),
+            fields: Vec::new(),
+            notes: Vec::new(),
+            first: Vec::new(),
+            generation: 0,
+            unindexed: false,
+            layers_only: false,
+            recorded: None,
+            annotatable: true,
+        }
+    }
 }
 
 impl<'d> Dissection<'d> {
@@ -129,6 +151,7 @@ impl<'d> Dissection<'d> {
             unindexed: true,
             layers_only: true,
             recorded: Some(Box::new([false; FIELD_COUNT])),
+            annotatable: false,
             ..Self::default()
         }
     }
@@ -142,10 +165,21 @@ impl<'d> Dissection<'d> {
         for id in ids {
             recorded[id.index()] = true;
         }
+        let annotatable = crate::flannel::FIELDS_READ
+            .iter()
+            .all(|id| recorded[id.index()]);
         Dissection {
             recorded: Some(recorded),
+            annotatable,
             ..Self::default()
         }
+    }
+
+    /// Whether the dissector adds its flannel annotations to this dissection (when configured to): only when
+    /// the fields they read are recorded, as they are by [`new`](Self::new) and [`unindexed`](Self::unindexed).
+    #[inline]
+    pub fn annotatable(&self) -> bool {
+        self.annotatable
     }
 
     /// Whether checksums are verified: not for a [`layers_only`](Self::layers_only) dissection, which
@@ -334,5 +368,39 @@ mod tests {
             assert_eq!(unindexed.uint(FieldId::IcmpSeq, inner), Some(1102));
             assert_eq!(unindexed.find(FieldId::TcpSeq, inner), None);
         }
+    }
+
+    #[test]
+    fn fewer_fields_recorded_same_layers_and_annotations_only_with_their_fields() {
+        let frame = crate::seed_frame();
+        let dissector = Dissector::new(Config::default());
+        let inner = Scope::OUTER.encapsulated().unwrap();
+        let mut full = Dissection::new();
+        dissector.dissect(LinkType::ETHERNET, &frame, 148, &mut full);
+        assert!(full.has_layer(FieldId::Flannel, Scope::OUTER));
+
+        let mut few = Dissection::recording(&[FieldId::IcmpSeq, FieldId::VxlanVni]);
+        dissector.dissect(LinkType::ETHERNET, &frame, 148, &mut few);
+        assert_eq!(few.uint(FieldId::IcmpSeq, inner), Some(1102));
+        assert_eq!(few.uint(FieldId::VxlanVni, Scope::OUTER), Some(1));
+        assert_eq!(few.fields().len(), 2);
+        assert!(!few.annotatable() && !few.has_layer(FieldId::Flannel, Scope::OUTER));
+        let decoded = |d: &Dissection<'_>| {
+            d.layers()
+                .iter()
+                .filter(|l| l.proto != FieldId::Flannel)
+                .count()
+        };
+        assert_eq!(decoded(&few), decoded(&full));
+        assert_eq!(few.notes(), full.notes());
+
+        let mut with_annotations = Dissection::recording(crate::flannel::FIELDS_READ);
+        dissector.dissect(LinkType::ETHERNET, &frame, 148, &mut with_annotations);
+        assert!(with_annotations.has_layer(FieldId::Flannel, Scope::OUTER));
+
+        let mut layers = Dissection::layers_only();
+        dissector.dissect(LinkType::ETHERNET, &frame, 148, &mut layers);
+        assert!(layers.fields().is_empty() && !layers.verifies_checksums());
+        assert_eq!(decoded(&layers), decoded(&full));
     }
 }

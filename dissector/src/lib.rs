@@ -66,8 +66,9 @@ pub struct Config {
     /// tunnel header is one `data` layer of the outer scope, spanning the encapsulated frame as far as the UDP
     /// length and the capture allow: all a rewriter needs, at a fraction of the cost.
     pub decode_encapsulated: bool,
-    /// Whether to add the flannel annotations (`flannel.*` fields and diagnoses) to each dissection. A rewriter,
-    /// which reads only offsets and header fields, turns them off.
+    /// Whether to add the flannel annotations (`flannel.*` fields and diagnoses) to each dissection (one that
+    /// records the fields they read: see [`Dissection::annotatable`]). A rewriter, which reads only offsets and
+    /// header fields, turns them off.
     pub annotate: bool,
 }
 
@@ -217,7 +218,7 @@ impl Dissector {
         out.caplen = frame.len() as u32;
         out.len = wire_len.max(frame.len() as u32);
         layers::dissect_link(self, link_type, frame, out);
-        if self.config.annotate {
+        if self.config.annotate && out.annotatable() {
             flannel::annotate(self, out, tunnels);
         }
     }
@@ -230,7 +231,9 @@ impl Dissector {
         out.caplen = payload.len() as u32;
         out.len = payload.len() as u32;
         layers::dissect_vxlan_payload(self, payload, out);
-        flannel::annotate(self, out, None);
+        if self.config.annotate && out.annotatable() {
+            flannel::annotate(self, out, None);
+        }
     }
 }
 

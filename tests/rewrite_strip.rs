@@ -446,3 +446,34 @@ fn raw_ip_captures() {
     assert_eq!(inner.data, frame.data[50..]);
     assert_eq!(inner.ts_ns, frame.ts_ns);
 }
+
+#[test]
+fn an_existing_output_is_replaced_whole_and_nothing_is_left_beside_it() {
+    let input = support::sample("seed.pcap");
+    let dir = scratch("strip-replace");
+    let fresh = dir.join("fresh.pcap");
+    assert_ok(
+        &vxscope(&["strip".as_ref(), input.as_os_str(), fresh.as_os_str()]),
+        "strip to a new file",
+    );
+    // An older, longer output in the way: the new one takes its place, none of the old bytes remain.
+    let out = dir.join("out.pcap");
+    std::fs::write(&out, vec![0xa5; 100_000]).unwrap();
+    for run in ["over a longer file", "over its own output"] {
+        assert_ok(
+            &vxscope(&["strip".as_ref(), input.as_os_str(), out.as_os_str()]),
+            run,
+        );
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            std::fs::read(&fresh).unwrap(),
+            "{run}"
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["fresh.pcap", "out.pcap"]);
+}

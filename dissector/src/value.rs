@@ -277,10 +277,18 @@ pub mod write {
 
     /// Bytes as contiguous lowercase hex.
     pub fn hex_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-        let start = out.len();
-        out.resize(start + 2 * bytes.len(), 0);
-        for (pair, b) in out[start..].chunks_exact_mut(2).zip(bytes) {
-            pair.copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
+        out.reserve(2 * bytes.len());
+        // Eight bytes at a time into a stack buffer, appended at once (payloads are most of a JSON line).
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut text = [0u8; 16];
+            for (i, b) in chunk.iter().enumerate() {
+                text[2 * i..2 * i + 2].copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
+            }
+            out.extend_from_slice(&text);
+        }
+        for b in chunks.remainder() {
+            out.extend_from_slice(&HEX_PAIRS[usize::from(*b)]);
         }
     }
 

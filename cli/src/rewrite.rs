@@ -30,7 +30,7 @@ pub struct RewriteIo {
     /// Input capture (pcap or pcapng), or - for standard input
     #[arg(value_name = "IN")]
     pub input: PathBuf,
-    /// Output capture, written to a temporary file beside it and renamed at the end; - for standard output
+    /// Output capture (written beside it under a temporary name, then put in its place); - for standard output
     #[arg(value_name = "OUT")]
     pub output: PathBuf,
     /// Output container [default: the input's; pcap keeps nanoseconds when the input has them]

@@ -1,4 +1,4 @@
-//! The output file: written to a temporary file beside its destination and renamed into place at the end, so
+//! The output file: written to a temporary file beside its destination and put in its place at the end, so
 //! that the destination holds either its old content or the whole new one, and never the input. Written by a
 //! thread of its own ([`BackgroundWriter`]), so that the kernel's copying of the output overlaps the rewriting.
 

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 
 use libloading::Library;
 
-use crate::topology::{SourceKind, TopologyArgs};
+use crate::topology::TopologyArgs;
 use vxscope_dissector::Config;
 use vxscope_dissector::fields::{Base, Kind};
+use vxscope_dissector::flannel::TopologySource;
 use vxscope_dissector::notes::Severity;
 use vxscope_dissector::render::{
     FieldMeta, FrameView, JsonKind, LayerMeta, NoteMeta, json_kind_of,
@@ -422,26 +423,45 @@ impl Plugin {
                 "options_set_annotation_prefix",
             )?;
             // The topology's sources, read and named as `TopologyArgs::load` does.
-            topology.each_source(|s| {
-                let (text, label) = (s.text.as_ptr().cast(), c_string(&s.label)?);
-                let len = s.text.len();
-                match s.kind {
-                    SourceKind::Nodes => self.check(
-                        (f.options_add_nodes_json)(options, text, len, label.as_ptr()),
+            topology.each_source(|s| match s {
+                TopologySource::Nodes { text, label } => {
+                    let label = c_string(&label)?;
+                    self.check(
+                        (f.options_add_nodes_json)(
+                            options,
+                            text.as_ptr().cast(),
+                            text.len(),
+                            label.as_ptr(),
+                        ),
                         "options_add_nodes_json",
-                    ),
-                    SourceKind::NodeInfo => {
-                        let node = s.node.map(c_string).transpose()?;
-                        let node = node.as_ref().map_or(std::ptr::null(), |n| n.as_ptr());
-                        self.check(
-                            (f.options_add_node_info)(options, text, len, label.as_ptr(), node),
-                            "options_add_node_info",
-                        )
-                    }
-                    SourceKind::Pods => self.check(
-                        (f.options_add_pods)(options, text, len, label.as_ptr()),
+                    )
+                }
+                TopologySource::NodeInfo { text, label, node } => {
+                    let label = c_string(&label)?;
+                    let node = node.as_deref().map(c_string).transpose()?;
+                    let node = node.as_ref().map_or(std::ptr::null(), |n| n.as_ptr());
+                    self.check(
+                        (f.options_add_node_info)(
+                            options,
+                            text.as_ptr().cast(),
+                            text.len(),
+                            label.as_ptr(),
+                            node,
+                        ),
+                        "options_add_node_info",
+                    )
+                }
+                TopologySource::Pods { text, label } => {
+                    let label = c_string(&label)?;
+                    self.check(
+                        (f.options_add_pods)(
+                            options,
+                            text.as_ptr().cast(),
+                            text.len(),
+                            label.as_ptr(),
+                        ),
                         "options_add_pods",
-                    ),
+                    )
                 }
             })?;
             let mut context = std::ptr::null_mut();

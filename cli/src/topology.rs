@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::input::open_capture;
 use clap::Args;
-use vxscope_dissector::flannel::{Session, Topology, TopologyBuilder, mac_text};
+use vxscope_dissector::flannel::{Session, Topology, TopologyBuilder, TopologySource, mac_text};
 use vxscope_dissector::value::IpBytes;
 use vxscope_dissector::{Config, Dissection, Dissector};
 
@@ -31,27 +31,6 @@ pub struct TopologyArgs {
     /// flannel's annotation prefix, for clusters that changed it (--kube-annotation-prefix)
     #[arg(long = "annotation-prefix", value_name = "PREFIX", default_value = vxscope_dissector::flannel::DEFAULT_ANNOTATION_PREFIX)]
     pub annotation_prefix: String,
-}
-
-/// What a topology source file holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SourceKind {
-    /// `kubectl get nodes -o json`.
-    Nodes,
-    /// Outputs pasted from one node.
-    NodeInfo,
-    /// `kubectl get pods`, as text or JSON.
-    Pods,
-}
-
-/// One topology source, read.
-pub struct Source<'a> {
-    pub kind: SourceKind,
-    pub text: String,
-    /// How the source is named in messages: its file name.
-    pub label: String,
-    /// For node outputs, the node they come from, when the command line says.
-    pub node: Option<&'a str>,
 }
 
 /// How a source file is named in the output: its file name.
@@ -81,26 +60,21 @@ impl TopologyArgs {
     /// in which later sources complete earlier ones).
     pub fn each_source(
         &self,
-        mut each: impl FnMut(Source<'_>) -> Result<(), String>,
+        mut each: impl FnMut(TopologySource) -> Result<(), String>,
     ) -> Result<(), String> {
-        let source = |kind, path: &Path, node| -> Result<Source<'_>, String> {
-            Ok(Source {
-                kind,
-                text: read(path)?,
-                label: label(path),
-                node,
-            })
-        };
         if let Some(p) = &self.nodes {
-            each(source(SourceKind::Nodes, p, None)?)?;
+            let (text, label) = (read(p)?, label(p));
+            each(TopologySource::Nodes { text, label })?;
         }
         for arg in &self.node_info {
             let (name, path) = node_info_arg(arg);
-            let node = name.or(self.node_name.as_deref());
-            each(source(SourceKind::NodeInfo, path, node)?)?;
+            let (text, label) = (read(path)?, label(path));
+            let node = name.or(self.node_name.as_deref()).map(str::to_string);
+            each(TopologySource::NodeInfo { text, label, node })?;
         }
         if let Some(p) = &self.pods {
-            each(source(SourceKind::Pods, p, None)?)?;
+            let (text, label) = (read(p)?, label(p));
+            each(TopologySource::Pods { text, label })?;
         }
         Ok(())
     }
@@ -109,14 +83,7 @@ impl TopologyArgs {
     pub fn load(&self) -> Result<Topology, String> {
         let mut b = TopologyBuilder::new();
         b.annotation_prefix(&self.annotation_prefix);
-        self.each_source(|s| {
-            let added = match s.kind {
-                SourceKind::Nodes => b.add_nodes_json(&s.text, &s.label),
-                SourceKind::NodeInfo => b.add_node_info(&s.text, &s.label, s.node),
-                SourceKind::Pods => b.add_pods(&s.text, &s.label),
-            };
-            added.map(drop).map_err(|e| e.to_string())
-        })?;
+        self.each_source(|s| b.add(&s).map(drop).map_err(|e| e.to_string()))?;
         Ok(b.build())
     }
 }

@@ -4,6 +4,7 @@ use std::ffi::{CStr, c_char};
 use std::os::unix::ffi::OsStrExt;
 
 use vxscope_dissector::fields::FIELDS;
+use vxscope_dissector::flannel::TopologySource;
 use vxscope_dissector::notes::NOTES;
 use vxscope_dissector::render::hexdump;
 
@@ -12,8 +13,7 @@ use crate::abi::{
     VXSCOPE_MAX_FRAME_LEN,
 };
 use crate::handles::{
-    self, Context, DissectionHandle, Input, Options, SessionHandle, TopologySource, check,
-    check_mut,
+    self, Context, DissectionHandle, Input, Options, SessionHandle, check, check_mut,
 };
 use crate::status::{
     self, Error, Result, Status, VXSCOPE_ERR_INVALID_ARGUMENT, VXSCOPE_ERR_IO,
@@ -249,6 +249,18 @@ pub unsafe extern "C" fn vxscope_options_set_annotation_prefix(
     })
 }
 
+/// The node a node output comes from, as the caller names it (NULL: the output says).
+///
+/// # Safety
+/// `node` is NULL or a NUL-terminated string.
+unsafe fn node_name(node: *const c_char) -> Result<Option<String>> {
+    if node.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: as documented.
+    unsafe { source_label(node, "") }.map(Some)
+}
+
 /// Adds the nodes of `kubectl get nodes -o json` (`len` bytes of UTF-8 at `text`) to the topology: names, pod
 /// subnets, addresses and flannel's annotations. `source` names the document in messages and fields (NULL for
 /// `"nodes JSON"`). A document that cannot be read is `VXSCOPE_ERR_PARSE`, and the options stay as they were.
@@ -300,11 +312,7 @@ pub unsafe extern "C" fn vxscope_options_add_node_info(
         let o = unsafe { check_mut(options, "options")? };
         let text = unsafe { source_text(text, len)? };
         let label = unsafe { source_label(source, "node output")? };
-        let node = if node.is_null() {
-            None
-        } else {
-            Some(unsafe { source_label(node, "")? })
-        };
+        let node = unsafe { node_name(node)? };
         o.add_source(TopologySource::NodeInfo { text, label, node })
     })
 }
@@ -320,11 +328,7 @@ pub unsafe extern "C" fn vxscope_options_add_node_info_file(
         // SAFETY: the caller passes valid pointers or NULL, as documented.
         let o = unsafe { check_mut(options, "options")? };
         let (text, label) = unsafe { source_file(path)? };
-        let node = if node.is_null() {
-            None
-        } else {
-            Some(unsafe { source_label(node, "")? })
-        };
+        let node = unsafe { node_name(node)? };
         o.add_source(TopologySource::NodeInfo { text, label, node })
     })
 }

@@ -7,7 +7,9 @@
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_char;
 
-use vxscope_dissector::flannel::{self, DEFAULT_ANNOTATION_PREFIX, Topology, TopologyBuilder};
+use vxscope_dissector::flannel::{
+    self, DEFAULT_ANNOTATION_PREFIX, Topology, TopologyBuilder, TopologySource,
+};
 use vxscope_dissector::notes;
 use vxscope_dissector::render::{hexdump, summary};
 use vxscope_dissector::value::{Value, write};
@@ -106,34 +108,6 @@ pub(crate) unsafe fn free<H: Handle>(ptr: *mut H, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// A source of the flannel topology, kept as given and read again when a context is made.
-#[derive(Clone, Debug)]
-pub(crate) enum TopologySource {
-    /// `kubectl get nodes -o json`.
-    Nodes { text: String, label: String },
-    /// Outputs pasted from a node, and which node when the text does not say.
-    NodeInfo {
-        text: String,
-        label: String,
-        node: Option<String>,
-    },
-    /// `kubectl get pods -o wide` or `-o json`.
-    Pods { text: String, label: String },
-}
-
-impl TopologySource {
-    fn add_to(&self, b: &mut TopologyBuilder) -> Result<()> {
-        let result = match self {
-            TopologySource::Nodes { text, label } => b.add_nodes_json(text, label).map(|_| ()),
-            TopologySource::NodeInfo { text, label, node } => {
-                b.add_node_info(text, label, node.as_deref()).map(|_| ())
-            }
-            TopologySource::Pods { text, label } => b.add_pods(text, label).map(|_| ()),
-        };
-        result.map_err(|e| Error::new(VXSCOPE_ERR_PARSE, e.to_string()))
-    }
-}
-
 /// Options from which contexts are made.
 #[repr(C)]
 pub struct Options {
@@ -171,9 +145,9 @@ impl Options {
     pub(crate) fn add_source(&mut self, source: TopologySource) -> Result<()> {
         let mut b = self.builder();
         for earlier in &self.sources {
-            earlier.add_to(&mut b)?;
+            add_to(&mut b, earlier)?;
         }
-        source.add_to(&mut b)?;
+        add_to(&mut b, &source)?;
         self.sources.push(source);
         Ok(())
     }
@@ -182,10 +156,17 @@ impl Options {
     pub(crate) fn topology(&self) -> Result<Topology> {
         let mut b = self.builder();
         for source in &self.sources {
-            source.add_to(&mut b)?;
+            add_to(&mut b, source)?;
         }
         Ok(b.build())
     }
+}
+
+/// Adds a source to the topology being built; a source that cannot be read is `VXSCOPE_ERR_PARSE`.
+fn add_to(b: &mut TopologyBuilder, source: &TopologySource) -> Result<()> {
+    b.add(source)
+        .map(drop)
+        .map_err(|e| Error::new(VXSCOPE_ERR_PARSE, e.to_string()))
 }
 
 /// An immutable dissector configuration, shared by any number of threads.

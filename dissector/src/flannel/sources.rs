@@ -123,7 +123,33 @@ fn kubectl_items<'a>(
     }
 }
 
+/// One source of the topology, read: what it holds, its text, and how messages name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TopologySource {
+    /// `kubectl get nodes -o json`.
+    Nodes { text: String, label: String },
+    /// Outputs pasted from one node, and which node when the text does not say.
+    NodeInfo {
+        text: String,
+        label: String,
+        node: Option<String>,
+    },
+    /// `kubectl get pods -o wide` or `-o json`.
+    Pods { text: String, label: String },
+}
+
 impl TopologyBuilder {
+    /// Adds a source (see the function for each kind).
+    pub fn add(&mut self, source: &TopologySource) -> Result<&mut Self, SourceError> {
+        match source {
+            TopologySource::Nodes { text, label } => self.add_nodes_json(text, label),
+            TopologySource::NodeInfo { text, label, node } => {
+                self.add_node_info(text, label, node.as_deref())
+            }
+            TopologySource::Pods { text, label } => self.add_pods(text, label),
+        }
+    }
+
     /// Adds the nodes of `kubectl get nodes -o json` (a `List` of `Node`s, or one `Node`).
     pub fn add_nodes_json(&mut self, text: &str, source: &str) -> Result<&mut Self, SourceError> {
         self.flush_node_info();

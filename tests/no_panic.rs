@@ -15,19 +15,6 @@ use vxscope_dissector::{Config, Dissection, Dissector, LinkType};
 use vxscope_rewriter::capture::CaptureReader;
 use vxscope_tests::{captures_under, root, shared_corpus};
 
-const LINK_TYPES: [LinkType; 10] = [
-    LinkType::NULL,
-    LinkType::ETHERNET,
-    LinkType::RAW_OPENBSD,
-    LinkType::RAW_BSDOS,
-    LinkType::RAW,
-    LinkType::LOOP,
-    LinkType::LINUX_SLL,
-    LinkType::IPV4,
-    LinkType::IPV6,
-    LinkType::LINUX_SLL2,
-];
-
 fn configs() -> Vec<Config> {
     let otv = Config {
         decode_8472_as_otv: true,
@@ -67,7 +54,7 @@ impl Checker {
 
     fn frame(&mut self, where_: &str, link: LinkType, data: &[u8], orig_len: u32, all_links: bool) {
         let links: Vec<LinkType> = if all_links {
-            LINK_TYPES.to_vec()
+            LinkType::DECODED.to_vec()
         } else {
             vec![link]
         };

@@ -23,6 +23,20 @@ impl LinkType {
     /// Linux cooked capture v2 (`tcpdump -i any` with libpcap 1.10 and later).
     pub const LINUX_SLL2: LinkType = LinkType(276);
 
+    /// Every link type the dissector decodes.
+    pub const DECODED: [LinkType; 10] = [
+        LinkType::NULL,
+        LinkType::ETHERNET,
+        LinkType::RAW_OPENBSD,
+        LinkType::RAW_BSDOS,
+        LinkType::RAW,
+        LinkType::LOOP,
+        LinkType::LINUX_SLL,
+        LinkType::IPV4,
+        LinkType::IPV6,
+        LinkType::LINUX_SLL2,
+    ];
+
     /// tcpdump's name for the link type, if the dissector decodes it.
     pub fn name(self) -> Option<&'static str> {
         Some(match self {
@@ -50,5 +64,21 @@ impl std::fmt::Display for LinkType {
             Some(n) => write!(f, "{} ({})", n, self.0),
             None => write!(f, "{}", self.0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_decoded_link_types_are_those_with_a_name() {
+        let named: Vec<LinkType> = (0..1024)
+            .map(LinkType)
+            .filter(|l| l.is_supported())
+            .collect();
+        let mut decoded = LinkType::DECODED.to_vec();
+        decoded.sort_by_key(|l| l.0);
+        assert_eq!(named, decoded);
     }
 }

@@ -10,19 +10,6 @@ use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{NativeView, summary, tree};
 use vxscope_dissector::{Config, Dissection, Dissector, LinkType};
 
-const LINK_TYPES: [LinkType; 10] = [
-    LinkType::NULL,
-    LinkType::ETHERNET,
-    LinkType::RAW_OPENBSD,
-    LinkType::RAW_BSDOS,
-    LinkType::RAW,
-    LinkType::LOOP,
-    LinkType::LINUX_SLL,
-    LinkType::IPV4,
-    LinkType::IPV6,
-    LinkType::LINUX_SLL2,
-];
-
 /// Real packets to mutate: the seed, an ICMP error quoting VXLAN, TCP with options, IPv6 with extension
 /// headers, GBP and GPE.
 fn originals() -> Vec<(LinkType, Vec<u8>)> {
@@ -138,7 +125,7 @@ proptest! {
         let dissectors = dissectors();
         for dissector in &dissectors {
             let mut d = Dissection::new();
-            for link in LINK_TYPES {
+            for link in LinkType::DECODED {
                 check(dissector, &mut d, link, &frame, frame.len() as u32 + extra);
             }
         }

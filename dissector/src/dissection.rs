@@ -85,7 +85,7 @@ pub struct Dissection<'d> {
     generation: u16,
     /// No index: [`find`](Self::find) searches the fields (see [`unindexed`](Self::unindexed)).
     unindexed: bool,
-    /// No checksums verified (see [`layers_only`](Self::layers_only)).
+    /// No field recorded, no checksum verified (see [`layers_only`](Self::layers_only)).
     layers_only: bool,
     /// The fields recorded, when not all are (see [`recording`](Self::recording)): `true` at a field's index.
     recorded: Option<Box<[bool; FIELD_COUNT]>>,
@@ -150,7 +150,6 @@ impl<'d> Dissection<'d> {
         Dissection {
             unindexed: true,
             layers_only: true,
-            recorded: Some(Box::new([false; FIELD_COUNT])),
             annotatable: false,
             ..Self::default()
         }
@@ -192,7 +191,7 @@ impl<'d> Dissection<'d> {
     /// Whether fields with this identifier are recorded.
     #[inline]
     pub fn records(&self, id: FieldId) -> bool {
-        self.recorded.as_ref().is_none_or(|r| r[id.index()])
+        !self.layers_only && self.recorded.as_ref().is_none_or(|r| r[id.index()])
     }
 
     pub fn clear(&mut self) {

@@ -168,10 +168,10 @@ fn one_liner_lines_are_the_json_summaries() {
 /// line of a dissection that records every field. (Debug builds also check each lookup is of a recorded field.)
 #[test]
 fn one_line_view_of_recorded_fields_equals_the_full_one() {
+    use vxscope_capture::CaptureReader;
     use vxscope_dissector::flannel::{self, Session};
     use vxscope_dissector::render::summary;
     use vxscope_dissector::{Config, Dissection, Dissector};
-    use vxscope_rewriter::capture::CaptureReader;
 
     let mut captures = vxscope_tests::captures_under(&root().join("samples"));
     captures.extend(vxscope_tests::captures_under(&root().join("tests/data")));

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use vxscope_capture::CaptureReader;
 use vxscope_dissector::LinkType;
 use vxscope_dissector::hextext;
-use vxscope_rewriter::capture::CaptureReader;
 use vxscope_tests::{
     captures_under, require_tool, root, sample, shared_corpus, stderr, stdout, vxscope,
 };

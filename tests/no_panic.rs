@@ -9,10 +9,10 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
 
+use vxscope_capture::CaptureReader;
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{NativeView, summary, tree};
 use vxscope_dissector::{Config, Dissection, Dissector, LinkType};
-use vxscope_rewriter::capture::CaptureReader;
 use vxscope_tests::{captures_under, root, shared_corpus};
 
 fn configs() -> Vec<Config> {

@@ -16,11 +16,11 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use vxscope_capture::CaptureReader;
 use vxscope_dissector::fields::FieldId;
 use vxscope_dissector::notes::NoteCode;
 use vxscope_dissector::value::{Value, write};
 use vxscope_dissector::{Config, Dissection, Dissector};
-use vxscope_rewriter::capture::CaptureReader;
 use vxscope_tests::{captures_under, require_tool, root, shared_corpus, target_dir};
 
 /// The compared fields: tshark's name, and vxscope's.

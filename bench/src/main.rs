@@ -9,9 +9,9 @@ use std::io::BufWriter;
 use std::process::ExitCode;
 
 use etherparse::PacketBuilder;
+use vxscope_capture::{CaptureWriter, MAX_CAPLEN, Timestamp};
 use vxscope_dissector::LinkType;
 use vxscope_dissector::layers::vxlan::emit_header;
-use vxscope_rewriter::capture::{CaptureWriter, MAX_CAPLEN, Timestamp};
 
 /// xorshift64*: a small deterministic generator (no need for cryptographic quality).
 struct Rng(u64);

@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use vxscope_rewriter::capture::Timestamp;
+use vxscope_capture::Timestamp;
 
 /// Turns epoch seconds into local (or UTC) dates and times, caching the UTC offset for the current hour.
 pub struct Clock {

@@ -4,11 +4,11 @@ use std::io::{Read, Write as _};
 
 use std::process::ExitCode;
 
+use vxscope_capture::{CaptureReader, Packet};
 use vxscope_dissector::flannel::{self, Session};
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{FrameView, NativeView, summary, tree};
 use vxscope_dissector::{Config, Dissection, Dissector};
-use vxscope_rewriter::capture::{CaptureReader, Packet};
 
 use crate::clock::Clock;
 use crate::input::open_capture;

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use vxscope_capture::CaptureReader;
 use vxscope_dissector::flannel::Session;
 use vxscope_dissector::render::hexdump::{self, Format, Frame, Lang};
 use vxscope_dissector::{Config, Dissection, Dissector, LinkType, hextext};
-use vxscope_rewriter::capture::CaptureReader;
 
 use crate::DecodeAs;
 use crate::input::open_capture;

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use vxscope_rewriter::capture::CaptureReader;
+use vxscope_capture::CaptureReader;
 
 /// A capture being read, of a file or of standard input.
 pub type Capture = CaptureReader<Box<dyn Read>>;

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use vxscope_capture::{CaptureReader, OutputFormat};
 use vxscope_dissector::{Dissector, PORT_LINUX_VXLAN, flannel};
-use vxscope_rewriter::capture::{CaptureReader, OutputFormat};
 use vxscope_rewriter::encap::{self, Encap, EncapConfig, FlannelRoute, Outer, Route, SourcePort};
 use vxscope_rewriter::locate::{self, Damage};
 use vxscope_rewriter::output::{self, AtomicFile, BackgroundWriter};

@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use vxscope::{Counts, FieldRecord, VXSCOPE_OK};
+use vxscope_capture::CaptureReader;
 use vxscope_dissector::fields::scoped_abbrev;
 use vxscope_dissector::render::summary;
 use vxscope_dissector::value::write;
 use vxscope_dissector::{Config, Dissection, Dissector};
-use vxscope_rewriter::capture::CaptureReader;
 
 /// A frame of the capture: link type, bytes, length on the wire.
 type Frame = (u32, Vec<u8>, u32);

@@ -7,8 +7,8 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use vxscope_capture::{CaptureReader, CaptureWriter, Timestamp};
 use vxscope_dissector::{Dissector, LinkType};
-use vxscope_rewriter::capture::{CaptureReader, CaptureWriter, Timestamp};
 use vxscope_rewriter::encap::{Encap, EncapConfig, Outer, Route, SourcePort, UdpChecksum};
 use vxscope_rewriter::locate::dissector_config;
 use vxscope_rewriter::remap::{ChecksumMode, Maps, Remap};

@@ -24,11 +24,11 @@ use vxscope_dissector::layers::{ethernet, ipv4, ipv6, udp, vxlan};
 use vxscope_dissector::value::{IpBytes, Value};
 use vxscope_dissector::{Dissection, Dissector, LinkType};
 
-use crate::capture::Packet;
 use crate::checksum;
 use crate::link;
 use crate::locate::{Damage, OuterSummary};
 use crate::run::{Rewrite, Rewritten, Verdict};
+use vxscope_capture::Packet;
 
 /// The outer TTL (IPv4) or hop limit (IPv6).
 pub const OUTER_TTL: u8 = 64;

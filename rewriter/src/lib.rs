@@ -1,11 +1,10 @@
-//! Capture files for vxscope, and the rewrites of the VXLAN packets in them.
+//! The rewrites of the VXLAN packets in capture files (read and written with `vxscope-capture`).
 //!
-//! [`capture`] reads and writes pcap and pcapng as streams. [`locate`] finds the VXLAN header and the frame
-//! it carries in a dissected packet; [`strip`], [`encap`] and [`remap`] are the rewrites, one packet at a
-//! time; [`run`] streams a capture through one of them into another; [`output`] writes that capture to a
-//! temporary file beside its destination and renames it into place.
+//! [`locate`] finds the VXLAN header and the frame it carries in a dissected packet; [`strip`], [`encap`] and
+//! [`remap`] are the rewrites, one packet at a time; [`run`] streams a capture through one of them into
+//! another; [`output`] writes that capture to a temporary file beside its destination and renames it into
+//! place.
 
-pub mod capture;
 pub mod checksum;
 pub mod encap;
 pub mod link;

@@ -17,10 +17,10 @@ use vxscope_dissector::layers::{udp, vxlan};
 use vxscope_dissector::value::Value;
 use vxscope_dissector::{Dissection, Dissector, LinkType};
 
-use crate::capture::Packet;
 use crate::checksum;
 use crate::locate::{self, Found, VxlanSite};
 use crate::run::{Rewrite, Rewritten, Verdict};
+use vxscope_capture::Packet;
 
 /// What to do with the UDP checksum of a remapped packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -10,12 +10,12 @@ use std::io::{self, Read, Write};
 
 use vxscope_dissector::{Dissection, LinkType};
 
-use crate::capture::{
+use crate::link;
+use crate::locate::Damage;
+use vxscope_capture::{
     CaptureError, CaptureReader, CaptureWriter, FileFormat, Interface, MAX_CAPLEN, OutputFormat,
     Packet,
 };
-use crate::link;
-use crate::locate::Damage;
 
 /// A packet as a rewrite made it.
 #[derive(Debug, Default)]

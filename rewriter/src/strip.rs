@@ -6,9 +6,9 @@
 
 use vxscope_dissector::{Dissection, Dissector, LinkType};
 
-use crate::capture::Packet;
 use crate::locate::{self, Found};
 use crate::run::{Rewrite, Rewritten, Verdict};
+use vxscope_capture::Packet;
 
 /// The strip rewrite. `dissector` must be built with a [`locate::dissector_config`].
 pub struct Strip<'d> {

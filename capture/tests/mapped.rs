@@ -4,15 +4,15 @@
 use std::fs::File;
 use std::io::Read;
 
+use vxscope_capture::{CaptureReader, CaptureWriter, Timestamp};
 use vxscope_dissector::LinkType;
-use vxscope_rewriter::capture::{CaptureReader, CaptureWriter, Timestamp};
 
 mod common;
 use common::{captures_under, root};
 
 /// Everything a reader says of a file: each packet, then how it ended.
 fn read_all<R: Read>(
-    reader: Result<CaptureReader<R>, vxscope_rewriter::capture::CaptureError>,
+    reader: Result<CaptureReader<R>, vxscope_capture::CaptureError>,
 ) -> Vec<String> {
     let mut seen = Vec::new();
     let mut reader = match reader {

@@ -1,4 +1,4 @@
-//! What the rewriter's integration tests share: where the repository's captures are.
+//! What the capture crate's integration tests share: where the repository's captures are.
 
 use std::path::{Path, PathBuf};
 

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::{Block, PcapNgReader};
 use proptest::prelude::*;
-use vxscope_dissector::LinkType;
-use vxscope_rewriter::capture::{
+use vxscope_capture::{
     CaptureReader, CaptureWriter, Interface, MAX_CAPLEN, Timestamp, TsResolution,
 };
+use vxscope_dissector::LinkType;
 
 mod common;
 use common::{captures_under, root};

@@ -6,7 +6,9 @@
 
 pub mod hexdump;
 pub mod json;
+pub mod markup;
 pub mod summary;
+pub mod svg;
 pub mod tree;
 
 use crate::dissection::Dissection;

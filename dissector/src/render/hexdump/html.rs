@@ -13,6 +13,7 @@ use super::{
     note_text, summary, table_rows, tunnelled, value_text,
 };
 use crate::i18n::{self, Phrase};
+use crate::render::markup::escape;
 
 const STYLE: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("page.js");
@@ -25,9 +26,10 @@ pub(super) fn start(out: &mut Vec<u8>, lang: Lang) {
         page,
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"vxscope\">\n<title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
+         <meta name=\"generator\" content=\"vxscope\">\n<title>{}</title>\n<style>\n{}{STYLE}</style>\n</head>\n<body>\n",
         lang.html_tag(),
         escape(i18n::phrase(Phrase::Title, lang)),
+        palette_css(),
     );
     out.extend_from_slice(page.as_bytes());
 }
@@ -249,21 +251,14 @@ pub(super) fn frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, lang: Lang) {
     out.extend_from_slice(h.as_bytes());
 }
 
-/// Text with `&`, `<`, `>` and quotes escaped, for element content and attribute values.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' => out.push_str("&#10;"),
-            _ => out.push(c),
-        }
+/// The layer colours as CSS variables (`--ol: #cfe0fc;`), from [`Category::colour`].
+fn palette_css() -> String {
+    let mut css = String::from(":root {");
+    for category in Category::ALL {
+        let _ = write!(css, " --{}: {};", category.css(), category.colour());
     }
-    out
+    css.push_str(" }\n");
+    css
 }
 
 /// Escaped text whose `backquoted` parts become `<code>`.

@@ -147,6 +147,56 @@ impl Category {
         }
     }
 
+    /// The colour of the category's bytes and boxes (`#rrggbb`): the one palette of the HTML dump, the SVG
+    /// pictures and anything else that draws layers. Light enough for black text; in black and white the
+    /// categories are told apart by [`Category::hatch`].
+    pub fn colour(self) -> &'static str {
+        match self {
+            Category::OuterLink => "#cfe0fc",
+            Category::OuterNet => "#d2f1d9",
+            Category::OuterTransport => "#ffedb8",
+            Category::Tunnel => "#f6cde4",
+            Category::InnerLink => "#98bef5",
+            Category::InnerNet => "#95d9a8",
+            Category::InnerTransport => "#ffcf70",
+            Category::Payload => "#e3e3e3",
+            Category::Padding => "#f3f3f3",
+            Category::Other => "#dcd3f5",
+            Category::NotDecoded => "#ffb3b3",
+        }
+    }
+
+    /// The category's black-and-white hatching: an SVG path drawn in an 8×8 tile (see
+    /// [`crate::render::svg::Svg::palette`]), so a picture printed without colour still tells the layers
+    /// apart. Outer layers have sparse single lines, inner ones denser or crossed ones; payload is plain.
+    pub fn hatch(self) -> &'static str {
+        match self {
+            // Rising diagonals.
+            Category::OuterLink => "M-2,2 l4,-4 M0,8 l8,-8 M6,10 l4,-4",
+            // Horizontal lines.
+            Category::OuterNet => "M0,2 h8 M0,6 h8",
+            // Vertical lines.
+            Category::OuterTransport => "M2,0 v8 M6,0 v8",
+            // A check of squares.
+            Category::Tunnel => "M0,0 h4 v4 h-4 z M4,4 h4 v4 h-4 z",
+            // Falling diagonals, denser.
+            Category::InnerLink => "M-2,6 l4,4 M0,0 l8,8 M6,-2 l4,4 M-2,2 l4,4 M2,-2 l8,8",
+            // A grid.
+            Category::InnerNet => "M0,2 h8 M0,6 h8 M2,0 v8 M6,0 v8",
+            // Dots.
+            Category::InnerTransport => "M1,1 h2 v2 h-2 z M5,5 h2 v2 h-2 z",
+            Category::Payload => "",
+            // Sparse dots.
+            Category::Padding => "M3,3 h2 v2 h-2 z",
+            // Crossed diagonals.
+            Category::Other => "M0,0 l8,8 M8,0 l-8,8",
+            // Dense crossed diagonals.
+            Category::NotDecoded => {
+                "M0,0 l8,8 M8,0 l-8,8 M-4,0 l8,8 M4,0 l8,8 M0,4 l-4,4 M12,-4 l-8,8"
+            }
+        }
+    }
+
     /// The short name CSS classes use.
     pub fn css(self) -> &'static str {
         match self {

@@ -7,15 +7,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use vxscope_capture::CaptureReader;
-use vxscope_dissector::flannel::Session;
-use vxscope_dissector::render::hexdump::{self, Format, Frame, Lang};
-use vxscope_dissector::{Config, Dissection, Dissector, LinkType, hextext};
+use vxscope_dissector::render::FrameView;
+use vxscope_dissector::render::hexdump::{self, Format, Lang};
+use vxscope_dissector::{Dissection, LinkType, hextext};
 
-use crate::DecodeAs;
+use crate::decode::DecodeArgs;
+use crate::frames::{
+    Consumer, Ended, Engine, Flow, Frame, FrameLoop, HexFrames, Record, Selection,
+};
 use crate::input::open_capture;
 use crate::output::Output;
-use crate::topology::TopologyArgs;
 
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
@@ -52,14 +53,8 @@ pub struct HexdumpArgs {
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Also decode VXLAN on this UDP port (repeatable; 8472 and 4789 always are)
-    #[arg(long = "port", value_name = "PORT")]
-    pub ports: Vec<u16>,
-    /// How to read UDP 8472: as VXLAN (what Linux and flannel send) or as OTV (IANA's assignment, tcpdump 4.99)
-    #[arg(long = "decode-as", value_enum, default_value = "vxlan")]
-    pub decode_as: DecodeAs,
     #[command(flatten)]
-    pub topology: TopologyArgs,
+    pub decode: DecodeArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,26 +136,47 @@ pub fn run(args: &HexdumpArgs) -> ExitCode {
     }
 }
 
-/// Writes frames into the sink as they come.
-struct Dumper {
+/// The consumer of `vxscope hexdump`: writes frames into the sink as they come.
+struct Dumper<'t> {
     format: Format,
     lang: Lang,
     sink: Sink,
     buf: Vec<u8>,
+    /// The hex text read, when frames come from one whose link type was not given: each frame dumped that
+    /// looks like IP is said to be so.
+    warn_ip: Option<(&'t str, &'t [hextext::HexPacket])>,
 }
 
-impl Dumper {
-    /// Writes one frame. Returns whether to go on (false once standard output is closed).
-    fn frame(&mut self, number: u64, bytes: &[u8], d: &Dissection<'_>) -> Result<bool, String> {
-        let frame = Frame {
-            number,
-            bytes,
-            dissection: d,
+impl Consumer for Dumper<'_> {
+    fn frame(
+        &mut self,
+        frame: &Frame<'_>,
+        _: &impl FrameView,
+        dissection: Option<&Dissection<'_>>,
+    ) -> Result<Flow, String> {
+        let dissection = dissection.ok_or("a hex dump needs the built-in dissector")?;
+        if let Some((name, packets)) = self.warn_ip
+            && let Some(packet) = usize::try_from(frame.number - 1)
+                .ok()
+                .and_then(|i| packets.get(i))
+        {
+            warn_if_ip(name, frame.number, packet);
+        }
+        let frame = hexdump::Frame {
+            number: frame.number,
+            bytes: frame.data,
+            dissection,
         };
         hexdump::write_frame(&mut self.buf, &frame, self.format, self.lang);
-        self.sink.write(&mut self.buf)
+        Ok(if self.sink.write(&mut self.buf)? {
+            Flow::Continue
+        } else {
+            Flow::Stop
+        })
     }
+}
 
+impl Dumper<'_> {
     /// Closes the document (also after an error, so what was written is a whole page) and flushes.
     fn finish(mut self) -> Result<(), String> {
         hexdump::write_end(&mut self.buf, self.format, self.lang);
@@ -179,10 +195,7 @@ fn dump(args: &HexdumpArgs) -> Result<(), String> {
         LangArg::En => Lang::En,
         LangArg::Zh => Lang::Zh,
     };
-    let mut config = Config::default();
-    config.add_vxlan_ports(&args.ports);
-    config.decode_8472_as_otv = args.decode_as == DecodeAs::Otv;
-    let dissector = Dissector::with_topology(config, args.topology.load()?);
+    let dissector = args.decode.dissector()?;
 
     // Hex text is read whole and checked before anything is written.
     let text = match &args.from_text {
@@ -201,102 +214,41 @@ fn dump(args: &HexdumpArgs) -> Result<(), String> {
         lang,
         sink,
         buf: Vec::new(),
+        warn_ip: None,
     };
     hexdump::write_start(&mut dumper.buf, format, lang);
+    // Frames before the one asked for are dissected too, as `vxscope dissect` does: what the session learns
+    // from them shapes the notes of later ones.
+    let selection = args.frame.map_or(Selection::ALL, Selection::only);
+    let mut frames = FrameLoop::new(Engine::Builtin(&dissector), selection, Record::Everything);
+    let missing = |name: &str, ended: Ended, input: &str, unit: &str| match args.frame {
+        Some(f) if ended.consumed == 0 => Err(format!(
+            "{name}: there is no frame {f}: the {input} holds {} {unit}{}",
+            ended.last_frame,
+            if ended.last_frame == 1 { "" } else { "s" }
+        )),
+        _ => Ok(()),
+    };
     let result = match (&text, &args.file) {
-        (Some((name, packets)), _) => dump_text(name, packets, args, &dissector, &mut dumper),
-        (None, Some(path)) => open_capture(path).and_then(|r| {
-            dump_capture(
-                &path.display().to_string(),
-                r,
-                args,
-                &dissector,
-                &mut dumper,
-            )
-        }),
+        (Some((name, packets)), _) => {
+            if args.link_type.is_none() {
+                dumper.warn_ip = Some((name, packets));
+            }
+            let link_type = args.link_type.unwrap_or(LinkType::ETHERNET);
+            frames
+                .run(name, &mut HexFrames::new(packets, link_type), &mut dumper)
+                .and_then(|ended| missing(name, ended, "text", "packet"))
+        }
+        (None, Some(path)) => {
+            let name = path.display().to_string();
+            open_capture(path)
+                .and_then(|mut r| frames.run(&name, &mut r, &mut dumper))
+                .and_then(|ended| missing(&name, ended, "capture", "frame"))
+        }
         (None, None) => Err("give a capture FILE or --from-text FILE".to_string()),
     };
     let finished = dumper.finish();
     result.and(finished)
-}
-
-fn dump_text(
-    name: &str,
-    packets: &[hextext::HexPacket],
-    args: &HexdumpArgs,
-    dissector: &Dissector,
-    dumper: &mut Dumper,
-) -> Result<(), String> {
-    let link_type = args.link_type.unwrap_or(LinkType::ETHERNET);
-    let mut d = Dissection::new();
-    let mut session = Session::new();
-    for (n, packet) in packets.iter().enumerate() {
-        let number = n as u64 + 1;
-        let bytes = &packet.bytes;
-        // Every frame is dissected: what the session learns from earlier ones shapes the notes of later ones.
-        session.dissect(dissector, link_type, bytes, bytes.len() as u32, &mut d);
-        if args.frame.is_some_and(|f| f != number) {
-            continue;
-        }
-        if args.link_type.is_none() {
-            warn_if_ip(name, number, packet);
-        }
-        if !dumper.frame(number, bytes, &d)? {
-            return Ok(());
-        }
-    }
-    let count = packets.len() as u64;
-    match args.frame {
-        Some(f) if f > count => Err(format!(
-            "{name}: there is no frame {f}: the text holds {count} packet{}",
-            if count == 1 { "" } else { "s" }
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn dump_capture<R: Read>(
-    name: &str,
-    mut reader: CaptureReader<R>,
-    args: &HexdumpArgs,
-    dissector: &Dissector,
-    dumper: &mut Dumper,
-) -> Result<(), String> {
-    let mut d = Dissection::new();
-    let mut session = Session::new();
-    let mut last = 0;
-    loop {
-        let packet = match reader.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(e) => return Err(format!("{name}: {e}")),
-        };
-        last = packet.number;
-        // Frames before the one asked for are dissected too, as `vxscope dissect` does.
-        session.dissect(
-            dissector,
-            packet.link_type,
-            packet.data,
-            packet.orig_len,
-            &mut d,
-        );
-        if args.frame.is_some_and(|f| f != packet.number) {
-            continue;
-        }
-        if !dumper.frame(packet.number, packet.data, &d)? {
-            return Ok(());
-        }
-        if args.frame.is_some() {
-            return Ok(());
-        }
-    }
-    match args.frame {
-        Some(f) => Err(format!(
-            "{name}: there is no frame {f}: the capture holds {last} frame{}",
-            if last == 1 { "" } else { "s" }
-        )),
-        None => Ok(()),
-    }
 }
 
 /// Reads and parses hex text; errors name the file and the line.

@@ -1,8 +1,10 @@
 //! `vxscope`: read flannel's VXLAN traffic (UDP 8472) byte by byte.
 
 mod clock;
+mod decode;
 mod dissect;
 mod fields;
+mod frames;
 mod hexdump;
 mod input;
 mod output;
@@ -14,7 +16,9 @@ mod topology;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+use crate::decode::DecodeArgs;
 
 /// The seed packet (k8s-node1's pod pinging a pod on k8s-node2, captured on the node NIC), dissected when
 /// vxscope runs without arguments.
@@ -43,8 +47,10 @@ enum Command {
     /// Strip VXLAN: each VXLAN packet becomes the Ethernet frame it carries, with the same timestamp
     Strip(rewrite::StripArgs),
     /// Wrap each frame in outer Ethernet, IP, UDP and VXLAN headers, as a Linux VXLAN device sends it
+    #[command(mut_arg(decode::PORTS_ID, decode::vxlan_port_only))]
     Encap(rewrite::EncapArgs),
     /// Change the UDP port and the VNI of VXLAN packets in place; every other byte stays as it was
+    #[command(mut_arg(decode::PORTS_ID, decode::vxlan_port_only))]
     Remap(rewrite::RemapArgs),
     /// Print the flannel node table the sources and the captures show (addresses, VTEP MACs, pod subnets, VNIs,
     /// ports, packet counts), and every conflict between them
@@ -73,18 +79,6 @@ pub struct DissectArgs {
     /// Only frames A to B (inclusive; `A-` for A to the end)
     #[arg(long, value_name = "A-B", value_parser = parse_range)]
     pub frames: Option<(u64, u64)>,
-    /// Also decode VXLAN on this UDP port (repeatable; 8472 and 4789 always are)
-    #[arg(long = "port", value_name = "PORT")]
-    pub ports: Vec<u16>,
-    /// Also decode VXLAN-GPE on this UDP port (repeatable; 4790 always is)
-    #[arg(long = "gpe-port", value_name = "PORT")]
-    pub gpe_ports: Vec<u16>,
-    /// How to read UDP 8472: as VXLAN (what Linux and flannel send) or as OTV (IANA's assignment, tcpdump 4.99)
-    #[arg(long = "decode-as", value_enum, default_value = "vxlan")]
-    pub decode_as: DecodeAs,
-    /// The VXLAN Group Based Policy extension is in use (do not report a set G flag)
-    #[arg(long)]
-    pub gbp: bool,
     /// Print times in UTC instead of local time
     #[arg(long)]
     pub utc: bool,
@@ -92,16 +86,10 @@ pub struct DissectArgs {
     #[arg(long)]
     pub summary: bool,
     #[command(flatten)]
-    pub topology: topology::TopologyArgs,
+    pub decode: DecodeArgs,
     /// Dissect through this plugin: a shared library exporting vxscope_plugin_v1, such as libvxscope.so
     #[arg(long, value_name = "PATH", conflicts_with = "summary")]
     pub plugin: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DecodeAs {
-    Vxlan,
-    Otv,
 }
 
 #[derive(Args)]

@@ -18,7 +18,7 @@ use vxscope_rewriter::run::{
 };
 use vxscope_rewriter::strip::Strip;
 
-use crate::topology::TopologyArgs;
+use crate::decode::DecodeArgs;
 
 /// Bytes buffered before each write to the output, and how many such buffers the writer thread cycles.
 const OUTPUT_BUFFER: usize = 1 << 20;
@@ -61,9 +61,8 @@ pub enum OtherArg {
 pub struct StripArgs {
     #[command(flatten)]
     pub io: RewriteIo,
-    /// Also strip VXLAN on this UDP port (repeatable; 8472 and 4789 always are)
-    #[arg(long = "port", value_name = "PORT")]
-    pub ports: Vec<u16>,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -111,7 +110,7 @@ pub struct EncapArgs {
     #[arg(long, value_name = "NAME", requires = "nodes")]
     pub node: Option<String>,
     #[command(flatten)]
-    pub topology: TopologyArgs,
+    pub decode: DecodeArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -134,6 +133,8 @@ pub struct RemapArgs {
     /// zero, or compute it
     #[arg(long, value_enum, default_value = "keep")]
     pub udp_checksum: RemapChecksumArg,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -168,8 +169,28 @@ fn parse_pair<T: std::str::FromStr>(s: &str) -> Result<(T, T), String> {
     Ok((number(a)?, number(b)?))
 }
 
+/// The dissector of a rewrite: the decoding options' configuration (with VXLAN on `vxlan_ports` too) as a
+/// rewrite reads it, over their topology.
+fn rewrite_dissector(
+    command: &str,
+    decode: &DecodeArgs,
+    vxlan_ports: &[u16],
+) -> Result<Dissector, ExitCode> {
+    let mut config = decode.config();
+    config.add_vxlan_ports(vxlan_ports);
+    decode
+        .dissector_of(locate::rewrite_config(config))
+        .map_err(|e| {
+            eprintln!("vxscope {command}: {e}");
+            ExitCode::FAILURE
+        })
+}
+
 pub fn strip(args: &StripArgs) -> ExitCode {
-    let dissector = Dissector::new(locate::dissector_config(&args.ports));
+    let dissector = match rewrite_dissector("strip", &args.decode, &[]) {
+        Ok(d) => d,
+        Err(status) => return status,
+    };
     let mut strip = Strip::new(&dissector, args.io.annotate);
     execute(&args.io, "strip", "stripped", &mut strip)
 }
@@ -181,7 +202,7 @@ pub fn encap(args: &EncapArgs) -> ExitCode {
     };
     let (route, defaults) = match (&args.node, args.outer_src_ip, args.outer_dst_ip) {
         (Some(name), _, _) => {
-            let topology = match args.topology.load() {
+            let topology = match args.decode.topology() {
                 Ok(t) => t,
                 Err(e) => return usage(e),
             };
@@ -220,7 +241,10 @@ pub fn encap(args: &EncapArgs) -> ExitCode {
     if let Err(e) = config.validate() {
         return usage(e);
     }
-    let dissector = Dissector::new(locate::dissector_config(&[]));
+    let dissector = match rewrite_dissector("encap", &args.decode, &[]) {
+        Ok(d) => d,
+        Err(status) => return status,
+    };
     let mut encap = Encap::new(&dissector, config, route, args.io.annotate);
     execute(&args.io, "encap", "encapsulated", &mut encap)
 }
@@ -239,7 +263,10 @@ pub fn remap(args: &RemapArgs) -> ExitCode {
         RemapChecksumArg::Zero => remap::ChecksumMode::Zero,
         RemapChecksumArg::Compute => remap::ChecksumMode::Compute,
     };
-    let dissector = Dissector::new(locate::dissector_config(&maps.vxlan_ports()));
+    let dissector = match rewrite_dissector("remap", &args.decode, &maps.vxlan_ports()) {
+        Ok(d) => d,
+        Err(status) => return status,
+    };
     let mut remap = Remap::new(&dissector, maps, mode, args.io.annotate);
     execute(&args.io, "remap", "remapped", &mut remap)
 }

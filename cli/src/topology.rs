@@ -5,11 +5,15 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::input::open_capture;
 use clap::Args;
+use vxscope_dissector::Dissection;
 use vxscope_dissector::flannel::{Session, Topology, TopologyBuilder, TopologySource, mac_text};
+use vxscope_dissector::render::FrameView;
 use vxscope_dissector::value::IpBytes;
-use vxscope_dissector::{Config, Dissection, Dissector};
+
+use crate::decode::DecodeArgs;
+use crate::frames::{Consumer, Engine, Flow, Frame, FrameLoop, Record, Selection};
+use crate::input::open_capture;
 
 /// Where the flannel topology comes from. Without any of these, flannel's defaults apply.
 #[derive(Args, Clone, Debug, Default)]
@@ -94,51 +98,50 @@ pub struct TopologyCommand {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
-    pub topology: TopologyArgs,
-    /// Also decode VXLAN on this UDP port (repeatable)
-    #[arg(long = "port", value_name = "PORT")]
-    pub ports: Vec<u16>,
+    pub decode: DecodeArgs,
+}
+
+/// The consumer of `vxscope topology`: nothing to do with a frame, the loop's session learns from each.
+struct Learn;
+
+impl Consumer for Learn {
+    fn frame(
+        &mut self,
+        _: &Frame<'_>,
+        _: &impl FrameView,
+        _: Option<&Dissection<'_>>,
+    ) -> Result<Flow, String> {
+        Ok(Flow::Continue)
+    }
 }
 
 pub fn run(args: &TopologyCommand) -> ExitCode {
-    let topo = match args.topology.load() {
-        Ok(t) => t,
+    let dissector = match args.decode.dissector() {
+        Ok(d) => d,
         Err(e) => {
             eprintln!("vxscope: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let mut config = Config::default();
-    config.add_vxlan_ports(&args.ports);
-    let dissector = Dissector::with_topology(config, topo);
-    let mut session = Session::new();
+    let mut frames = FrameLoop::new(
+        Engine::Builtin(&dissector),
+        Selection::ALL,
+        Record::Everything,
+    );
     let mut failed = false;
     for path in &args.files {
-        if let Err(e) = learn(path, &dissector, &mut session) {
+        let name = path.display().to_string();
+        let result = open_capture(path).and_then(|mut r| frames.run(&name, &mut r, &mut Learn));
+        if let Err(e) = result {
             eprintln!("vxscope: {e}");
             failed = true;
         }
     }
-    print!("{}", table(dissector.topology(), &session));
+    print!("{}", table(dissector.topology(), &frames.session));
     if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-fn learn(path: &Path, dissector: &Dissector, session: &mut Session) -> Result<(), String> {
-    let name = path.display().to_string();
-    let mut reader = open_capture(path)?;
-    let mut d = Dissection::new();
-    loop {
-        match reader.next_packet() {
-            Ok(Some(p)) => {
-                session.dissect(dissector, p.link_type, p.data, p.orig_len, &mut d);
-            }
-            Ok(None) => return Ok(()),
-            Err(e) => return Err(format!("{name}: {e}")),
-        }
     }
 }
 

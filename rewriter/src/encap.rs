@@ -260,7 +260,7 @@ impl FlannelRoute {
     }
 }
 
-/// The encap rewrite. `dissector` must be built with a [`crate::locate::dissector_config`].
+/// The encap rewrite. `dissector` must be built with a [`crate::locate::rewrite_config`].
 pub struct Encap<'d> {
     dissector: &'d Dissector,
     dissection: Dissection<'d>,

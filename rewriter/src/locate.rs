@@ -1,7 +1,7 @@
 //! Where the VXLAN header and the frame it carries lie in a packet, read from the dissector's layers.
 //!
 //! The rewriter never parses headers itself: it dissects each packet with a [`Dissector`] built by
-//! [`dissector_config`] (VXLAN on the chosen ports, the encapsulated frame left undecoded as one `data` layer),
+//! [`rewrite_config`] (VXLAN on the chosen ports, the encapsulated frame left undecoded as one `data` layer),
 //! and reads offsets from the layers that dissection records.
 
 use std::ops::Range;
@@ -10,21 +10,28 @@ use vxscope_dissector::fields::{FieldId as F, Scope};
 use vxscope_dissector::layers::{udp, vxlan};
 use vxscope_dissector::notes::NoteCode;
 use vxscope_dissector::value::{IpBytes, Value};
-use vxscope_dissector::{Config, DEFAULT_VXLAN_PORTS, Dissection, Field, Layer};
+use vxscope_dissector::{Config, Dissection, Field, Layer, PORT_LINUX_VXLAN};
 
-/// The dissector configuration of the rewrites: VXLAN on 8472, 4789 and `extra_ports`; no VXLAN-GPE, no OTV
-/// reading; the encapsulated frame not decoded (its extent is all a rewrite needs), no flannel annotations.
-pub fn dissector_config(extra_ports: &[u16]) -> Config {
+/// The dissector configuration of a rewrite, from the decoding options' `config`: the same tunnel ports and GBP
+/// setting (UDP 8472 read as OTV is not VXLAN, so not rewritten); the encapsulated frame not decoded (its extent
+/// is all a rewrite needs), no flannel annotations.
+pub fn rewrite_config(config: Config) -> Config {
     let mut config = Config {
-        vxlan_ports: DEFAULT_VXLAN_PORTS.to_vec(),
-        gpe_ports: Vec::new(),
-        decode_8472_as_otv: false,
         decode_encapsulated: false,
         annotate: false,
-        ..Config::default()
+        ..config
     };
-    config.add_vxlan_ports(extra_ports);
+    if config.decode_8472_as_otv {
+        config.vxlan_ports.retain(|&p| p != PORT_LINUX_VXLAN);
+    }
     config
+}
+
+/// [`rewrite_config`] of the default decoding options with VXLAN on `extra_ports` too.
+pub fn dissector_config(extra_ports: &[u16]) -> Config {
+    let mut config = Config::default();
+    config.add_vxlan_ports(extra_ports);
+    rewrite_config(config)
 }
 
 /// Why a VXLAN packet cannot be rewritten.
@@ -148,7 +155,7 @@ pub(crate) fn layer_uint(d: &Dissection<'_>, layer: usize, id: F) -> Option<u64>
     layer_value(d, layer, [id, id]).and_then(|v| v.as_u64())
 }
 
-/// Finds the outermost VXLAN packet of `frame` in its dissection, made with a [`dissector_config`]
+/// Finds the outermost VXLAN packet of `frame` in its dissection, made with a [`rewrite_config`]
 /// configuration (a [`Dissection::layers_only`] is enough: the UDP header's values are read from the bytes).
 /// `vxlan_ports` are that configuration's ports; `wire_len` is the packet's length on the wire.
 pub fn find(d: &Dissection<'_>, frame: &[u8], vxlan_ports: &[u16], wire_len: u32) -> Found {

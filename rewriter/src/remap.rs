@@ -104,7 +104,7 @@ pub struct ChecksumCounts {
     pub not_computable: u64,
 }
 
-/// The remap rewrite. `dissector` must be built with a [`locate::dissector_config`] whose extra ports are
+/// The remap rewrite. `dissector` must be built with a [`locate::rewrite_config`] whose VXLAN ports include
 /// [`Maps::vxlan_ports`].
 pub struct Remap<'d> {
     dissector: &'d Dissector,

@@ -10,7 +10,7 @@ use crate::locate::{self, Found};
 use crate::run::{Rewrite, Rewritten, Verdict};
 use vxscope_capture::Packet;
 
-/// The strip rewrite. `dissector` must be built with a [`locate::dissector_config`].
+/// The strip rewrite. `dissector` must be built with a [`locate::rewrite_config`].
 pub struct Strip<'d> {
     dissector: &'d Dissector,
     /// Layers only: all it takes to find the frame inside an Ethernet packet.

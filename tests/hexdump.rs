@@ -14,7 +14,8 @@ use vxscope_capture::CaptureReader;
 use vxscope_dissector::LinkType;
 use vxscope_dissector::hextext;
 use vxscope_tests::{
-    captures_under, require_tool, root, sample, shared_corpus, stderr, stdout, vxscope,
+    captures_under, console_messages, require_tool, root, sample, shared_corpus, stderr, stdout,
+    vxscope,
 };
 
 const LANGS: [&str; 2] = ["en", "zh"];
@@ -138,10 +139,18 @@ fn golden_dumps_of_the_seed_packet() {
                 .to_vec();
             cases.push((args, format!("seed.{lang}.{ext}")));
         }
+        // The picture of the frame (one frame a picture).
+        let svg: Vec<std::ffi::OsString> = ["--format", "svg", "--frame", "1", "--lang", lang]
+            .map(Into::into)
+            .to_vec();
+        cases.push((svg.clone(), format!("seed.{lang}.svg")));
         // With the cluster's topology: the flannel annotations.
         let mut args: Vec<std::ffi::OsString> = ["--lang", lang].map(Into::into).to_vec();
         args.extend(topology.iter().cloned());
         cases.push((args, format!("seed-flannel.{lang}.txt")));
+        let mut args = svg;
+        args.extend(topology.iter().cloned());
+        cases.push((args, format!("seed-flannel.{lang}.svg")));
     }
     for (args, name) in cases {
         let mut all: Vec<std::ffi::OsString> =
@@ -723,37 +732,9 @@ fn bad_input_is_an_error_naming_the_file_and_the_line() {
 // ---------------------------------------------------------------------------------------------------------
 // The HTML page in headless Chromium.
 
-/// Runs headless Chromium on a page with a fresh profile (killed after two minutes); returns its output, with
-/// console logging on.
+/// Runs headless Chromium on a page with a fresh profile in the test's directory.
 fn chromium(dir: &TempDir, profile: &str, args: &[&str], url: &str) -> Output {
-    let chromium = require_tool("chromium");
-    run(Command::new(require_tool("timeout"))
-        .arg("120")
-        .arg(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", dir.path(profile).display()))
-        .args(args)
-        .arg(url))
-}
-
-/// The messages a page wrote to the console (errors among them), as Chromium logs them.
-fn console_messages(output: &Output) -> Vec<String> {
-    stderr(output)
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        .map(str::to_string)
-        .collect()
+    vxscope_tests::chromium(&dir.path(profile), args, url)
 }
 
 /// The bytes of the dump in the page, in order: (data-i, text) of every `<span class="b ...">`.

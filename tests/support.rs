@@ -89,6 +89,41 @@ pub fn require_tool(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("{name} is not installed: run scripts/test, which installs it"))
 }
 
+/// Runs headless Chromium (Debian's `chromium`) on a page with a fresh profile in `profile` (killed after two
+/// minutes); returns its output, with console logging on.
+pub fn chromium(profile: &Path, args: &[&str], url: &str) -> Output {
+    let chromium = require_tool("chromium");
+    let mut cmd = Command::new(require_tool("timeout"));
+    cmd.arg("120")
+        .arg(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url);
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// The messages a page wrote to the console (errors among them), as Chromium logs them.
+pub fn console_messages(output: &Output) -> Vec<String> {
+    stderr(output)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The public corpus next to the repository (`../shared/corpus`), when present. Tests over it add to the
 /// tests over the copies in `tests/data/`, which always run.
 pub fn shared_corpus() -> Option<PathBuf> {

@@ -22,6 +22,7 @@ use crate::output::Output;
 #[command(after_help = "Examples:\n  \
     vxscope hexdump ens192.pcap --frame 3\n  \
     vxscope hexdump ens192.pcap --frame 3 --format html --lang zh -o frame3.html\n  \
+    vxscope hexdump ens192.pcap --frame 3 --format svg -o frame3.svg   # the picture alone\n  \
     tcpdump -XX -r ens192.pcap | vxscope hexdump --from-text - --format markdown\n  \
     vxscope hexdump --from-text pasted.txt --link-type raw   # tcpdump -x: the dump starts at IP\n  \
     vxscope hexdump ens192.pcap --frame 3 --nodes nodes.json  # with the flannel annotations")]
@@ -62,6 +63,8 @@ pub enum FormatArg {
     Text,
     Markdown,
     Html,
+    /// The picture of one frame (give --frame N)
+    Svg,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -190,7 +193,14 @@ fn dump(args: &HexdumpArgs) -> Result<(), String> {
         FormatArg::Text => Format::Text,
         FormatArg::Markdown => Format::Markdown,
         FormatArg::Html => Format::Html,
+        FormatArg::Svg => Format::Svg,
     };
+    if format == Format::Svg && args.frame.is_none() {
+        return Err(
+            "--format svg draws one frame: give --frame N (--format html draws every frame)"
+                .to_string(),
+        );
+    }
     let lang = match args.lang {
         LangArg::En => Lang::En,
         LangArg::Zh => Lang::Zh,

@@ -86,6 +86,8 @@ pub struct FieldDef {
     pub vals: &'static [ValueName],
     /// One sentence on what the field means.
     pub blurb: &'static str,
+    /// A protocol's short name, as a picture labels its box (`IPv4`, `UDP`); empty for other fields.
+    pub short: &'static str,
 }
 
 impl FieldDef {
@@ -97,6 +99,7 @@ impl FieldDef {
         mask: 0,
         vals: &[],
         blurb: "",
+        short: "",
     };
 
     /// The name of a value, if the field has a value-string table and knows it.
@@ -414,20 +417,20 @@ pub static IP_OPTION_TYPES: &[ValueName] = &[
 
 registry! {
     // Link layer.
-    Eth "eth" "Ethernet II" Protocol;
+    Eth "eth" "Ethernet II" Protocol { short: "Ethernet" };
     EthDst "eth.dst" "Destination" Mac { blurb: "Destination MAC address" };
     EthSrc "eth.src" "Source" Mac { blurb: "Source MAC address" };
     EthType "eth.type" "Type" U16 { base: Base::Hex, vals: ETHERTYPES, blurb: "EtherType of the payload" };
     EthLen "eth.len" "Length" U16 { blurb: "IEEE 802.3 length of the LLC payload" };
     EthPadding "eth.padding" "Padding" Bytes { blurb: "Bytes after the network-layer packet (padding to 60 bytes or trailer)" };
     EthFcs "eth.fcs" "Frame check sequence" Bytes { blurb: "Ethernet CRC, present when the capture says so" };
-    Vlan "vlan" "802.1Q Virtual LAN" Protocol;
+    Vlan "vlan" "802.1Q Virtual LAN" Protocol { short: "802.1Q" };
     VlanPriority "vlan.priority" "Priority" U16 { mask: 0xe000 };
     VlanDei "vlan.dei" "Drop eligible" Bool { mask: 0x1000 };
     VlanId "vlan.id" "VLAN ID" U16 { mask: 0x0fff };
     VlanEtype "vlan.etype" "Type" U16 { base: Base::Hex, vals: ETHERTYPES };
-    Sll "sll" "Linux cooked capture v1" Protocol;
-    Sll2 "sll2" "Linux cooked capture v2" Protocol;
+    Sll "sll" "Linux cooked capture v1" Protocol { short: "SLL" };
+    Sll2 "sll2" "Linux cooked capture v2" Protocol { short: "SLL2" };
     SllPkttype "sll.pkttype" "Packet type" U16 { vals: SLL_PKTTYPES };
     SllHatype "sll.hatype" "Link-layer address type" U16 { vals: ARP_HW_TYPES };
     SllHalen "sll.halen" "Link-layer address length" U16;
@@ -437,11 +440,11 @@ registry! {
     SllEtype "sll.etype" "Protocol" U16 { base: Base::Hex, vals: ETHERTYPES };
     SllReserved "sll.reserved" "Reserved" U16 { base: Base::Hex };
     SllIfindex "sll.ifindex" "Interface index" U32;
-    Null "null" "Null/Loopback" Protocol;
+    Null "null" "Null/Loopback" Protocol { short: "Loopback" };
     NullFamily "null.family" "Family" U32 { vals: NULL_FAMILIES };
 
     // IPv4.
-    Ip "ip" "Internet Protocol Version 4" Protocol;
+    Ip "ip" "Internet Protocol Version 4" Protocol { short: "IPv4" };
     IpVersion "ip.version" "Version" U8 { mask: 0xf0 };
     IpHdrLen "ip.hdr_len" "Header length" U8 { mask: 0x0f, blurb: "Header length in bytes (4 times the IHL field)" };
     IpDsfield "ip.dsfield" "Differentiated services" U8 { base: Base::Hex };
@@ -466,7 +469,7 @@ registry! {
     IpOptData "ip.opt.data" "Option data" Bytes;
 
     // IPv6.
-    Ipv6 "ipv6" "Internet Protocol Version 6" Protocol;
+    Ipv6 "ipv6" "Internet Protocol Version 6" Protocol { short: "IPv6" };
     Ipv6Version "ipv6.version" "Version" U32 { mask: 0xf000_0000 };
     Ipv6Tclass "ipv6.tclass" "Traffic class" U32 { base: Base::Hex, mask: 0x0ff0_0000 };
     Ipv6Flow "ipv6.flow" "Flow label" U32 { base: Base::Hex, mask: 0x000f_ffff };
@@ -494,7 +497,7 @@ registry! {
     Ipv6FragId "ipv6.fragment.id" "Identification" U32 { base: Base::Hex };
 
     // UDP.
-    Udp "udp" "User Datagram Protocol" Protocol;
+    Udp "udp" "User Datagram Protocol" Protocol { short: "UDP" };
     UdpSrcport "udp.srcport" "Source port" U16;
     UdpDstport "udp.dstport" "Destination port" U16;
     UdpLength "udp.length" "Length" U16;
@@ -502,7 +505,7 @@ registry! {
     UdpChecksumStatus "udp.checksum.status" "Checksum status" Text { blurb: "good, bad, absent (zero over IPv4), partial (left for the NIC), or unverified (packet cut short)" };
 
     // TCP.
-    Tcp "tcp" "Transmission Control Protocol" Protocol;
+    Tcp "tcp" "Transmission Control Protocol" Protocol { short: "TCP" };
     TcpSrcport "tcp.srcport" "Source port" U16;
     TcpDstport "tcp.dstport" "Destination port" U16;
     TcpSeq "tcp.seq" "Sequence number" U32 { blurb: "Absolute sequence number as on the wire" };
@@ -536,7 +539,7 @@ registry! {
     TcpLen "tcp.len" "Segment length" U32 { blurb: "Payload bytes the segment carries (from the IP length)" };
 
     // ICMP.
-    Icmp "icmp" "Internet Control Message Protocol" Protocol;
+    Icmp "icmp" "Internet Control Message Protocol" Protocol { short: "ICMP" };
     IcmpType "icmp.type" "Type" U8 { vals: ICMP_TYPES };
     IcmpCode "icmp.code" "Code" U8;
     IcmpChecksum "icmp.checksum" "Checksum" U16 { base: Base::Hex };
@@ -551,7 +554,7 @@ registry! {
     IcmpData "icmp.data" "Data" Bytes { blurb: "Bytes after the ICMP header: in an echo request, the ping's data (often starting with the time it was sent), returned in the reply" };
 
     // ICMPv6.
-    Icmpv6 "icmpv6" "Internet Control Message Protocol v6" Protocol;
+    Icmpv6 "icmpv6" "Internet Control Message Protocol v6" Protocol { short: "ICMPv6" };
     Icmpv6Type "icmpv6.type" "Type" U8 { vals: ICMPV6_TYPES };
     Icmpv6Code "icmpv6.code" "Code" U8;
     Icmpv6Checksum "icmpv6.checksum" "Checksum" U16 { base: Base::Hex };
@@ -570,7 +573,7 @@ registry! {
     Icmpv6Data "icmpv6.data" "Data" Bytes;
 
     // ARP.
-    Arp "arp" "Address Resolution Protocol" Protocol;
+    Arp "arp" "Address Resolution Protocol" Protocol { short: "ARP" };
     ArpHwType "arp.hw.type" "Hardware type" U16 { vals: ARP_HW_TYPES };
     ArpProtoType "arp.proto.type" "Protocol type" U16 { base: Base::Hex, vals: ETHERTYPES };
     ArpHwSize "arp.hw.size" "Hardware size" U8;
@@ -586,8 +589,8 @@ registry! {
     ArpDstProto "arp.dst.proto" "Target protocol address" Bytes;
 
     // VXLAN (RFC 7348), its Group Based Policy extension and VXLAN-GPE.
-    Vxlan "vxlan" "Virtual eXtensible Local Area Network" Protocol;
-    VxlanGpe "vxlan_gpe" "VXLAN Generic Protocol Extension" Protocol;
+    Vxlan "vxlan" "Virtual eXtensible Local Area Network" Protocol { short: "VXLAN" };
+    VxlanGpe "vxlan_gpe" "VXLAN Generic Protocol Extension" Protocol { short: "VXLAN-GPE" };
     VxlanFlags "vxlan.flags" "Flags" U8 { base: Base::Hex, blurb: "0x08 (I) in every flannel packet" };
     VxlanFlagG "vxlan.flag_g" "GBP extension (G)" Bool { mask: 0x80 };
     VxlanFlagI "vxlan.flag_i" "VNI valid (I)" Bool { mask: 0x08 };
@@ -609,7 +612,7 @@ registry! {
     VxlanReserved8 "vxlan.reserved8" "Reserved" U8 { base: Base::Hex };
 
     // The same 8 bytes read as OTV, as tcpdump 4.99 and older print UDP 8472.
-    Otv "otv" "Overlay Transport Virtualization (IANA's reading of UDP 8472)" Protocol;
+    Otv "otv" "Overlay Transport Virtualization (IANA's reading of UDP 8472)" Protocol { short: "OTV" };
     OtvFlags "otv.flags" "Flags" U8 { base: Base::Hex };
     OtvOverlay "otv.overlay" "Overlay ID" U24;
     OtvInstance "otv.instance" "Instance ID" U24;
@@ -617,7 +620,7 @@ registry! {
 
     // Flannel annotations: computed from the topology (kubectl, node command outputs, the capture itself), with
     // no bytes of their own; each sits at the offset of the field it was derived from.
-    Flannel "flannel" "Flannel" Protocol;
+    Flannel "flannel" "Flannel" Protocol { short: "Flannel" };
     FlannelSrcNode "flannel.src_node" "Source node" Text { blurb: "Node whose public IP is the outer source address" };
     FlannelDstNode "flannel.dst_node" "Destination node" Text { blurb: "Node whose public IP is the outer destination address" };
     FlannelSrcVtepNode "flannel.src_vtep_node" "Source VTEP's node" Text { blurb: "Node whose flannel.1 MAC (VTEP MAC) is the inner source MAC" };
@@ -636,7 +639,7 @@ registry! {
     FlannelDstPodNode "flannel.dst_pod_node" "Destination pod's node" Text { blurb: "Node the destination pod runs on, as the pod list says" };
 
     // Bytes no dissector claims.
-    Data "data" "Data" Protocol;
+    Data "data" "Data" Protocol { short: "Data" };
     DataData "data.data" "Data" Bytes;
     DataLen "data.len" "Length" U32;
 }
@@ -663,6 +666,18 @@ mod tests {
         assert_eq!(FieldId::ALL.len(), FIELDS.len());
         for (i, id) in FieldId::ALL.iter().enumerate() {
             assert_eq!(id.index(), i);
+        }
+    }
+
+    #[test]
+    fn protocols_and_only_protocols_have_a_short_name() {
+        for def in FIELDS {
+            assert_eq!(
+                def.kind == Kind::Protocol,
+                !def.short.is_empty(),
+                "{}: a protocol has a short name, a field none",
+                def.abbrev
+            );
         }
     }
 

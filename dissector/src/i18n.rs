@@ -89,6 +89,15 @@ pub fn text(english: &str, lang: Lang) -> &str {
     }
 }
 
+/// The short name of a protocol (`IPv4`, `Ethernet` / `以太网`), as a picture labels its box.
+pub fn protocol_short(id: FieldId, lang: Lang) -> &'static str {
+    let short = id.def().short;
+    if short.is_empty() {
+        return field_name(id, lang);
+    }
+    text(short, lang)
+}
+
 /// Words the renderers write around fields and notes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phrase {
@@ -123,6 +132,16 @@ pub enum Phrase {
     Payload,
     Padding,
     OtherHeaders,
+    /// Before the short name of a protocol of the outer frame in a picture: `Outer IPv4`.
+    OuterPrefix,
+    /// Before the short name of a protocol of an encapsulated frame: `Inner IPv4`.
+    InnerPrefix,
+    /// Before the short name of a protocol of a packet quoted by an ICMP error: `Quoted IPv4`.
+    QuotedPrefix,
+    /// The heading of the zoomed row of a picture: the tunnel header bit by bit.
+    HeaderBits,
+    /// Over the boxes of the frame a tunnel header carries.
+    EncapsulatedFrame,
     /// Between a name and what follows it: `Frame 1: …`.
     Colon,
     /// Between the items of a list.
@@ -167,6 +186,14 @@ pub fn phrase(phrase: Phrase, lang: Lang) -> &'static str {
         P::Payload => ("Payload", "载荷"),
         P::Padding => ("Padding", "填充"),
         P::OtherHeaders => ("Other headers", "其他首部"),
+        P::OuterPrefix => ("Outer ", "外层"),
+        P::InnerPrefix => ("Inner ", "内层"),
+        P::QuotedPrefix => ("Quoted ", "被引用的"),
+        P::HeaderBits => (
+            "bit by bit, as RFC 7348 draws it",
+            "逐位展开，按 RFC 7348 的画法",
+        ),
+        P::EncapsulatedFrame => ("the frame it carries", "它承载的内层帧"),
         P::Colon => (": ", "："),
         P::Comma => (", ", "，"),
     };
@@ -771,6 +798,9 @@ static ZH_TEXT: &[(&str, &str)] = &[
     ("RARP request", "RARP 请求"),
     ("RARP reply", "RARP 应答"),
     ("Ethernet", "以太网"),
+    // Short names of protocols.
+    ("Loopback", "环回"),
+    ("Data", "数据"),
     ("IEEE 802", "IEEE 802"),
     ("Unicast to us", "发往本机的单播"),
     ("Broadcast", "广播"),

@@ -186,6 +186,7 @@ fn write_arg(out: &mut Vec<u8>, arg: &Value<'_>, hex: bool) {
         mask: 0,
         vals: &[],
         blurb: "",
+        short: "",
     };
     match arg {
         Value::UInt(v) if hex => write::u64_hex(out, *v, if *v > 0xff { 4 } else { 2 }),

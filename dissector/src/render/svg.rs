@@ -13,8 +13,8 @@ use crate::render::hexdump::Category;
 use crate::render::markup::escape_into;
 
 /// The fonts of the pictures: installed ones only (nothing is fetched), CJK ones for Chinese labels.
-pub const SANS: &str = "'DejaVu Sans', 'Noto Sans', 'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', Arial, sans-serif";
-pub const MONO: &str = "'DejaVu Sans Mono', 'Noto Sans Mono', 'Noto Sans Mono CJK SC', Menlo, Consolas, 'Liberation Mono', monospace";
+pub const SANS: &str = "DejaVu Sans, Noto Sans, Noto Sans CJK SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, Arial, sans-serif";
+pub const MONO: &str = "DejaVu Sans Mono, Noto Sans Mono, Noto Sans Mono CJK SC, WenQuanYi Micro Hei Mono, Menlo, Consolas, Liberation Mono, monospace";
 
 /// A coordinate or length as the pictures write it: rounded to a tenth, without a trailing `.0`.
 #[derive(Clone, Copy, Debug)]
@@ -33,9 +33,10 @@ impl fmt::Display for Num {
 }
 
 /// How wide `text` is likely to be at `font_size` (user units): wide (CJK, full-width) characters an em each,
-/// others 0.6 em in a monospace font, about 0.58 em in the sans-serif one. Boxes sized with it leave a margin.
+/// others 0.61 em in a monospace font, about 0.62 em in the sans-serif one (DejaVu's widths; narrower fonts
+/// leave room).
 pub fn text_width(text: &str, font_size: f64, mono: bool) -> f64 {
-    let narrow = if mono { 0.6 } else { 0.58 };
+    let narrow = if mono { 0.61 } else { 0.62 };
     text.chars()
         .map(|c| if is_wide(c) { 1.0 } else { narrow })
         .sum::<f64>()
@@ -274,7 +275,7 @@ mod tests {
 
     #[test]
     fn wide_characters_count_an_em() {
-        assert_eq!(text_width("abcd", 10.0, true), 24.0);
+        assert_eq!(text_width("abcde", 10.0, true), 30.5);
         assert_eq!(text_width("外层", 10.0, false), 20.0);
     }
 

@@ -53,6 +53,13 @@ pub(super) fn frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, lang: Lang) {
         escape(&summary(frame)),
     );
 
+    // The picture of the frame.
+    let _ = writeln!(
+        h,
+        "<figure class=\"picture\">\n{}</figure>",
+        super::svg::inline(frame, lang)
+    );
+
     // The legend: the categories this frame has.
     let tunnelled = tunnelled(d);
     let _ = write!(

@@ -1,6 +1,7 @@
 //! Annotated hex dumps for documentation: every byte of a frame labelled with the field it belongs to, as
 //! text (tcpdump's `-XX` layout with the fields under each line), Markdown (a fenced dump and a table of
-//! fields) or HTML (one self-contained page, bytes coloured by layer), in English or Chinese.
+//! fields), HTML (one self-contained page, bytes coloured by layer, the frame's picture at its top) or SVG
+//! (the picture alone: the layers as boxes, the tunnel header bit by bit), in English or Chinese.
 //!
 //! [`write`] renders one frame as a whole document in one call. A document of several frames is
 //! [`write_start`], [`write_frame`] for each, then [`write_end`].
@@ -15,6 +16,7 @@
 
 mod html;
 mod markdown;
+mod svg;
 mod text;
 
 use std::ops::Range;
@@ -34,8 +36,11 @@ pub enum Format {
     Text,
     /// A fenced dump and a table of fields.
     Markdown,
-    /// One self-contained HTML page.
+    /// One self-contained HTML page, the picture of each frame at its top.
     Html,
+    /// The picture of one frame: its layers as boxes, the tunnel header bit by bit; one self-contained SVG
+    /// document a frame.
+    Svg,
 }
 
 /// One frame of a dump: its number (from 1), its bytes and their dissection.
@@ -77,6 +82,7 @@ pub fn write_frame(out: &mut Vec<u8>, frame: &Frame<'_, '_>, format: Format, lan
         Format::Text => text::frame(out, frame, lang),
         Format::Markdown => markdown::frame(out, frame, lang),
         Format::Html => html::frame(out, frame, lang),
+        Format::Svg => svg::document(out, frame, lang),
     }
 }
 

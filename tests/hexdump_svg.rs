@@ -12,7 +12,8 @@ use vxscope_capture::CaptureReader;
 use vxscope_dissector::i18n::{self, Lang};
 use vxscope_dissector::{Config, Dissection, Dissector};
 use vxscope_tests::{
-    chromium, console_messages, require_tool, root, sample, stderr, stdout, vxscope,
+    captures_under, chromium, console_messages, require_tool, root, sample, shared_corpus, stderr,
+    stdout, vxscope,
 };
 
 /// A fresh directory for one test's files, removed when dropped.
@@ -326,7 +327,7 @@ fn layers_and_values(capture: &str, frame: &str) -> (Vec<String>, Vec<String>, S
 }
 
 #[test]
-fn vlan_ipv6_and_tcp_samples_are_drawn_layer_by_layer() {
+fn vlan_ipv6_tcp_and_icmp_error_samples_are_drawn_layer_by_layer() {
     let (layers, values, doc) = layers_and_values("vlan-vxlan.pcap", "2");
     assert_eq!(
         layers,
@@ -378,6 +379,78 @@ fn vlan_ipv6_and_tcp_samples_are_drawn_layer_by_layer() {
         assert!(values.contains(&v.to_string()), "{v}: {values:?}");
     }
     assert!(texts_of(&doc, "range").contains(&"bytes 116-164 (49)".to_string()));
+
+    // An ICMP error quoting a VXLAN packet: the quoted headers and the frame their tunnel carries.
+    let (layers, values, _) = layers_and_values("icmp-errors-vxlan.pcap", "1");
+    assert_eq!(
+        layers,
+        [
+            "Outer Ethernet",
+            "Outer IPv4",
+            "Outer ICMP",
+            "Quoted IPv4",
+            "Quoted UDP",
+            "Quoted VXLAN",
+            "Quoted inner Ethernet",
+            "Quoted inner IPv4",
+            "Quoted inner ICMP",
+            "Payload"
+        ]
+    );
+    assert!(
+        values.contains(&"3 (Destination unreachable)".to_string()),
+        "{values:?}"
+    );
+}
+
+#[test]
+fn every_frame_of_every_capture_draws_valid_xml() {
+    use vxscope_dissector::render::hexdump::{Format, write};
+    let dir = TempDir::new("all");
+    let mut files = captures_under(&root().join("samples"));
+    files.extend(captures_under(&root().join("tests").join("data")));
+    if let Some(corpus) = shared_corpus() {
+        files.extend(captures_under(&corpus.join("vxlan")));
+    }
+    let dissector = Dissector::new(Config::default());
+    let mut d = Dissection::new();
+    let mut written = Vec::new();
+    let mut tunnels = 0;
+    for (n, capture) in files.iter().enumerate() {
+        let Ok(mut reader) = CaptureReader::new(std::fs::File::open(capture).unwrap()) else {
+            continue; // Not a capture the reader takes (damaged on purpose): tests/bad_input.rs.
+        };
+        let mut frame = 0;
+        while let Ok(Some(p)) = reader.next_packet() {
+            frame += 1;
+            // The first frames of each capture (the corpus holds large ones), every frame of small ones.
+            if frame > 40 {
+                break;
+            }
+            dissector.dissect(p.link_type, p.data, p.orig_len, &mut d);
+            let mut out = Vec::new();
+            let lang = if frame % 2 == 0 { Lang::Zh } else { Lang::En };
+            write(&mut out, &d, p.data, Format::Svg, lang);
+            let doc = String::from_utf8(out).expect("UTF-8");
+            tunnels += usize::from(doc.contains("class=\"bit\""));
+            let file = dir.path(&format!("c{n}-f{frame}.svg"));
+            std::fs::write(&file, doc).unwrap();
+            written.push(file);
+        }
+    }
+    assert!(
+        written.len() > 100 && tunnels > 50,
+        "{} pictures, {tunnels} with a tunnel header",
+        written.len()
+    );
+    for chunk in written.chunks(500) {
+        let out = Command::new(require_tool("xmllint"))
+            .arg("--noout")
+            .args(chunk)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "xmllint: {}", stderr(&out));
+    }
 }
 
 #[test]

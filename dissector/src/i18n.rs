@@ -138,6 +138,8 @@ pub enum Phrase {
     InnerPrefix,
     /// Before the short name of a protocol of a packet quoted by an ICMP error: `Quoted IPv4`.
     QuotedPrefix,
+    /// Before the short name of a protocol of the frame a quoted packet's tunnel header carries.
+    QuotedInnerPrefix,
     /// The heading of the zoomed row of a picture: the tunnel header bit by bit.
     HeaderBits,
     /// Over the boxes of the frame a tunnel header carries.
@@ -189,6 +191,7 @@ pub fn phrase(phrase: Phrase, lang: Lang) -> &'static str {
         P::OuterPrefix => ("Outer ", "外层"),
         P::InnerPrefix => ("Inner ", "内层"),
         P::QuotedPrefix => ("Quoted ", "被引用的"),
+        P::QuotedInnerPrefix => ("Quoted inner ", "被引用的内层"),
         P::HeaderBits => (
             "bit by bit, as RFC 7348 draws it",
             "逐位展开，按 RFC 7348 的画法",

@@ -141,7 +141,10 @@ fn title(d: &Dissection<'_>, layer: Option<usize>, category: Category, lang: Lan
         return i18n::phrase(Phrase::OtherHeaders, lang).to_string();
     };
     let short = i18n::protocol_short(l.proto, lang);
-    let prefix = if l.scope.is_quoted() {
+    let prefix = if l.scope.is_quoted() && l.scope.total_depth() > l.scope.depth() {
+        // Inside the VXLAN header of a quoted packet.
+        Some(Phrase::QuotedInnerPrefix)
+    } else if l.scope.is_quoted() {
         Some(Phrase::QuotedPrefix)
     } else if l.scope.total_depth() > 0 {
         Some(Phrase::InnerPrefix)
@@ -341,10 +344,11 @@ fn bit_cells(d: &Dissection<'_>, layer: usize, frame: &[u8], lang: Lang) -> Zoom
         }
         let first = (f.offset as usize).saturating_sub(start) * 8;
         let width = (f.len as usize).min(end.saturating_sub(f.offset as usize)) * 8;
+        // Bit fields of a field of at most 8 bytes (its mask is a u64).
         let parts: Vec<&(usize, &Field<'_>)> = fields[n + 1..]
             .iter()
             .take_while(|(_, c)| c.level > 0)
-            .filter(|(_, c)| c.id.def().mask != 0 && c.offset == f.offset)
+            .filter(|(_, c)| c.id.def().mask != 0 && c.offset == f.offset && f.len <= 8)
             .collect();
         if parts.is_empty() {
             cells.push(BitCell {

@@ -465,12 +465,9 @@ fn picture(frame: &Frame<'_, '_>, lang: Lang, inline_prefix: Option<&str>) -> St
     let row_height = boxes.iter().map(LayerBox::height).fold(0.0, f64::max);
     let row_bottom = row_y + row_height;
     let zoom_y = row_bottom + 56.0;
-    let Zoom {
-        cells,
-        explained,
-        spans,
-    } = tunnel.map_or_else(Zoom::default, |t| bit_cells(d, t, bytes, lang));
-    let words = cells
+    let zoom = tunnel.map_or_else(Zoom::default, |t| bit_cells(d, t, bytes, lang));
+    let words = zoom
+        .cells
         .iter()
         .map(|c| c.bits.end.div_ceil(32))
         .max()
@@ -478,7 +475,7 @@ fn picture(frame: &Frame<'_, '_>, lang: Lang, inline_prefix: Option<&str>) -> St
     let words_y = zoom_y + 46.0;
     let key_y = words_y + words as f64 * WORD_HEIGHT + 22.0;
     let zoom_bottom = if tunnel.is_some() {
-        key_y + explained.len() as f64 * 16.0
+        key_y + zoom.explained.len() as f64 * 16.0
     } else {
         row_bottom
     };
@@ -529,151 +526,18 @@ fn picture(frame: &Frame<'_, '_>, lang: Lang, inline_prefix: Option<&str>) -> St
     }
     let row_end = x;
 
-    // The bracket over the frame the tunnel carries.
     if let Some(first) = carried {
-        let last = boxes.iter().rposition(|b| b.depth > 0).unwrap_or(first);
-        let (x0, x1) = (xs[first] + 1.0, xs[last] + boxes[last].width - 1.0);
-        let y = bracket_y + 4.0;
-        let stroke = [("stroke", INK.into()), ("stroke-width", 1.2.into())];
-        svg.line((x0, y), (x1, y), &stroke);
-        svg.line((x0, y), (x0, y + 7.0), &stroke);
-        svg.line((x1, y), (x1, y + 7.0), &stroke);
-        let carried_bytes = boxes[first].bytes.start..boxes[last].bytes.end;
-        let text = format!(
-            "{} ({})",
-            i18n::phrase(Phrase::EncapsulatedFrame, lang),
-            byte_range(carried_bytes.start as u32, carried_bytes.len() as u32, lang)
-        );
-        let tw = text_width(&text, SMALL_SIZE, false) + 8.0;
-        let mid = (x0 + x1) / 2.0;
-        svg.rect(
-            mid - tw / 2.0,
-            y - 7.0,
-            tw,
-            14.0,
-            &[("fill", "#ffffff".into())],
-        );
-        svg.text(
-            mid,
-            y + 3.5,
-            &[
-                ("font-size", SMALL_SIZE.into()),
-                ("text-anchor", "middle".into()),
-                ("fill", INK.into()),
-            ],
-            &text,
-        );
+        bracket(&mut svg, &boxes, &xs, first, bracket_y, lang);
     }
 
-    // The row of boxes, each with the offset of its first byte over its left edge.
+    // The row of boxes.
+    let row = Row {
+        offsets_y,
+        y: row_y,
+        height: row_height,
+    };
     for (b, &x) in boxes.iter().zip(&xs) {
-        let hatch = svg.url(&format!("hatch-{}", b.category.css()));
-        svg.open("g", &[]);
-        svg.element(
-            "title",
-            &[],
-            &format!(
-                "{}{}{}",
-                b.name,
-                if b.abbrev.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", b.abbrev)
-                },
-                format_args!(", {}", b.range_text(lang))
-            ),
-        );
-        svg.text(
-            x + 2.0,
-            offsets_y,
-            &[
-                ("font-size", 9.0.into()),
-                ("font-family", MONO.into()),
-                ("fill", GREY.into()),
-            ],
-            &b.bytes.start.to_string(),
-        );
-        svg.rect(
-            x,
-            row_y,
-            b.width,
-            row_height,
-            &[("fill", b.category.colour().into())],
-        );
-        svg.rect(x, row_y, b.width, BAND, &[("fill", (&hatch).into())]);
-        svg.rect(
-            x,
-            row_y,
-            b.width,
-            row_height,
-            &[
-                ("fill", "none".into()),
-                ("stroke", INK.into()),
-                ("stroke-width", 1.0.into()),
-            ],
-        );
-        let tx = x + PAD;
-        let mut y = row_y + BAND + 6.0 + 12.0;
-        svg.text(
-            tx,
-            y,
-            &[
-                ("class", "layer".into()),
-                ("font-size", TITLE_SIZE.into()),
-                ("font-weight", "bold".into()),
-                ("fill", INK.into()),
-            ],
-            &b.title,
-        );
-        y += 15.0;
-        svg.text(
-            tx,
-            y,
-            &[
-                ("font-size", SMALL_SIZE.into()),
-                ("font-family", MONO.into()),
-                ("fill", GREY.into()),
-            ],
-            b.abbrev,
-        );
-        y += 13.0;
-        svg.text(
-            tx,
-            y,
-            &[
-                ("class", "range".into()),
-                ("font-size", SMALL_SIZE.into()),
-                ("fill", GREY.into()),
-            ],
-            &b.range_text(lang),
-        );
-        y += 4.0;
-        for (name, value) in &b.values {
-            y += 13.0;
-            svg.text(
-                tx,
-                y,
-                &[
-                    ("class", "name".into()),
-                    ("font-size", SMALL_SIZE.into()),
-                    ("fill", GREY.into()),
-                ],
-                name,
-            );
-            y += 14.0;
-            svg.text(
-                tx,
-                y,
-                &[
-                    ("class", "value".into()),
-                    ("font-size", VALUE_SIZE.into()),
-                    ("font-family", MONO.into()),
-                    ("fill", INK.into()),
-                ],
-                value,
-            );
-        }
-        svg.close();
+        draw_box(&mut svg, b, x, &row, lang);
     }
     svg.text(
         row_end - 2.0,
@@ -689,176 +553,372 @@ fn picture(frame: &Frame<'_, '_>, lang: Lang, inline_prefix: Option<&str>) -> St
 
     // The tunnel header, bit by bit.
     if let Some(t) = tunnel {
-        let layer = &d.layers()[t];
-        let header = boxes.iter().position(|b| b.tunnel);
-        let x0 = MARGIN;
-        let x1 = MARGIN + zoom_width;
-        if let Some(h) = header {
-            let dash = [
-                ("stroke", GREY.into()),
-                ("stroke-width", 1.0.into()),
-                ("stroke-dasharray", "4 3".into()),
-            ];
-            svg.line((xs[h], row_bottom), (x0, zoom_y - 30.0), &dash);
-            svg.line(
-                (xs[h] + boxes[h].width, row_bottom),
-                (x1, zoom_y - 30.0),
-                &dash,
-            );
-        }
-        let heading = format!(
-            "{} ({}), {}",
-            i18n::protocol_short(layer.proto, lang),
-            byte_range(layer.offset, layer.len, lang),
-            i18n::phrase(Phrase::HeaderBits, lang)
-        );
-        svg.text(
-            x0,
-            zoom_y - 16.0,
-            &[
-                ("font-size", TITLE_SIZE.into()),
-                ("font-weight", "bold".into()),
-                ("fill", INK.into()),
-            ],
-            &heading,
-        );
-        // Bit numbers as the RFCs write them: tens over units.
-        let mono9 = [
-            ("font-size", 9.5.into()),
-            ("font-family", MONO.into()),
-            ("fill", GREY.into()),
-            ("text-anchor", "middle".into()),
-        ];
-        for bit in 0..32 {
-            let cx = x0 + bit as f64 * BIT + BIT / 2.0;
-            if bit % 10 == 0 {
-                svg.text(cx, zoom_y, &mono9, &(bit / 10).to_string());
-            }
-            svg.text(cx, zoom_y + 12.0, &mono9, &(bit % 10).to_string());
-        }
-        // Spans over fields of bit fields (the flags byte).
-        for (bits, text) in &spans {
-            let (sx0, sx1) = (
-                x0 + (bits.start % 32) as f64 * BIT + 2.0,
-                x0 + ((bits.end - 1) % 32 + 1) as f64 * BIT - 2.0,
-            );
-            let sy = words_y - 20.0 + (bits.start / 32) as f64 * WORD_HEIGHT;
-            let stroke = [("stroke", INK.into()), ("stroke-width", 1.0.into())];
-            svg.line((sx0, sy + 12.0), (sx0, sy + 17.0), &stroke);
-            svg.line((sx0, sy + 12.0), (sx1, sy + 12.0), &stroke);
-            svg.line((sx1, sy + 12.0), (sx1, sy + 17.0), &stroke);
-            svg.text(
-                (sx0 + sx1) / 2.0,
-                sy + 8.0,
-                &[
-                    ("font-size", SMALL_SIZE.into()),
-                    ("text-anchor", "middle".into()),
-                    ("fill", INK.into()),
-                ],
-                text,
-            );
-        }
-        let hatch = svg.url(&format!("hatch-{}", Category::Tunnel.css()));
-        let start = layer.offset as usize;
-        for cell in &cells {
-            // A cell never crosses a 32-bit word in the headers drawn here; split it if one does.
-            let mut bit = cell.bits.start;
-            while bit < cell.bits.end {
-                let word = bit / 32;
-                let stop = cell.bits.end.min((word + 1) * 32);
-                let cx = x0 + (bit % 32) as f64 * BIT;
-                let cw = (stop - bit) as f64 * BIT;
-                let cy = words_y + word as f64 * WORD_HEIGHT;
-                svg.open("g", &[]);
-                svg.rect(
-                    cx,
-                    cy,
-                    cw,
-                    WORD_HEIGHT,
-                    &[("fill", Category::Tunnel.colour().into())],
-                );
-                svg.rect(cx, cy, cw, 5.0, &[("fill", (&hatch).into())]);
-                svg.rect(
-                    cx,
-                    cy,
-                    cw,
-                    WORD_HEIGHT,
-                    &[
-                        ("fill", "none".into()),
-                        ("stroke", INK.into()),
-                        ("stroke-width", 1.2.into()),
-                    ],
-                );
-                let mid = cx + cw / 2.0;
-                let label = if cell.value.is_empty() || stop - bit < 4 {
-                    cell.label.clone()
-                } else {
-                    format!("{} {}", cell.label, cell.value)
-                };
-                svg.text(
-                    mid,
-                    cy + 21.0,
-                    &[
-                        ("class", "cell".into()),
-                        ("font-size", 12.0.into()),
-                        ("font-weight", "bold".into()),
-                        ("text-anchor", "middle".into()),
-                        ("fill", INK.into()),
-                    ],
-                    &label,
-                );
-                // The bits themselves, one a column, with a tick between bits.
-                for b in bit..stop {
-                    let bx = x0 + (b % 32) as f64 * BIT;
-                    if b > bit {
-                        svg.line(
-                            (bx, cy + WORD_HEIGHT - 6.0),
-                            (bx, cy + WORD_HEIGHT),
-                            &[("stroke", INK.into()), ("stroke-width", 1.0.into())],
-                        );
-                    }
-                    let byte = bytes.get(start + b / 8).copied().unwrap_or(0);
-                    let value = (byte >> (7 - b % 8)) & 1;
-                    svg.text(
-                        bx + BIT / 2.0,
-                        cy + WORD_HEIGHT - 9.0,
-                        &[
-                            ("class", "bit".into()),
-                            ("font-size", 11.0.into()),
-                            ("font-family", MONO.into()),
-                            ("text-anchor", "middle".into()),
-                            ("fill", INK.into()),
-                        ],
-                        &value.to_string(),
-                    );
-                }
-                svg.close();
-                bit = stop;
-            }
-        }
-        // What the flag letters stand for.
-        for (n, &index) in explained.iter().enumerate() {
-            let f = &d.fields()[index];
-            let text = format!(
-                "{} = {}{}{}",
-                bit_letter(f),
-                i18n::field_name(f.id, lang),
-                i18n::phrase(Phrase::Colon, lang),
-                value_text(f, bytes, lang)
-            );
-            svg.text(
-                x0,
-                key_y + n as f64 * 16.0,
-                &[("font-size", 11.0.into()), ("fill", INK.into())],
-                &text,
-            );
-        }
+        let place = ZoomPlace {
+            header: boxes
+                .iter()
+                .zip(&xs)
+                .find(|(b, _)| b.tunnel)
+                .map(|(b, &x)| (x, x + b.width)),
+            row_bottom,
+            zoom_y,
+            words_y,
+            key_y,
+        };
+        draw_zoom(&mut svg, d, bytes, t, &zoom, &place, lang);
     }
 
     if standalone {
         legend(&mut svg, d, &boxes, legend_y, lang);
     }
     svg.finish()
+}
+
+/// The bracket over the boxes of the frame the tunnel carries, from box `first` on.
+fn bracket(
+    svg: &mut Svg,
+    boxes: &[LayerBox],
+    xs: &[f64],
+    first: usize,
+    bracket_y: f64,
+    lang: Lang,
+) {
+    let last = boxes.iter().rposition(|b| b.depth > 0).unwrap_or(first);
+    let (x0, x1) = (xs[first] + 1.0, xs[last] + boxes[last].width - 1.0);
+    let y = bracket_y + 4.0;
+    let stroke = [("stroke", INK.into()), ("stroke-width", 1.2.into())];
+    svg.line((x0, y), (x1, y), &stroke);
+    svg.line((x0, y), (x0, y + 7.0), &stroke);
+    svg.line((x1, y), (x1, y + 7.0), &stroke);
+    let carried_bytes = boxes[first].bytes.start..boxes[last].bytes.end;
+    let text = format!(
+        "{} ({})",
+        i18n::phrase(Phrase::EncapsulatedFrame, lang),
+        byte_range(carried_bytes.start as u32, carried_bytes.len() as u32, lang)
+    );
+    let tw = text_width(&text, SMALL_SIZE, false) + 8.0;
+    let mid = (x0 + x1) / 2.0;
+    svg.rect(
+        mid - tw / 2.0,
+        y - 7.0,
+        tw,
+        14.0,
+        &[("fill", "#ffffff".into())],
+    );
+    svg.text(
+        mid,
+        y + 3.5,
+        &[
+            ("font-size", SMALL_SIZE.into()),
+            ("text-anchor", "middle".into()),
+            ("fill", INK.into()),
+        ],
+        &text,
+    );
+}
+
+/// Where the row of boxes is drawn.
+struct Row {
+    /// The baseline of the offsets over the boxes.
+    offsets_y: f64,
+    y: f64,
+    height: f64,
+}
+
+/// One box at `x`: the offset of its first byte over its left edge, its hatched band, title, abbreviation,
+/// byte range and key values, and its layer's full name as its tooltip.
+fn draw_box(svg: &mut Svg, b: &LayerBox, x: f64, row: &Row, lang: Lang) {
+    let hatch = svg.url(&format!("hatch-{}", b.category.css()));
+    svg.open("g", &[]);
+    svg.element(
+        "title",
+        &[],
+        &format!(
+            "{}{}{}",
+            b.name,
+            if b.abbrev.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", b.abbrev)
+            },
+            format_args!(", {}", b.range_text(lang))
+        ),
+    );
+    svg.text(
+        x + 2.0,
+        row.offsets_y,
+        &[
+            ("font-size", 9.0.into()),
+            ("font-family", MONO.into()),
+            ("fill", GREY.into()),
+        ],
+        &b.bytes.start.to_string(),
+    );
+    svg.rect(
+        x,
+        row.y,
+        b.width,
+        row.height,
+        &[("fill", b.category.colour().into())],
+    );
+    svg.rect(x, row.y, b.width, BAND, &[("fill", (&hatch).into())]);
+    svg.rect(
+        x,
+        row.y,
+        b.width,
+        row.height,
+        &[
+            ("fill", "none".into()),
+            ("stroke", INK.into()),
+            ("stroke-width", 1.0.into()),
+        ],
+    );
+    let tx = x + PAD;
+    let mut y = row.y + BAND + 6.0 + 12.0;
+    svg.text(
+        tx,
+        y,
+        &[
+            ("class", "layer".into()),
+            ("font-size", TITLE_SIZE.into()),
+            ("font-weight", "bold".into()),
+            ("fill", INK.into()),
+        ],
+        &b.title,
+    );
+    y += 15.0;
+    svg.text(
+        tx,
+        y,
+        &[
+            ("font-size", SMALL_SIZE.into()),
+            ("font-family", MONO.into()),
+            ("fill", GREY.into()),
+        ],
+        b.abbrev,
+    );
+    y += 13.0;
+    svg.text(
+        tx,
+        y,
+        &[
+            ("class", "range".into()),
+            ("font-size", SMALL_SIZE.into()),
+            ("fill", GREY.into()),
+        ],
+        &b.range_text(lang),
+    );
+    y += 4.0;
+    for (name, value) in &b.values {
+        y += 13.0;
+        svg.text(
+            tx,
+            y,
+            &[
+                ("class", "name".into()),
+                ("font-size", SMALL_SIZE.into()),
+                ("fill", GREY.into()),
+            ],
+            name,
+        );
+        y += 14.0;
+        svg.text(
+            tx,
+            y,
+            &[
+                ("class", "value".into()),
+                ("font-size", VALUE_SIZE.into()),
+                ("font-family", MONO.into()),
+                ("fill", INK.into()),
+            ],
+            value,
+        );
+    }
+    svg.close();
+}
+
+/// Where the zoomed tunnel header is drawn.
+struct ZoomPlace {
+    /// The left and right edges of the tunnel header's box, which the zoom lines start from.
+    header: Option<(f64, f64)>,
+    row_bottom: f64,
+    /// The baseline of the units of the bit numbers.
+    zoom_y: f64,
+    /// The top of the first 32-bit word.
+    words_y: f64,
+    /// The baseline of the first line of the key to the flag letters.
+    key_y: f64,
+}
+
+/// The tunnel header bit by bit, as RFC 7348 draws it: bit numbers, spans over fields of bit fields, a cell a
+/// field (a flag a bit), each bit's value, and what the flag letters stand for.
+fn draw_zoom(
+    svg: &mut Svg,
+    d: &Dissection<'_>,
+    bytes: &[u8],
+    tunnel: usize,
+    zoom: &Zoom,
+    place: &ZoomPlace,
+    lang: Lang,
+) {
+    let layer = &d.layers()[tunnel];
+    let x0 = MARGIN;
+    let x1 = MARGIN + 32.0 * BIT;
+    if let Some((left, right)) = place.header {
+        let dash = [
+            ("stroke", GREY.into()),
+            ("stroke-width", 1.0.into()),
+            ("stroke-dasharray", "4 3".into()),
+        ];
+        svg.line((left, place.row_bottom), (x0, place.zoom_y - 30.0), &dash);
+        svg.line((right, place.row_bottom), (x1, place.zoom_y - 30.0), &dash);
+    }
+    let heading = format!(
+        "{} ({}), {}",
+        i18n::protocol_short(layer.proto, lang),
+        byte_range(layer.offset, layer.len, lang),
+        i18n::phrase(Phrase::HeaderBits, lang)
+    );
+    svg.text(
+        x0,
+        place.zoom_y - 16.0,
+        &[
+            ("font-size", TITLE_SIZE.into()),
+            ("font-weight", "bold".into()),
+            ("fill", INK.into()),
+        ],
+        &heading,
+    );
+    // Bit numbers as the RFCs write them: tens over units.
+    let mono9 = [
+        ("font-size", 9.5.into()),
+        ("font-family", MONO.into()),
+        ("fill", GREY.into()),
+        ("text-anchor", "middle".into()),
+    ];
+    for bit in 0..32 {
+        let cx = x0 + bit as f64 * BIT + BIT / 2.0;
+        if bit % 10 == 0 {
+            svg.text(cx, place.zoom_y, &mono9, &(bit / 10).to_string());
+        }
+        svg.text(cx, place.zoom_y + 12.0, &mono9, &(bit % 10).to_string());
+    }
+    // Spans over fields of bit fields (the flags byte).
+    for (bits, text) in &zoom.spans {
+        let (sx0, sx1) = (
+            x0 + (bits.start % 32) as f64 * BIT + 2.0,
+            x0 + ((bits.end - 1) % 32 + 1) as f64 * BIT - 2.0,
+        );
+        let sy = place.words_y - 20.0 + (bits.start / 32) as f64 * WORD_HEIGHT;
+        let stroke = [("stroke", INK.into()), ("stroke-width", 1.0.into())];
+        svg.line((sx0, sy + 12.0), (sx0, sy + 17.0), &stroke);
+        svg.line((sx0, sy + 12.0), (sx1, sy + 12.0), &stroke);
+        svg.line((sx1, sy + 12.0), (sx1, sy + 17.0), &stroke);
+        svg.text(
+            (sx0 + sx1) / 2.0,
+            sy + 8.0,
+            &[
+                ("font-size", SMALL_SIZE.into()),
+                ("text-anchor", "middle".into()),
+                ("fill", INK.into()),
+            ],
+            text,
+        );
+    }
+    let hatch = svg.url(&format!("hatch-{}", Category::Tunnel.css()));
+    let start = layer.offset as usize;
+    for cell in &zoom.cells {
+        // A cell never crosses a 32-bit word in the headers drawn here; split it if one does.
+        let mut bit = cell.bits.start;
+        while bit < cell.bits.end {
+            let word = bit / 32;
+            let stop = cell.bits.end.min((word + 1) * 32);
+            let cx = x0 + (bit % 32) as f64 * BIT;
+            let cw = (stop - bit) as f64 * BIT;
+            let cy = place.words_y + word as f64 * WORD_HEIGHT;
+            svg.open("g", &[]);
+            svg.rect(
+                cx,
+                cy,
+                cw,
+                WORD_HEIGHT,
+                &[("fill", Category::Tunnel.colour().into())],
+            );
+            svg.rect(cx, cy, cw, 5.0, &[("fill", (&hatch).into())]);
+            svg.rect(
+                cx,
+                cy,
+                cw,
+                WORD_HEIGHT,
+                &[
+                    ("fill", "none".into()),
+                    ("stroke", INK.into()),
+                    ("stroke-width", 1.2.into()),
+                ],
+            );
+            let mid = cx + cw / 2.0;
+            let label = if cell.value.is_empty() || stop - bit < 4 {
+                cell.label.clone()
+            } else {
+                format!("{} {}", cell.label, cell.value)
+            };
+            svg.text(
+                mid,
+                cy + 21.0,
+                &[
+                    ("class", "cell".into()),
+                    ("font-size", 12.0.into()),
+                    ("font-weight", "bold".into()),
+                    ("text-anchor", "middle".into()),
+                    ("fill", INK.into()),
+                ],
+                &label,
+            );
+            // The bits themselves, one a column, with a tick between bits.
+            for b in bit..stop {
+                let bx = x0 + (b % 32) as f64 * BIT;
+                if b > bit {
+                    svg.line(
+                        (bx, cy + WORD_HEIGHT - 6.0),
+                        (bx, cy + WORD_HEIGHT),
+                        &[("stroke", INK.into()), ("stroke-width", 1.0.into())],
+                    );
+                }
+                let byte = bytes.get(start + b / 8).copied().unwrap_or(0);
+                let value = (byte >> (7 - b % 8)) & 1;
+                svg.text(
+                    bx + BIT / 2.0,
+                    cy + WORD_HEIGHT - 9.0,
+                    &[
+                        ("class", "bit".into()),
+                        ("font-size", 11.0.into()),
+                        ("font-family", MONO.into()),
+                        ("text-anchor", "middle".into()),
+                        ("fill", INK.into()),
+                    ],
+                    &value.to_string(),
+                );
+            }
+            svg.close();
+            bit = stop;
+        }
+    }
+    // What the flag letters stand for.
+    for (n, &index) in zoom.explained.iter().enumerate() {
+        let f = &d.fields()[index];
+        let text = format!(
+            "{} = {}{}{}",
+            bit_letter(f),
+            i18n::field_name(f.id, lang),
+            i18n::phrase(Phrase::Colon, lang),
+            value_text(f, bytes, lang)
+        );
+        svg.text(
+            x0,
+            place.key_y + n as f64 * 16.0,
+            &[("font-size", 11.0.into()), ("fill", INK.into())],
+            &text,
+        );
+    }
 }
 
 /// The legend: the categories shown, each with its colour, hatching and name.

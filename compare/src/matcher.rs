@@ -1,0 +1,420 @@
+//! The comparison: observations of every capture, pushed in time order, matched hop by hop.
+//!
+//! Each pair of consecutive captures keeps the packets one side has seen and the other not yet
+//! ([`Pending`]). A packet is matched with the oldest packet of the other side with the same whole key within the
+//! window, or failing that with the same NAT key (addresses and ports translated, the rest equal, one endpoint
+//! unchanged). The direction of a packet is that of its address pair, fixed by the first match of the pair
+//! (which capture saw it first) or, if the reverse pair was matched before, opposite to that; so a clock that is
+//! off shows as negative latencies rather than as traffic flowing the other way. Packets still unmatched once
+//! the window has passed are reported missing at the hop.
+
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, Hash as _, Hasher as _};
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use vxscope_dissector::render::summary;
+use vxscope_dissector::value::IpBytes;
+use vxscope_dissector::{Dissection, Dissector, flannel};
+
+use crate::change::{Change, changes_between};
+use crate::observe::{ExactKey, Observation};
+use crate::pending::Pending;
+use crate::report::{Capture, ClockSuspicion, Direction, Hop, Report, Unmatched};
+
+/// How a comparison matches.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Packets further apart than this (ns) are never paired.
+    pub window_ns: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            window_ns: 1_000_000_000,
+        }
+    }
+}
+
+/// A matched packet at one hop, handed to the sink as it is found (for `--csv`).
+#[derive(Clone, Copy, Debug)]
+pub struct MatchedPair<'a> {
+    /// Index into the report's hops.
+    pub hop: usize,
+    pub direction: Direction,
+    pub from: usize,
+    pub to: usize,
+    pub from_frame: u64,
+    pub to_frame: u64,
+    pub from_ts: i64,
+    pub to_ts: i64,
+    pub changes: &'a [Change],
+}
+
+/// One pair of consecutive captures.
+#[derive(Default)]
+struct Pair {
+    /// Side 0 is the earlier capture of the path.
+    pending: [Pending; 2],
+    /// The direction of each address pair, as each side saw its addresses.
+    orientation: [FxHashMap<(IpBytes, IpBytes), Direction>; 2],
+}
+
+impl Pair {
+    fn direction_of(&self, side: usize, key: &ExactKey) -> Option<Direction> {
+        let o = &self.orientation[side];
+        o.get(&(key.src, key.dst))
+            .copied()
+            .or_else(|| o.get(&(key.dst, key.src)).map(|d| d.opposite()))
+    }
+}
+
+/// Keys seen recently in one capture, to count duplicates.
+#[derive(Default)]
+struct Recent {
+    last: FxHashMap<u64, i64>,
+    order: VecDeque<(u64, i64)>,
+}
+
+/// The matching in progress.
+pub struct Comparison<'d> {
+    dissector: &'d Dissector,
+    summary: Dissection<'d>,
+    options: Options,
+    captures: Vec<Capture>,
+    pairs: Vec<Pair>,
+    recent: Vec<Recent>,
+    hops: Vec<Hop>,
+    counts: Vec<FxHashMap<Change, u64>>,
+    now: i64,
+    changes: Vec<Change>,
+    sink: Option<Box<dyn FnMut(&MatchedPair<'_>) + 'd>>,
+}
+
+impl<'d> Comparison<'d> {
+    /// A comparison of captures named `names`, in path order (at least two).
+    pub fn new(dissector: &'d Dissector, names: Vec<String>, options: Options) -> Self {
+        let n = names.len();
+        let pairs = n.saturating_sub(1);
+        let mut hops = Vec::with_capacity(2 * pairs);
+        for i in 0..pairs {
+            hops.push(Hop::new(Direction::Forward, i, i + 1));
+        }
+        for i in (0..pairs).rev() {
+            hops.push(Hop::new(Direction::Reverse, i + 1, i));
+        }
+        let fields = [summary::FIELDS_READ, flannel::FIELDS_READ].concat();
+        Comparison {
+            dissector,
+            summary: Dissection::recording(&fields),
+            options,
+            captures: names
+                .into_iter()
+                .map(|name| Capture {
+                    name,
+                    ..Capture::default()
+                })
+                .collect(),
+            pairs: (0..pairs).map(|_| Pair::default()).collect(),
+            recent: (0..n).map(|_| Recent::default()).collect(),
+            counts: vec![FxHashMap::default(); 2 * pairs],
+            hops,
+            now: i64::MIN,
+            changes: Vec::new(),
+            sink: None,
+        }
+    }
+
+    /// Hands every matched packet to `sink` as it is found.
+    pub fn on_match(&mut self, sink: impl FnMut(&MatchedPair<'_>) + 'd) {
+        self.sink = Some(Box::new(sink));
+    }
+
+    /// The hop of a pair in a direction.
+    fn hop_index(&self, pair: usize, direction: Direction) -> usize {
+        match direction {
+            Direction::Forward => pair,
+            Direction::Reverse => 2 * self.pairs.len() - 1 - pair,
+        }
+    }
+
+    /// Packets held (pending in every pair), for tests and memory checks.
+    pub fn in_flight(&self) -> usize {
+        self.pairs
+            .iter()
+            .map(|p| p.pending[0].len() + p.pending[1].len())
+            .sum()
+    }
+
+    /// Adds what capture `capture` saw; observations of all captures must come in time order (as far as the
+    /// captures themselves are).
+    pub fn push(&mut self, capture: usize, mut obs: Observation) {
+        let window = self.options.window_ns;
+        if obs.ts > self.now {
+            self.now = obs.ts;
+            self.expire(self.now.saturating_sub(window));
+        }
+        let c = &mut self.captures[capture];
+        c.frames += 1;
+        c.first_ts.get_or_insert(obs.ts);
+        c.last_ts = Some(c.last_ts.map_or(obs.ts, |t| t.max(obs.ts)));
+        let Some(key) = obs.key else {
+            c.unfollowable += 1;
+            return;
+        };
+        obs.duplicate = self.recent_duplicate(capture, &key, obs.ts);
+        if obs.duplicate {
+            self.captures[capture].duplicates += 1;
+        }
+        if capture > 0 {
+            self.offer(capture - 1, 1, obs);
+        }
+        if capture + 1 < self.captures.len() {
+            self.offer(capture, 0, obs);
+        }
+    }
+
+    fn recent_duplicate(&mut self, capture: usize, key: &ExactKey, ts: i64) -> bool {
+        let window = self.options.window_ns;
+        let mut h = FxBuildHasher.build_hasher();
+        key.hash(&mut h);
+        let h = h.finish();
+        let r = &mut self.recent[capture];
+        while let Some(&(old, at)) = r.order.front() {
+            if at >= ts.saturating_sub(window) {
+                break;
+            }
+            r.order.pop_front();
+            if r.last.get(&old) == Some(&at) {
+                r.last.remove(&old);
+            }
+        }
+        let dup = r.last.get(&h).is_some_and(|&at| (ts - at).abs() <= window);
+        r.last.insert(h, ts);
+        r.order.push_back((h, ts));
+        dup
+    }
+
+    fn offer(&mut self, pair: usize, side: usize, obs: Observation) {
+        let window = self.options.window_ns;
+        let key = obs.key.expect("offered packets have keys");
+        let other = 1 - side;
+        let p = &mut self.pairs[pair];
+        let found = p.pending[other]
+            .take_exact(&key, obs.ts, window)
+            .map(|o| (o, false))
+            .or_else(|| {
+                p.pending[other]
+                    .take_nat(&key.rest, obs.ts, window, |k| {
+                        k.src_endpoint() == key.src_endpoint()
+                            || k.dst_endpoint() == key.dst_endpoint()
+                    })
+                    .map(|o| (o, true))
+            });
+        match found {
+            Some((earlier, translated)) => {
+                let (a, b) = if side == 1 {
+                    (earlier, obs)
+                } else {
+                    (obs, earlier)
+                };
+                self.matched(pair, a, b, translated);
+            }
+            None => p.pending[side].insert(obs),
+        }
+    }
+
+    /// `a` was seen at side 0 of the pair, `b` at side 1.
+    fn matched(&mut self, pair: usize, a: Observation, b: Observation, translated: bool) {
+        let (ka, kb) = (a.key.expect("key"), b.key.expect("key"));
+        let p = &mut self.pairs[pair];
+        let direction = p.direction_of(0, &ka).unwrap_or_else(|| {
+            if a.ts <= b.ts {
+                Direction::Forward
+            } else {
+                Direction::Reverse
+            }
+        });
+        p.orientation[0]
+            .entry((ka.src, ka.dst))
+            .or_insert(direction);
+        p.orientation[1]
+            .entry((kb.src, kb.dst))
+            .or_insert(direction);
+        let (from, to) = match direction {
+            Direction::Forward => (a, b),
+            Direction::Reverse => (b, a),
+        };
+        let index = self.hop_index(pair, direction);
+        let hop = &mut self.hops[index];
+        hop.matched += 1;
+        hop.translated += u64::from(translated);
+        hop.duplicates_from += u64::from(from.duplicate);
+        hop.duplicates_to += u64::from(to.duplicate);
+        hop.latencies.add(to.ts - from.ts, to.ts);
+        changes_between(&from, &to, &mut self.changes);
+        let counts = &mut self.counts[index];
+        for c in &self.changes {
+            *counts.entry(*c).or_insert(0) += 1;
+        }
+        if let Some(sink) = self.sink.as_mut() {
+            sink(&MatchedPair {
+                hop: index,
+                direction,
+                from: hop.from,
+                to: hop.to,
+                from_frame: from.frame,
+                to_frame: to.frame,
+                from_ts: from.ts,
+                to_ts: to.ts,
+                changes: &self.changes,
+            });
+        }
+    }
+
+    /// Reports the packets pending since before `cutoff` as missing.
+    fn expire(&mut self, cutoff: i64) {
+        for pair in 0..self.pairs.len() {
+            for side in 0..2 {
+                while let Some(obs) = self.pairs[pair].pending[side].pop_expired(cutoff) {
+                    self.unmatched(pair, side, obs);
+                }
+            }
+        }
+    }
+
+    fn unmatched(&mut self, pair: usize, side: usize, obs: Observation) {
+        let key = obs.key.expect("key");
+        let direction = self.pairs[pair]
+            .direction_of(side, &key)
+            .unwrap_or(if side == 0 {
+                Direction::Forward
+            } else {
+                Direction::Reverse
+            });
+        let other = &self.captures[pair + 1 - side];
+        // Outside the time the other capture covers (before its first packet, or after its last once it
+        // ended): it may not have been capturing, nothing can be said.
+        let outside = match other.first_ts {
+            None => true,
+            Some(first) => {
+                obs.ts < first || (other.ended && other.last_ts.is_some_and(|l| obs.ts > l))
+            }
+        };
+        let index = self.hop_index(pair, direction);
+        let at_from = (side == 0) == (direction == Direction::Forward);
+        let summary = if outside {
+            String::new()
+        } else {
+            self.summarize(&obs)
+        };
+        let hop = &mut self.hops[index];
+        if at_from {
+            hop.duplicates_from += u64::from(obs.duplicate);
+        } else {
+            hop.duplicates_to += u64::from(obs.duplicate);
+        }
+        if outside {
+            hop.not_compared += 1;
+            return;
+        }
+        let u = Unmatched {
+            frame: obs.frame,
+            ts: obs.ts,
+            summary,
+        };
+        if at_from {
+            hop.only_in_from.push(u);
+        } else {
+            hop.only_in_to.push(u);
+        }
+    }
+
+    fn summarize(&mut self, obs: &Observation) -> String {
+        self.dissector.dissect(
+            obs.head.link_type,
+            obs.head.frame(),
+            obs.head.wire_len,
+            &mut self.summary,
+        );
+        let mut out = Vec::with_capacity(128);
+        summary::write(&mut out, &self.summary, obs.head.frame());
+        // The snap length of the kept head is not the capture's: a cut frame is not news here.
+        String::from_utf8_lossy(&out).replace(" [malformed.truncated]", "")
+    }
+
+    /// Capture `capture` has no more packets (`error`: it stopped at damage).
+    pub fn end(&mut self, capture: usize, error: Option<String>) {
+        let c = &mut self.captures[capture];
+        c.ended = true;
+        c.error = error;
+    }
+
+    /// Reports what is still pending as missing, and sums up.
+    pub fn finish(mut self) -> Report {
+        for c in &mut self.captures {
+            c.ended = true;
+        }
+        self.expire(i64::MAX);
+        let topology = self.dissector.topology().clone();
+        let mut hops = std::mem::take(&mut self.hops);
+        for (hop, counts) in hops.iter_mut().zip(self.counts.drain(..)) {
+            let mut changes: Vec<(Change, u64)> = counts.into_iter().collect();
+            changes.sort_by(|a, b| {
+                b.1.cmp(&a.1)
+                    .then_with(|| a.0.kind().cmp(b.0.kind()))
+                    .then_with(|| a.0.describe(&topology).cmp(&b.0.describe(&topology)))
+            });
+            hop.changes = changes;
+            hop.only_in_from.sort_by_key(|u| u.frame);
+            hop.only_in_to.sort_by_key(|u| u.frame);
+            hop.clock = clock_suspicions(hop);
+        }
+        // Asymmetry between the two directions of a pair.
+        let pairs = self.pairs.len();
+        for pair in 0..pairs {
+            let (f, r) = (pair, 2 * pairs - 1 - pair);
+            if let (Some(fl), Some(rl)) = (hops[f].latency(), hops[r].latency()) {
+                let offset = (fl.min - rl.min) / 2;
+                let least = fl.min.abs().min(rl.min.abs());
+                if offset.abs() > 1_000_000 && offset.abs() > 10 * least {
+                    let s = ClockSuspicion::Asymmetry {
+                        forward_min: fl.min,
+                        reverse_min: rl.min,
+                    };
+                    hops[f].clock.push(s.clone());
+                    hops[r].clock.push(s);
+                }
+            }
+        }
+        Report {
+            captures: self.captures,
+            hops,
+            window_ns: self.options.window_ns,
+            topology,
+        }
+    }
+}
+
+fn clock_suspicions(hop: &Hop) -> Vec<ClockSuspicion> {
+    let mut out = Vec::new();
+    let Some(l) = hop.latency() else {
+        return out;
+    };
+    if l.negative > 0 {
+        out.push(ClockSuspicion::Negative {
+            count: l.negative,
+            by: -l.min,
+        });
+    }
+    if let Some(drift) = l.drift
+        && drift.abs() > 100_000
+        && drift.abs() > 2 * (l.p99 - l.min)
+    {
+        out.push(ClockSuspicion::Drift {
+            drift,
+            span_s: l.span_s,
+        });
+    }
+    out
+}

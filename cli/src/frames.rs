@@ -10,6 +10,7 @@
 use std::io::Read;
 
 use vxscope_capture::{CaptureReader, Timestamp};
+use vxscope_dissector::fields::FieldId;
 use vxscope_dissector::flannel::{self, Session};
 use vxscope_dissector::render::{FrameView, NativeView, summary};
 use vxscope_dissector::{Dissection, Dissector, LinkType, hextext};
@@ -120,12 +121,14 @@ impl Selection {
     }
 }
 
-/// What a dissection writes down: every field (tree, JSON, hex dumps, the session's tables), or only the
-/// fields the one-line view and the flannel annotations read.
+/// What a dissection writes down: every field (tree, JSON, hex dumps, the session's tables), only the fields
+/// the one-line view and the flannel annotations read, or only the fields a consumer names (compare's match
+/// keys).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Record {
     Everything,
     OneLine,
+    Fields(&'static [FieldId]),
 }
 
 /// What dissects the frames: the built-in dissector, or a plugin loaded with `--plugin`.
@@ -207,6 +210,7 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
                     Record::OneLine => Dissection::recording(
                         &[summary::FIELDS_READ, flannel::FIELDS_READ].concat(),
                     ),
+                    Record::Fields(ids) => Dissection::recording(ids),
                 };
                 while let Some(frame) = source.next_frame().map_err(|e| format!("{name}: {e}"))? {
                     ended.last_frame = frame.number;

@@ -1,6 +1,7 @@
 //! `vxscope`: read flannel's VXLAN traffic (UDP 8472) byte by byte.
 
 mod clock;
+mod compare;
 mod decode;
 mod dissect;
 mod fields;
@@ -57,6 +58,9 @@ enum Command {
     Topology(topology::TopologyCommand),
     /// Annotated hex dump of frames (from a capture or pasted hex text) as text, Markdown or HTML
     Hexdump(hexdump::HexdumpArgs),
+    /// Follow packets across captures of successive hops of a path (given in path order): matched, lost,
+    /// latency, and what changed on the way
+    Compare(compare::CompareArgs),
 }
 
 #[derive(Args, Clone)]
@@ -130,5 +134,6 @@ fn main() -> ExitCode {
         Some(Command::Remap(args)) => rewrite::remap(&args),
         Some(Command::Topology(args)) => topology::run(&args),
         Some(Command::Hexdump(args)) => hexdump::run(&args),
+        Some(Command::Compare(args)) => compare::run(&args),
     }
 }

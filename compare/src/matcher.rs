@@ -9,7 +9,7 @@
 //! the window has passed are reported missing at the hop.
 
 use std::collections::VecDeque;
-use std::hash::{BuildHasher, Hash as _, Hasher as _};
+use std::hash::BuildHasher;
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use vxscope_dissector::render::summary;
@@ -76,6 +76,9 @@ struct Recent {
     order: VecDeque<(u64, i64)>,
 }
 
+/// Where matched packets go as they are found.
+type Sink<'d> = Box<dyn FnMut(&MatchedPair<'_>) + 'd>;
+
 /// The matching in progress.
 pub struct Comparison<'d> {
     dissector: &'d Dissector,
@@ -88,7 +91,7 @@ pub struct Comparison<'d> {
     counts: Vec<FxHashMap<Change, u64>>,
     now: i64,
     changes: Vec<Change>,
-    sink: Option<Box<dyn FnMut(&MatchedPair<'_>) + 'd>>,
+    sink: Option<Sink<'d>>,
 }
 
 impl<'d> Comparison<'d> {
@@ -176,9 +179,7 @@ impl<'d> Comparison<'d> {
 
     fn recent_duplicate(&mut self, capture: usize, key: &ExactKey, ts: i64) -> bool {
         let window = self.options.window_ns;
-        let mut h = FxBuildHasher.build_hasher();
-        key.hash(&mut h);
-        let h = h.finish();
+        let h = FxBuildHasher.hash_one(key);
         let r = &mut self.recent[capture];
         while let Some(&(old, at)) = r.order.front() {
             if at >= ts.saturating_sub(window) {
@@ -228,12 +229,10 @@ impl<'d> Comparison<'d> {
     fn matched(&mut self, pair: usize, a: Observation, b: Observation, translated: bool) {
         let (ka, kb) = (a.key.expect("key"), b.key.expect("key"));
         let p = &mut self.pairs[pair];
-        let direction = p.direction_of(0, &ka).unwrap_or_else(|| {
-            if a.ts <= b.ts {
-                Direction::Forward
-            } else {
-                Direction::Reverse
-            }
+        let direction = p.direction_of(0, &ka).unwrap_or(if a.ts <= b.ts {
+            Direction::Forward
+        } else {
+            Direction::Reverse
         });
         p.orientation[0]
             .entry((ka.src, ka.dst))

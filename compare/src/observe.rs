@@ -222,7 +222,15 @@ impl<'d> Observer<'d> {
             frame.wire_len,
             &mut self.dissection,
         );
-        let (key, attrs) = read_key(&self.dissection, frame.data);
+        Observation::of(frame, &self.dissection)
+    }
+}
+
+impl Observation {
+    /// The observation of a frame dissected by someone else (a dissection that records at least
+    /// [`FIELDS_READ`]).
+    pub fn of(frame: FrameRef<'_>, dissection: &Dissection<'_>) -> Observation {
+        let (key, attrs) = read_key(dissection, frame.data);
         let len = frame.data.len().min(HEAD_KEPT);
         let mut head = Head {
             link_type: frame.link_type,

@@ -63,20 +63,30 @@ pub enum Status {
     },
     /// Zero in a UDP datagram over IPv4: no checksum.
     Absent,
-    /// The field holds only the pseudo-header sum: checksum offload on the sending host.
-    Partial,
+    /// The field holds only the pseudo-header sum: checksum offload on the sending host, which will write
+    /// `expected` there.
+    Partial {
+        expected: u16,
+    },
+    /// The outer checksum of a tunnel computed by local checksum offload (LCO): right once the partial
+    /// checksums of the packet it carries are filled in.
+    Lco,
     /// The segment was not captured whole (or is a fragment).
     Unverified,
 }
 
 impl Status {
+    /// The word of [`Status::Partial`], for readers of the status fields.
+    pub const PARTIAL: &'static str = "partial";
+
     /// The word the `*.checksum.status` fields hold.
     pub fn word(self) -> &'static str {
         match self {
             Status::Good => "good",
             Status::Bad { .. } => "bad",
             Status::Absent => "absent",
-            Status::Partial => "partial",
+            Status::Partial { .. } => Status::PARTIAL,
+            Status::Lco => "lco",
             Status::Unverified => "unverified",
         }
     }
@@ -92,9 +102,48 @@ pub fn verify_transport(segment: &[u8], pseudo: u64, field: u16) -> Status {
     let expected = without_field(sum(pseudo, segment), field);
     let pseudo_folded = fold(pseudo);
     if field == pseudo_folded || field == !pseudo_folded {
-        return Status::Partial;
+        return Status::Partial { expected };
     }
     Status::Bad { expected }
+}
+
+/// The partial checksums inside a tunnel's payload (checksum offload on the sending host), as the difference
+/// their filling in will make to any one's-complement sum over them. An outer UDP checksum computed with local
+/// checksum offload (LCO, the kernel's `Documentation/networking/checksum-offloads.rst`) already counts that
+/// difference: the kernel sums the outer headers and takes the inner segment, whose checksum is not yet
+/// written, as summing to what it will once written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PendingFill {
+    /// The one's-complement sum of `expected - field` over the partial checksums (not folded).
+    pub delta: u64,
+    /// How many partial checksums there are.
+    pub count: u32,
+    /// The protocol of the last one (`"TCP"`, `"UDP"`).
+    pub what: &'static str,
+}
+
+impl PendingFill {
+    /// Adds a partial checksum `field` that will become `expected`.
+    pub fn add(&mut self, what: &'static str, field: u16, expected: u16) {
+        self.delta += u64::from(expected) + u64::from(!field);
+        self.count += 1;
+        self.what = what;
+    }
+
+    /// Adds the partial checksums of `inner` (a tunnel inside this one).
+    pub fn merge(&mut self, inner: PendingFill) {
+        if inner.count > 0 {
+            self.delta += inner.delta;
+            self.count += inner.count;
+            self.what = inner.what;
+        }
+    }
+
+    /// Whether a checksum whose running sum over its data (pseudo-header and the field included) is `total`
+    /// is right once these partial checksums are filled in: what LCO computes. False when there are none.
+    pub fn completes(&self, total: u64) -> bool {
+        self.count > 0 && fold(total + self.delta) == 0xffff
+    }
 }
 
 /// The checksum the data should carry, given the running sum of the data including the checksum field as it
@@ -170,6 +219,45 @@ mod tests {
         );
         let partial = fold(pseudo);
         seg[6..8].copy_from_slice(&partial.to_be_bytes());
-        assert_eq!(verify_transport(&seg, pseudo, partial), Status::Partial);
+        assert_eq!(
+            verify_transport(&seg, pseudo, partial),
+            Status::Partial { expected: good }
+        );
+    }
+
+    #[test]
+    fn pending_fill_completes_an_lco_sum() {
+        // An outer datagram carrying an inner segment whose checksum is partial: the outer checksum is computed
+        // over the inner segment with its checksum filled in, then the inner one is put back to partial.
+        let src = IpBytes::V4([10, 0, 0, 1]);
+        let dst = IpBytes::V4([10, 0, 0, 2]);
+        let inner_pseudo = pseudo_header_sum(&src, &dst, 6, 8);
+        let mut inner = vec![0x1f, 0x90, 0x9c, 0x40, 0x00, 0x00, 0xab, 0xcd];
+        let complete = !fold(sum(inner_pseudo, &inner));
+        let partial = fold(inner_pseudo);
+        let mut outer = vec![0x12, 0x34, 0x21, 0x18, 0, 16, 0, 0];
+        outer.extend_from_slice(&inner);
+        let outer_pseudo = pseudo_header_sum(&src, &dst, 17, outer.len() as u32);
+        outer[8 + 4..8 + 6].copy_from_slice(&complete.to_be_bytes());
+        let lco = !fold(sum(outer_pseudo, &outer));
+        outer[6..8].copy_from_slice(&lco.to_be_bytes());
+        outer[8 + 4..8 + 6].copy_from_slice(&partial.to_be_bytes());
+        inner[4..6].copy_from_slice(&partial.to_be_bytes());
+        assert_eq!(
+            verify_transport(&inner, inner_pseudo, partial),
+            Status::Partial { expected: complete }
+        );
+        let total = sum(outer_pseudo, &outer);
+        assert_ne!(fold(total), 0xffff, "wrong as it is");
+        let mut fill = PendingFill::default();
+        assert!(
+            !fill.completes(total),
+            "no partial checksum, nothing to complete"
+        );
+        fill.add("TCP", partial, complete);
+        assert!(fill.completes(total));
+        // One bit off in the outer checksum: no longer what LCO computes.
+        outer[7] ^= 1;
+        assert!(!fill.completes(sum(outer_pseudo, &outer)));
     }
 }

@@ -326,6 +326,18 @@ impl<'d> Dissection<'d> {
         self.notes.push(note);
     }
 
+    /// How many notes there are: the index the next one gets.
+    pub(crate) fn note_count(&self) -> usize {
+        self.notes.len()
+    }
+
+    /// Replaces the note at `index` (a diagnosis that what was decoded after it turned into another).
+    pub(crate) fn replace_note(&mut self, index: usize, note: Note<'d>) {
+        if let Some(n) = self.notes.get_mut(index) {
+            *n = note;
+        }
+    }
+
     /// Removes the notes with this code (an explanation already given for an earlier frame).
     pub(crate) fn remove_notes(&mut self, code: NoteCode) {
         self.notes.retain(|n| n.code != code);

@@ -609,6 +609,11 @@ static ZH_NOTES: &[(NoteCode, &str, &str)] = &[
         "",
     ),
     (
+        NoteCode::OuterChecksumLco,
+        "外层{0}校验和 {1:x} 对发出的报文是正确的：内层{2}校验和仍只是部分值(校验和卸载，在发送主机上抓到)，外层校验和由本地校验和卸载(LCO)算出，已把内层校验和按填好后的值计入(不是故障)",
+        "",
+    ),
+    (
         NoteCode::Port8472,
         "UDP 8472 是 Linux 和 flannel 的 VXLAN 端口，而 IANA 把它分配给了 OTV：tcpdump 4.99 及更早版本把这个首部显示为 \"OTV, flags {1}, overlay {2}, instance {0}\"，也就是 VXLAN VNI {0}",
         "按 VXLAN 解读：tshark -d udp.port==8472,vxlan；vxscope 默认按 VXLAN 解码，除非指定 --decode-as otv",
@@ -702,6 +707,7 @@ static ZH_TEXT: &[(&str, &str)] = &[
     ("bad", "错误"),
     ("absent", "无"),
     ("partial", "部分(待网卡填写)"),
+    ("lco", "本地校验和卸载(内层填好后正确)"),
     ("unverified", "未验证"),
     // What a note is about.
     ("Ethernet header", "以太网首部"),

@@ -839,6 +839,126 @@ fn bad_and_partial_checksums() {
     assert!(d.noted(NoteCode::ChecksumPartial) && !d.noted(NoteCode::InnerChecksumBad));
 }
 
+/// A TCP segment (20-byte header, ACK and PSH) with its checksum over `pseudo`.
+fn tcp_segment(sport: u16, dport: u16, payload: &[u8], pseudo: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(&sport.to_be_bytes());
+    t.extend_from_slice(&dport.to_be_bytes());
+    t.extend_from_slice(&0x1000_0001u32.to_be_bytes());
+    t.extend_from_slice(&0x2000_0001u32.to_be_bytes());
+    t.extend_from_slice(&[0x50, 0x18, 0xfd, 0x20, 0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    let c = inet_checksum(&[pseudo, &t]);
+    t[16..18].copy_from_slice(&c.to_be_bytes());
+    t
+}
+
+/// A VXLAN packet as the kernel sends it with checksum offload: the outer UDP checksum computed with the inner
+/// transport checksum (at `inner_checksum_at`, an offset in `inner`) complete — local checksum offload — and the
+/// inner checksum then put back to its partial value, the pseudo-header sum the NIC would complete.
+fn lco_packet(
+    outer_v6: bool,
+    inner: &[u8],
+    inner_checksum_at: usize,
+    inner_pseudo: &[u8],
+) -> Vec<u8> {
+    let payload = [vxlan(1), inner.to_vec()].concat();
+    let mut frame = if outer_v6 {
+        let (src, dst) = (ip6("fd00:11::11"), ip6("fd00:11::12"));
+        let pseudo = pseudo6(&src, &dst, 17, 8 + payload.len());
+        let datagram = udp(40592, 8472, &payload, Some(&pseudo));
+        ethernet(MAC_B, MAC_A, 0x86dd, &ipv6(&src, &dst, 17, 64, &datagram))
+    } else {
+        let ip = Ip4::new([172, 16, 100, 101], [172, 16, 100, 102], 17);
+        let datagram = udp(40592, 8472, &payload, Some(&ip.pseudo(8 + payload.len())));
+        ethernet(MAC_B, MAC_A, 0x0800, &ip.packet(&datagram))
+    };
+    let partial = !inet_checksum(&[inner_pseudo]);
+    let at = frame.len() - inner.len() + inner_checksum_at;
+    frame[at..at + 2].copy_from_slice(&partial.to_be_bytes());
+    frame
+}
+
+#[test]
+fn local_checksum_offload_of_the_outer_checksum_is_not_a_fault() {
+    let inner_ip = Ip4::new([10, 244, 1, 12], [10, 244, 2, 14], 6);
+    let request = b"GET / HTTP/1.0\r\n\r\n";
+    let segment = tcp_segment(41000, 8080, request, &inner_ip.pseudo(20 + request.len()));
+    let tcp_pseudo = inner_ip.pseudo(segment.len());
+    let tcp_inner = ethernet(VTEP_B, VTEP_A, 0x0800, &inner_ip.packet(&segment));
+    let udp_ip = Ip4::new([10, 244, 1, 12], [10, 244, 2, 14], 17);
+    let udp_pseudo = udp_ip.pseudo(8 + 5);
+    let udp_inner = ethernet(
+        VTEP_B,
+        VTEP_A,
+        0x0800,
+        &udp_ip.packet(&udp(41001, 53, b"query", Some(&udp_pseudo))),
+    );
+    // Where the inner transport checksum lies in the inner frame: Ethernet 14, IPv4 20, then TCP 16 or UDP 6.
+    for (outer_v6, inner, at, pseudo, what) in [
+        (false, &tcp_inner, 14 + 20 + 16, &tcp_pseudo, "TCP"),
+        (false, &udp_inner, 14 + 20 + 6, &udp_pseudo, "UDP"),
+        (true, &tcp_inner, 14 + 20 + 16, &tcp_pseudo, "TCP"),
+        (true, &udp_inner, 14 + 20 + 6, &udp_pseudo, "UDP"),
+    ] {
+        let case = format!("{what} inside IPv{}", if outer_v6 { 6 } else { 4 });
+        let outer_udp = if outer_v6 { 14 + 40 } else { 14 + 20 };
+        let frame = lco_packet(outer_v6, inner, at, pseudo);
+        let d = decode(LinkType::ETHERNET, &frame);
+        d.expect("udp.checksum.status", outer_udp as u32 + 6, 0, "lco");
+        let inner_status = format!("inner.{}.checksum.status", what.to_lowercase());
+        let inner_at = (frame.len() - inner.len() + at) as u32;
+        d.expect(&inner_status, inner_at, 0, "partial");
+        let (note_at, _, message) = d.note(NoteCode::OuterChecksumLco).expect(&case);
+        assert_eq!(note_at, outer_udp as u32 + 6, "{case}");
+        assert!(
+            message.contains(&format!("inner {what} checksum is still partial")),
+            "{case}: {message}"
+        );
+        assert!(
+            !d.noted(NoteCode::OuterChecksumBad),
+            "{case}: {:?}",
+            d.codes()
+        );
+        assert_eq!(
+            NoteCode::OuterChecksumLco.def().severity,
+            vxscope_dissector::notes::Severity::Chat
+        );
+
+        // Off by one in the outer checksum: not what LCO computes, a real fault.
+        let mut wrong = frame.clone();
+        wrong[outer_udp + 7] ^= 0x01;
+        let d = decode(LinkType::ETHERNET, &wrong);
+        d.expect("udp.checksum.status", outer_udp as u32 + 6, 0, "bad");
+        assert!(
+            d.noted(NoteCode::OuterChecksumBad) && !d.noted(NoteCode::OuterChecksumLco),
+            "{case}"
+        );
+
+        // The inner checksum complete (filled in by the NIC) and the outer one then right: good, no note.
+        let mut filled = frame.clone();
+        let inner_start = frame.len() - inner.len();
+        filled[inner_start + at..inner_start + at + 2].copy_from_slice(&inner[at..at + 2]);
+        let d = decode(LinkType::ETHERNET, &filled);
+        d.expect("udp.checksum.status", outer_udp as u32 + 6, 0, "good");
+        d.expect(&inner_status, inner_at, 0, "good");
+        assert!(
+            d.codes().iter().all(|c| !c.contains("checksum")),
+            "{case}: {:?}",
+            d.codes()
+        );
+
+        // A wrong outer checksum over a complete inner segment is an error still, whatever LCO could explain.
+        filled[outer_udp + 7] ^= 0x01;
+        let d = decode(LinkType::ETHERNET, &filled);
+        d.expect("udp.checksum.status", outer_udp as u32 + 6, 0, "bad");
+        assert!(
+            d.noted(NoteCode::OuterChecksumBad) && !d.noted(NoteCode::OuterChecksumLco),
+            "{case}"
+        );
+    }
+}
+
 #[test]
 fn ethernet_padding_is_labelled() {
     // A 60-byte minimum frame: 14 + 20 + 8 bytes of UDP, 18 bytes of padding.

@@ -212,7 +212,7 @@ impl Rewrite for Remap<'_> {
                 self.checksums.zeroed += 1;
                 0
             }
-            ChecksumMode::Keep if field == 0 || status == Status::Partial.word() => {
+            ChecksumMode::Keep if field == 0 || status == Status::PARTIAL => {
                 self.checksums.left += 1;
                 field
             }

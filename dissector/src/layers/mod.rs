@@ -19,6 +19,7 @@ use nom::Parser;
 use nom::bytes::complete::take;
 
 use crate::Dissector;
+use crate::checksum;
 use crate::dissection::{Dissection, Field, Note};
 use crate::fields::{FieldId, Scope};
 use crate::link::LinkType;
@@ -35,6 +36,8 @@ pub(crate) struct Ctx<'a, 'd> {
     level: u8,
     /// Decoding the payload of a first fragment: what it carries goes on in other frames.
     in_fragment: bool,
+    /// The partial checksums decoded inside the current tunnel's payload (see [`checksum::PendingFill`]).
+    pub(crate) pending_fill: checksum::PendingFill,
 }
 
 impl<'a, 'd> Ctx<'a, 'd> {
@@ -51,6 +54,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
             layer: 0,
             level: 0,
             in_fragment: false,
+            pending_fill: checksum::PendingFill::default(),
         }
     }
 
@@ -214,6 +218,31 @@ pub(crate) struct Net {
     /// Whether the segment is whole: not a fragment. Checksums are verified only then (inside an ICMP error's
     /// quote too, when the quote holds every byte).
     pub whole: bool,
+}
+
+/// Records a partial checksum (offload on the sender) of a segment inside a tunnel, for the outer checksum of
+/// the tunnel (see [`checksum::PendingFill`]), and notes it.
+pub(crate) fn partial_checksum(
+    cx: &mut Ctx<'_, '_>,
+    what: &'static str,
+    at: usize,
+    field: u16,
+    expected: u16,
+) {
+    if cx.quoted() {
+        return;
+    }
+    cx.pending_fill.add(what, field, expected);
+    cx.note(
+        NoteCode::ChecksumPartial,
+        at,
+        2,
+        [
+            Value::Text(what),
+            Value::UInt(u64::from(field)),
+            Value::None,
+        ],
+    );
 }
 
 /// Raises the note for a wrong checksum: a flannel diagnosis inside VXLAN (inner) or on the outer UDP header

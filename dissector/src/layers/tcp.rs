@@ -1,7 +1,7 @@
 //! TCP (RFC 9293): ports, sequence numbers, flags, options (MSS, window scale, SACK, timestamps), checksum.
 
 use super::ipv4::tlv_options;
-use super::{Ctx, Net, be, checksum_note, data};
+use super::{Ctx, Net, be, checksum_note, data, partial_checksum};
 use crate::checksum::{self, Status};
 use crate::fields::FieldId as F;
 use crate::notes::NoteCode;
@@ -97,15 +97,12 @@ pub(crate) fn tcp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
                 expected,
                 false,
             ),
-            Status::Partial if !cx.quoted() => cx.note(
-                NoteCode::ChecksumPartial,
+            Status::Partial { expected } => partial_checksum(
+                cx,
+                "TCP",
                 offset + f::CHECKSUM.start,
-                2,
-                [
-                    Value::Text("TCP"),
-                    Value::UInt(u64::from(checksum_field)),
-                    Value::None,
-                ],
+                checksum_field,
+                expected,
             ),
             _ => {}
         }

@@ -1,8 +1,9 @@
 //! UDP (RFC 768): ports, length, checksum; VXLAN on the configured ports.
 
-use super::{Ctx, Net, be, checksum_note, data, vxlan};
+use super::{Ctx, Net, be, checksum_note, data, partial_checksum, vxlan};
 use crate::Tunnel;
 use crate::checksum::{self, Status};
+use crate::dissection::Note;
 use crate::fields::FieldId as F;
 use crate::notes::NoteCode;
 use crate::value::Value;
@@ -87,6 +88,9 @@ pub(crate) fn udp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
     } else {
         length
     };
+    // The running sum of a tunnel's datagram whose checksum is wrong as captured: it may be right once the
+    // partial checksums inside are filled in (local checksum offload), which only decoding them tells.
+    let mut lco_candidate = None;
     let status = if checksum_field == 0 {
         // Zero means "no checksum" over IPv4, and for tunnels over IPv6 (RFC 6935).
         Status::Absent
@@ -98,18 +102,20 @@ pub(crate) fn udp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
         Status::Unverified
     } else {
         let pseudo = checksum::pseudo_header_sum(&net.src, &net.dst, PROTOCOL, datagram_len as u32);
-        checksum::verify_transport(
-            &cx.frame[offset..offset + datagram_len],
-            pseudo,
-            checksum_field,
-        )
+        let datagram = &cx.frame[offset..offset + datagram_len];
+        let status = checksum::verify_transport(datagram, pseudo, checksum_field);
+        if matches!(status, Status::Bad { .. }) && tunnel.is_some() && !cx.quoted() {
+            lco_candidate = Some(checksum::sum(pseudo, datagram));
+        }
+        status
     };
-    cx.field(
+    let status_at = cx.field(
         F::UdpChecksumStatus,
         offset + f::CHECKSUM.start,
         0,
         Value::Text(status.word()),
     );
+    let note_at = cx.out.note_count();
     match status {
         Status::Bad { expected } => checksum_note(
             cx,
@@ -119,15 +125,12 @@ pub(crate) fn udp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
             expected,
             tunnel.is_some(),
         ),
-        Status::Partial if !cx.quoted() => cx.note(
-            NoteCode::ChecksumPartial,
+        Status::Partial { expected } => partial_checksum(
+            cx,
+            "UDP",
             offset + f::CHECKSUM.start,
-            2,
-            [
-                Value::Text("UDP"),
-                Value::UInt(u64::from(checksum_field)),
-                Value::None,
-            ],
+            checksum_field,
+            expected,
         ),
         _ => {}
     }
@@ -138,11 +141,35 @@ pub(crate) fn udp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> 
     if payload >= udp_end {
         return udp_end.max(payload.min(end));
     }
+    let around = std::mem::take(&mut cx.pending_fill);
     match tunnel {
         Some(Tunnel::Vxlan) => vxlan::vxlan(cx, payload, udp_end, Some((sport, dport))),
         Some(Tunnel::Gpe) => vxlan::gpe(cx, payload, udp_end),
         Some(Tunnel::Otv) => vxlan::otv(cx, payload, udp_end),
         None => data(cx, payload, udp_end),
     };
+    let inside = std::mem::replace(&mut cx.pending_fill, around);
+    if let Some(total) = lco_candidate
+        && inside.completes(total)
+    {
+        // Not a fault: the bad-checksum note raised above becomes the note that says what it is.
+        cx.out.set_value(status_at, Value::Text(Status::Lco.word()));
+        cx.out.replace_note(
+            note_at,
+            Note {
+                code: NoteCode::OuterChecksumLco,
+                scope: cx.scope,
+                offset: (offset + f::CHECKSUM.start) as u32,
+                len: 2,
+                args: [
+                    Value::Text("UDP"),
+                    Value::UInt(u64::from(checksum_field)),
+                    Value::Text(inside.what),
+                ],
+            },
+        );
+    }
+    // The tunnels around this one carry these partial checksums too.
+    cx.pending_fill.merge(inside);
     udp_end
 }

@@ -18,6 +18,7 @@ fn generate_header() -> String {
     let config =
         cbindgen::Config::from_file(ffi.join("cbindgen.toml")).expect("read ffi/cbindgen.toml");
     let bindings = cbindgen::Builder::new()
+        .with_src(root().join("abi").join("src").join("lib.rs"))
         .with_crate(&ffi)
         .with_config(config)
         .generate()

@@ -366,26 +366,35 @@ fn the_library_loaded_by_path_answers_the_same() {
     // SAFETY: NULL pointers on purpose; the library's own last error.
     unsafe {
         assert_eq!(
-            (p.context_new)(null(), null_mut()),
+            p.context_new.expect("context_new")(null(), null_mut()),
             VXSCOPE_ERR_NULL_POINTER
         );
-        assert_eq!(text((p.last_error)()), "vxscope_context_new: out is NULL");
         assert_eq!(
-            (p.dissect)(null(), 1, SEED.as_ptr(), SEED.len(), 0, &mut null_mut()),
+            text(p.last_error.expect("last_error")()),
+            "vxscope_context_new: out is NULL"
+        );
+        assert_eq!(
+            p.dissect.expect("dissect")(null(), 1, SEED.as_ptr(), SEED.len(), 0, &mut null_mut()),
             VXSCOPE_ERR_NULL_POINTER
         );
         let mut ctx = null_mut();
-        assert_eq!((p.context_new)(null(), &mut ctx), VXSCOPE_OK);
+        assert_eq!(
+            p.context_new.expect("context_new")(null(), &mut ctx),
+            VXSCOPE_OK
+        );
         let mut d = null_mut();
         assert_eq!(
-            (p.dissect)(ctx, 1, SEED.as_ptr(), SEED.len(), 148, &mut d),
+            p.dissect.expect("dissect")(ctx, 1, SEED.as_ptr(), SEED.len(), 148, &mut d),
             VXSCOPE_OK
         );
         let (mut s, mut len) = (null(), 0);
-        assert_eq!((p.dissection_summary)(d, &mut s, &mut len), VXSCOPE_OK);
+        assert_eq!(
+            p.dissection_summary.expect("dissection_summary")(d, &mut s, &mut len),
+            VXSCOPE_OK
+        );
         assert!(text(s).ends_with("ICMP echo request id 3143 seq 1102, ttl 63"));
-        assert_eq!((p.dissection_free)(d), VXSCOPE_OK);
-        assert_eq!((p.context_free)(ctx), VXSCOPE_OK);
+        assert_eq!(p.dissection_free.expect("dissection_free")(d), VXSCOPE_OK);
+        assert_eq!(p.context_free.expect("context_free")(ctx), VXSCOPE_OK);
     }
 }
 

@@ -323,6 +323,10 @@ fn libraries_that_are_not_usable_plugins_are_refused() {
             "plugin \"fake\" has a vxscope_field of 64 bytes, where ABI version 1 has",
         ),
         (
+            fake_plugin("fake_swapped_members", &["-DFAKE_SWAPPED_MEMBERS"]),
+            "plugin \"fake\" has vxscope_plugin.dissection_fields at byte offset",
+        ),
+        (
             root().join("no-such-plugin.so"),
             "no-such-plugin.so: cannot load the plugin",
         ),

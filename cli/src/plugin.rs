@@ -5,8 +5,9 @@
 //! pointers only. A dissection read through the C ABI is a [`FrameView`], so the tree and JSON renderers print
 //! it exactly as they print a dissection made in process.
 //!
-//! The records below mirror `ffi/include/vxscope.h`; the plugin states the size of each, and a library whose
-//! sizes differ is refused before it is used.
+//! The records and the descriptor are `vxscope-abi`'s, as libvxscope's are; the plugin states the layout of
+//! each, member by member, and a library whose layout differs from this host's in one member's name, offset
+//! or size is refused before it is used.
 
 use std::ffi::{CStr, CString, c_char};
 use std::path::{Path, PathBuf};
@@ -14,6 +15,17 @@ use std::path::{Path, PathBuf};
 use libloading::Library;
 
 use crate::topology::TopologyArgs;
+use vxscope_abi::{
+    Counts, FieldRecord, HostPlugin, LAYOUT, LayerRecord, Member, NoteRecord, Opaque, PluginHead,
+    Status, VXSCOPE_ABI_VERSION, VXSCOPE_BASE_DEC, VXSCOPE_BASE_HEX, VXSCOPE_KIND_BOOL,
+    VXSCOPE_KIND_BYTES, VXSCOPE_KIND_IPNET, VXSCOPE_KIND_IPV4, VXSCOPE_KIND_IPV6, VXSCOPE_KIND_MAC,
+    VXSCOPE_KIND_PROTOCOL, VXSCOPE_KIND_TEXT, VXSCOPE_KIND_UINT8, VXSCOPE_KIND_UINT16,
+    VXSCOPE_KIND_UINT24, VXSCOPE_KIND_UINT32, VXSCOPE_KIND_UINT64, VXSCOPE_OK, VXSCOPE_SCOPE_LIMIT,
+    VXSCOPE_SEVERITY_CHAT, VXSCOPE_SEVERITY_ERROR, VXSCOPE_SEVERITY_NOTE, VXSCOPE_SEVERITY_WARNING,
+    VXSCOPE_VALUE_BOOL, VXSCOPE_VALUE_BYTES, VXSCOPE_VALUE_IPNET, VXSCOPE_VALUE_IPV4,
+    VXSCOPE_VALUE_IPV6, VXSCOPE_VALUE_MAC, VXSCOPE_VALUE_NONE, VXSCOPE_VALUE_TEXT,
+    VXSCOPE_VALUE_UINT,
+};
 use vxscope_dissector::Config;
 use vxscope_dissector::fields::{Base, Kind};
 use vxscope_dissector::flannel::TopologySource;
@@ -23,171 +35,17 @@ use vxscope_dissector::render::{
 };
 use vxscope_dissector::value::Value;
 
-/// The ABI version this host speaks (`VXSCOPE_ABI_VERSION` of `vxscope.h`).
-pub const ABI_VERSION: u32 = 1;
+/// The ABI version this host speaks.
+pub const ABI_VERSION: u32 = VXSCOPE_ABI_VERSION;
 
 /// The symbol every plugin exports.
 const ENTRY: &str = "vxscope_plugin_v1";
 
-/// Scopes are numbered below this (`VXSCOPE_SCOPE_LIMIT`).
-const SCOPE_LIMIT: u32 = 16;
+/// Most entries a plugin's layout may have (this version's has fewer than a hundred).
+const MAX_LAYOUT_LEN: usize = 4096;
 
-type Status = i32;
-const OK: Status = 0;
-
-/// `VXSCOPE_VALUE_TEXT`: a field whose value is text.
-const VALUE_TEXT: u32 = 7;
-
-/// An opaque handle of the plugin (options, context, dissection).
-#[repr(C)]
-struct Opaque {
-    _private: [u8; 0],
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct Counts {
-    layers: usize,
-    fields: usize,
-    notes: usize,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct LayerRecord {
-    abbrev: *const c_char,
-    name: *const c_char,
-    id: u32,
-    scope: u32,
-    depth: u32,
-    offset: u32,
-    length: u32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct FieldRecord {
-    abbrev: *const c_char,
-    name: *const c_char,
-    value: *const c_char,
-    value_len: usize,
-    value_name: *const c_char,
-    value_int: u64,
-    id: u32,
-    scope: u32,
-    layer: u32,
-    depth: u32,
-    level: u32,
-    offset: u32,
-    length: u32,
-    kind: u32,
-    base: u32,
-    value_type: u32,
-    has_int: bool,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct NoteRecord {
-    code: *const c_char,
-    message: *const c_char,
-    message_len: usize,
-    advice: *const c_char,
-    severity: u32,
-    scope: u32,
-    offset: u32,
-    length: u32,
-}
-
-/// The members every ABI version starts with.
-#[repr(C)]
-struct DescriptorHead {
-    abi_version: u32,
-    struct_size: u32,
-    name: *const c_char,
-}
-
-/// `vxscope_plugin` of ABI version 1. Function pointers are `Option` because they come from a library this
-/// host does not trust to have filled them in.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Descriptor {
-    abi_version: u32,
-    struct_size: u32,
-    name: *const c_char,
-    version: *const c_char,
-    description: *const c_char,
-    vxlan_ports: *const u16,
-    vxlan_port_count: usize,
-    gpe_ports: *const u16,
-    gpe_port_count: usize,
-    counts_size: u32,
-    layer_record_size: u32,
-    field_record_size: u32,
-    note_record_size: u32,
-    last_error: Option<unsafe extern "C" fn() -> *const c_char>,
-    options_new: Option<unsafe extern "C" fn(*mut *mut Opaque) -> Status>,
-    options_free: Option<unsafe extern "C" fn(*mut Opaque) -> Status>,
-    options_add_vxlan_port: Option<unsafe extern "C" fn(*mut Opaque, u16) -> Status>,
-    options_add_gpe_port: Option<unsafe extern "C" fn(*mut Opaque, u16) -> Status>,
-    options_set_decode_as_otv: Option<unsafe extern "C" fn(*mut Opaque, bool) -> Status>,
-    options_set_gbp: Option<unsafe extern "C" fn(*mut Opaque, bool) -> Status>,
-    options_set_annotation_prefix:
-        Option<unsafe extern "C" fn(*mut Opaque, *const c_char) -> Status>,
-    options_add_nodes_json:
-        Option<unsafe extern "C" fn(*mut Opaque, *const c_char, usize, *const c_char) -> Status>,
-    options_add_nodes_json_file: Option<unsafe extern "C" fn(*mut Opaque, *const c_char) -> Status>,
-    options_add_node_info: Option<
-        unsafe extern "C" fn(
-            *mut Opaque,
-            *const c_char,
-            usize,
-            *const c_char,
-            *const c_char,
-        ) -> Status,
-    >,
-    options_add_node_info_file:
-        Option<unsafe extern "C" fn(*mut Opaque, *const c_char, *const c_char) -> Status>,
-    options_add_pods:
-        Option<unsafe extern "C" fn(*mut Opaque, *const c_char, usize, *const c_char) -> Status>,
-    options_add_pods_file: Option<unsafe extern "C" fn(*mut Opaque, *const c_char) -> Status>,
-    context_new: Option<unsafe extern "C" fn(*const Opaque, *mut *mut Opaque) -> Status>,
-    context_free: Option<unsafe extern "C" fn(*mut Opaque) -> Status>,
-    session_new: Option<unsafe extern "C" fn(*const Opaque, *mut *mut Opaque) -> Status>,
-    session_free: Option<unsafe extern "C" fn(*mut Opaque) -> Status>,
-    session_dissect: Option<
-        unsafe extern "C" fn(*mut Opaque, u32, *const u8, usize, u32, *mut *mut Opaque) -> Status,
-    >,
-    dissect: Option<
-        unsafe extern "C" fn(*const Opaque, u32, *const u8, usize, u32, *mut *mut Opaque) -> Status,
-    >,
-    dissect_vxlan_payload:
-        Option<unsafe extern "C" fn(*const Opaque, *const u8, usize, *mut *mut Opaque) -> Status>,
-    dissection_free: Option<unsafe extern "C" fn(*mut Opaque) -> Status>,
-    dissection_counts: Option<unsafe extern "C" fn(*const Opaque, *mut Counts) -> Status>,
-    dissection_summary:
-        Option<unsafe extern "C" fn(*const Opaque, *mut *const c_char, *mut usize) -> Status>,
-    dissection_hexdump: Option<
-        unsafe extern "C" fn(*const Opaque, u32, u32, *mut *const c_char, *mut usize) -> Status,
-    >,
-    dissection_layer:
-        Option<unsafe extern "C" fn(*const Opaque, usize, *mut LayerRecord) -> Status>,
-    dissection_field:
-        Option<unsafe extern "C" fn(*const Opaque, usize, *mut FieldRecord) -> Status>,
-    dissection_note: Option<unsafe extern "C" fn(*const Opaque, usize, *mut NoteRecord) -> Status>,
-    dissection_layers:
-        Option<unsafe extern "C" fn(*const Opaque, *mut *const LayerRecord, *mut usize) -> Status>,
-    dissection_fields:
-        Option<unsafe extern "C" fn(*const Opaque, *mut *const FieldRecord, *mut usize) -> Status>,
-    dissection_notes:
-        Option<unsafe extern "C" fn(*const Opaque, *mut *const NoteRecord, *mut usize) -> Status>,
-    dissection_find_field:
-        Option<unsafe extern "C" fn(*const Opaque, *const c_char, usize, *mut usize) -> Status>,
-    registry_field_count: Option<unsafe extern "C" fn() -> usize>,
-    registry_field: Option<unsafe extern "C" fn(usize, *mut std::ffi::c_void) -> Status>,
-    registry_note_count: Option<unsafe extern "C" fn() -> usize>,
-    registry_note: Option<unsafe extern "C" fn(usize, *mut std::ffi::c_void) -> Status>,
-}
+/// The descriptor as this host reads it.
+type Descriptor = HostPlugin;
 
 /// The functions the host calls, each checked to be present.
 #[derive(Clone, Copy)]
@@ -263,10 +121,11 @@ impl Plugin {
         let library = unsafe { Library::new(&path) }
             .map_err(|e| format!("{shown}: cannot load the plugin: {e}"))?;
         // SAFETY: the symbol is looked up with the type every plugin exports it with.
-        let entry = unsafe {
-            library.get::<unsafe extern "C" fn() -> *const DescriptorHead>(ENTRY.as_bytes())
-        }
-        .map_err(|_| format!("{shown}: not a vxscope plugin: it exports no {ENTRY} symbol"))?;
+        let entry =
+            unsafe { library.get::<unsafe extern "C" fn() -> *const PluginHead>(ENTRY.as_bytes()) }
+                .map_err(|_| {
+                    format!("{shown}: not a vxscope plugin: it exports no {ENTRY} symbol")
+                })?;
         // SAFETY: the entry point takes no arguments and returns a pointer to a static descriptor.
         let head_ptr = unsafe { entry() };
         if head_ptr.is_null() {
@@ -313,6 +172,7 @@ impl Plugin {
                 ));
             }
         }
+        check_layout(&d).map_err(|e| format!("{shown}: plugin {name:?} {e}"))?;
         let f = functions(&d).map_err(|member| {
             format!("{shown}: plugin {name:?} leaves the descriptor's {member} function NULL")
         })?;
@@ -336,7 +196,7 @@ impl Plugin {
 
     /// A status turned into an error naming the plugin and the call.
     fn check(&self, status: Status, call: &str) -> Result<(), String> {
-        if status == OK {
+        if status == VXSCOPE_OK {
             Ok(())
         } else {
             Err(format!(
@@ -469,6 +329,69 @@ impl Plugin {
             Ok(context)
         }
     }
+}
+
+/// The bytes of a NUL-terminated string of the plugin's layout.
+fn layout_name<'a>(p: *const c_char) -> Result<&'a [u8], String> {
+    if p.is_null() {
+        return Err("gives a layout with a NULL name".into());
+    }
+    // SAFETY: the plugin promises NUL-terminated static strings.
+    Ok(unsafe { CStr::from_ptr(p) }.to_bytes())
+}
+
+/// Compares the plugin's layout of the records and the descriptor with this host's ([`LAYOUT`]), member by
+/// member: every member this host reads must be there, under its name, at its offset, of its size.
+fn check_layout(d: &Descriptor) -> Result<(), String> {
+    if d.layout.is_null() || d.layout_len == 0 {
+        return Err(
+            "gives no layout of its records (the descriptor's layout is NULL or empty)".into(),
+        );
+    }
+    if d.layout_len > MAX_LAYOUT_LEN {
+        return Err(format!(
+            "gives a layout of {} members, more than {MAX_LAYOUT_LEN}: its descriptor is damaged",
+            d.layout_len
+        ));
+    }
+    // SAFETY: the plugin promises `layout_len` entries at `layout`, static.
+    let theirs: &[Member] = unsafe { std::slice::from_raw_parts(d.layout, d.layout_len) };
+    let theirs = theirs
+        .iter()
+        .map(|m| {
+            Ok((
+                layout_name(m.record)?,
+                layout_name(m.member)?,
+                m.offset,
+                m.size,
+            ))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    for ours in &LAYOUT.0 {
+        let (record, member) = (layout_name(ours.record)?, layout_name(ours.member)?);
+        let shown = format!(
+            "{}.{}",
+            String::from_utf8_lossy(record),
+            String::from_utf8_lossy(member)
+        );
+        match theirs.iter().find(|t| t.0 == record && t.1 == member) {
+            None => {
+                return Err(format!(
+                    "has no member {shown}, which ABI version {ABI_VERSION} has at byte offset {} ({} bytes)",
+                    ours.offset, ours.size
+                ));
+            }
+            Some(&(_, _, offset, size)) if (offset, size) != (ours.offset, ours.size) => {
+                return Err(format!(
+                    "has {shown} at byte offset {offset} ({size} bytes), where ABI version {ABI_VERSION} has it \
+                     at byte offset {} ({} bytes)",
+                    ours.offset, ours.size
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// A string for the plugin, NUL-terminated.
@@ -632,9 +555,9 @@ impl Drop for Stream<'_> {
 struct JsonKinds([JsonKind; JsonKinds::LEN]);
 
 impl JsonKinds {
-    const KINDS: u32 = 13;
-    const BASES: u32 = 2;
-    const VALUE_TYPES: u32 = 9;
+    const KINDS: u32 = VXSCOPE_KIND_IPNET + 1;
+    const BASES: u32 = VXSCOPE_BASE_HEX + 1;
+    const VALUE_TYPES: u32 = VXSCOPE_VALUE_IPNET + 1;
     const LEN: usize = (Self::KINDS * Self::BASES * Self::VALUE_TYPES) as usize;
 
     fn index(kind: u32, base: u32, value_type: u32) -> Option<usize> {
@@ -668,27 +591,27 @@ impl JsonKinds {
 
 fn kind_of(code: u32) -> Option<Kind> {
     Some(match code {
-        0 => Kind::Protocol,
-        1 => Kind::Bool,
-        2 => Kind::U8,
-        3 => Kind::U16,
-        4 => Kind::U24,
-        5 => Kind::U32,
-        6 => Kind::U64,
-        7 => Kind::Mac,
-        8 => Kind::Ipv4,
-        9 => Kind::Ipv6,
-        10 => Kind::Bytes,
-        11 => Kind::Text,
-        12 => Kind::IpNet,
+        VXSCOPE_KIND_PROTOCOL => Kind::Protocol,
+        VXSCOPE_KIND_BOOL => Kind::Bool,
+        VXSCOPE_KIND_UINT8 => Kind::U8,
+        VXSCOPE_KIND_UINT16 => Kind::U16,
+        VXSCOPE_KIND_UINT24 => Kind::U24,
+        VXSCOPE_KIND_UINT32 => Kind::U32,
+        VXSCOPE_KIND_UINT64 => Kind::U64,
+        VXSCOPE_KIND_MAC => Kind::Mac,
+        VXSCOPE_KIND_IPV4 => Kind::Ipv4,
+        VXSCOPE_KIND_IPV6 => Kind::Ipv6,
+        VXSCOPE_KIND_BYTES => Kind::Bytes,
+        VXSCOPE_KIND_TEXT => Kind::Text,
+        VXSCOPE_KIND_IPNET => Kind::IpNet,
         _ => return None,
     })
 }
 
 fn base_of(code: u32) -> Option<Base> {
     match code {
-        0 => Some(Base::Dec),
-        1 => Some(Base::Hex),
+        VXSCOPE_BASE_DEC => Some(Base::Dec),
+        VXSCOPE_BASE_HEX => Some(Base::Hex),
         _ => None,
     }
 }
@@ -696,15 +619,15 @@ fn base_of(code: u32) -> Option<Base> {
 /// A value of the variant the ABI's `value_type` names, for [`json_kind_of`].
 fn value_like(value_type: u32) -> Option<Value<'static>> {
     Some(match value_type {
-        0 => Value::None,
-        1 => Value::Bool(false),
-        2 => Value::UInt(0),
-        3 => Value::Mac([0; 6]),
-        4 => Value::Ipv4([0; 4]),
-        5 => Value::Ipv6([0; 16]),
-        6 => Value::Bytes,
-        7 => Value::Text(""),
-        8 => Value::Net(vxscope_dissector::value::IpNet {
+        VXSCOPE_VALUE_NONE => Value::None,
+        VXSCOPE_VALUE_BOOL => Value::Bool(false),
+        VXSCOPE_VALUE_UINT => Value::UInt(0),
+        VXSCOPE_VALUE_MAC => Value::Mac([0; 6]),
+        VXSCOPE_VALUE_IPV4 => Value::Ipv4([0; 4]),
+        VXSCOPE_VALUE_IPV6 => Value::Ipv6([0; 16]),
+        VXSCOPE_VALUE_BYTES => Value::Bytes,
+        VXSCOPE_VALUE_TEXT => Value::Text(""),
+        VXSCOPE_VALUE_IPNET => Value::Net(vxscope_dissector::value::IpNet {
             addr: vxscope_dissector::value::IpBytes::V4([0; 4]),
             prefix: 0,
         }),
@@ -715,10 +638,10 @@ fn value_like(value_type: u32) -> Option<Value<'static>> {
 fn severity_name(code: u32) -> Option<&'static str> {
     Some(
         match code {
-            0 => Severity::Chat,
-            1 => Severity::Note,
-            2 => Severity::Warning,
-            3 => Severity::Error,
+            VXSCOPE_SEVERITY_CHAT => Severity::Chat,
+            VXSCOPE_SEVERITY_NOTE => Severity::Note,
+            VXSCOPE_SEVERITY_WARNING => Severity::Warning,
+            VXSCOPE_SEVERITY_ERROR => Severity::Error,
             _ => return None,
         }
         .name(),
@@ -806,10 +729,10 @@ impl<'p> Stream<'p> {
     }
 
     fn key(&self, id: u32, scope: u32) -> Result<usize, String> {
-        if id as usize >= self.plugin.registry_len || scope >= SCOPE_LIMIT {
+        if id as usize >= self.plugin.registry_len || scope >= VXSCOPE_SCOPE_LIMIT {
             return Err(format!(
                 "the plugin returned field id {id} in scope {scope}, outside its registry of {} rows and \
-                 {SCOPE_LIMIT} scopes",
+                 {VXSCOPE_SCOPE_LIMIT} scopes",
                 self.plugin.registry_len
             ));
         }
@@ -963,7 +886,7 @@ impl FrameView for PluginView<'_, '_> {
         let mut len = 0;
         // SAFETY: the session's current dissection, writable out-pointers.
         let status = unsafe { (s.plugin.f.dissection_summary)(s.dissection, &mut text, &mut len) };
-        if status == OK && !text.is_null() {
+        if status == VXSCOPE_OK && !text.is_null() {
             // SAFETY: the plugin wrote `len` bytes at `text`, alive until the next dissection.
             out.extend_from_slice(unsafe { bytes((text.cast(), len)) });
         } else {
@@ -1047,7 +970,7 @@ impl FrameView for PluginView<'_, '_> {
     #[inline]
     fn value_may_need_escaping(&self, index: usize) -> bool {
         // As the native view: only text can hold what JSON escapes; numbers, addresses and hex never do.
-        self.session.field_record(index).value_type == VALUE_TEXT
+        self.session.field_record(index).value_type == VXSCOPE_VALUE_TEXT
     }
 
     fn write_note_message(&self, index: usize, out: &mut Vec<u8>) {

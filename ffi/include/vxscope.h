@@ -258,6 +258,29 @@ typedef struct vxscope_dissection vxscope_dissection;
 typedef int32_t vxscope_status;
 
 /**
+ * One member of a record or of the descriptor: where it is and how large, as the side that describes it was
+ * built.
+ */
+typedef struct vxscope_member {
+    /**
+     * The C name of the record (`"vxscope_field"`, `"vxscope_plugin"`). Static.
+     */
+    const char *record;
+    /**
+     * The member's name (`"value_len"`). Static.
+     */
+    const char *member;
+    /**
+     * Byte offset of the member from the start of the record.
+     */
+    uint32_t offset;
+    /**
+     * Size of the member in bytes.
+     */
+    uint32_t size;
+} vxscope_member;
+
+/**
  * How many layers, fields and notes a dissection has.
  */
 typedef struct vxscope_counts {
@@ -594,6 +617,14 @@ typedef struct vxscope_plugin {
     vxscope_status (*registry_field)(size_t index, struct vxscope_field_def *out);
     size_t (*registry_note_count)(void);
     vxscope_status (*registry_note)(size_t index, struct vxscope_note_def *out);
+    /**
+     * The layout of this descriptor and of the records (`vxscope_counts`, `vxscope_layer`, `vxscope_field`,
+     * `vxscope_note`, `vxscope_field_def`, `vxscope_note_def`, `vxscope_plugin`), every member of each with its
+     * offset and size, as the plugin was built: a host compares each member with its own and refuses a plugin
+     * that disagrees. A plugin that wraps libvxscope can point at libvxscope's (`vxscope_plugin_v1()->layout`).
+     */
+    const struct vxscope_member *layout;
+    size_t layout_len;
 } vxscope_plugin;
 
 /**
@@ -667,6 +698,14 @@ const char *vxscope_version(void);
  * (`""` before any failure). Owned by the library; valid until the next failing call on the same thread.
  */
 const char *vxscope_last_error(void);
+
+/**
+ * The layout of the records and of the plugin descriptor as this library was built: `*records` receives an
+ * array of `*count` entries, one a member of `vxscope_counts`, `vxscope_layer`, `vxscope_field`,
+ * `vxscope_note`, `vxscope_field_def`, `vxscope_note_def` and `vxscope_plugin`, with its offset and size.
+ * Static. The same array as `vxscope_plugin_v1()->layout`, for a plugin that wraps this library.
+ */
+vxscope_status vxscope_layout(const struct vxscope_member **records, size_t *count);
 
 /**
  * Makes a set of options holding the defaults: VXLAN on UDP 8472 and 4789, VXLAN-GPE on 4790, 8472 read as

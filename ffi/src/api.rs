@@ -90,6 +90,21 @@ pub extern "C" fn vxscope_last_error() -> *const c_char {
     status::last_error()
 }
 
+/// The layout of the records and of the plugin descriptor as this library was built: `*records` receives an
+/// array of `*count` entries, one a member of `vxscope_counts`, `vxscope_layer`, `vxscope_field`,
+/// `vxscope_note`, `vxscope_field_def`, `vxscope_note_def` and `vxscope_plugin`, with its offset and size.
+/// Static. The same array as `vxscope_plugin_v1()->layout`, for a plugin that wraps this library.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_layout(
+    records: *mut *const abi::Member,
+    count: *mut usize,
+) -> Status {
+    guard("vxscope_layout", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        unsafe { put_slice(&vxscope_abi::LAYOUT.0, records, count) }
+    })
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Options.
 

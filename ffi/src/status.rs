@@ -8,30 +8,11 @@ use std::cell::RefCell;
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-/// What a call returned: `VXSCOPE_OK` (0) or one of the negative `VXSCOPE_ERR_*` codes.
-pub type Status = i32;
-
-/// The call succeeded.
-pub const VXSCOPE_OK: Status = 0;
-/// A pointer argument that must not be NULL was NULL.
-pub const VXSCOPE_ERR_NULL_POINTER: Status = -1;
-/// An argument has a value the call cannot accept (a string that is not UTF-8, for example).
-pub const VXSCOPE_ERR_INVALID_ARGUMENT: Status = -2;
-/// An index is not below the count it indexes.
-pub const VXSCOPE_ERR_OUT_OF_RANGE: Status = -3;
-/// A handle argument is not a live handle of the kind the call expects (an options handle where a context is
-/// expected, for example).
-pub const VXSCOPE_ERR_BAD_HANDLE: Status = -4;
-/// The frame is longer than `VXSCOPE_MAX_FRAME_LEN`.
-pub const VXSCOPE_ERR_TOO_LONG: Status = -5;
-/// No field has the abbreviation asked for.
-pub const VXSCOPE_ERR_NOT_FOUND: Status = -6;
-/// A file could not be read.
-pub const VXSCOPE_ERR_IO: Status = -7;
-/// A text (a kubectl nodes JSON document, a node command's output) could not be parsed.
-pub const VXSCOPE_ERR_PARSE: Status = -8;
-/// A fault inside the library (a bug, caught at the boundary): the message says where.
-pub const VXSCOPE_ERR_INTERNAL: Status = -9;
+pub use vxscope_abi::{
+    Status, VXSCOPE_ERR_BAD_HANDLE, VXSCOPE_ERR_INTERNAL, VXSCOPE_ERR_INVALID_ARGUMENT,
+    VXSCOPE_ERR_IO, VXSCOPE_ERR_NOT_FOUND, VXSCOPE_ERR_NULL_POINTER, VXSCOPE_ERR_OUT_OF_RANGE,
+    VXSCOPE_ERR_PARSE, VXSCOPE_ERR_TOO_LONG, VXSCOPE_OK,
+};
 
 /// A failed call: its code and its message.
 #[derive(Debug)]

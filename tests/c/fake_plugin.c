@@ -7,8 +7,12 @@
  *   -DFAKE_NULL_MEMBER      the descriptor leaves dissection_notes NULL
  *   -DFAKE_FIELD_SIZE=N     the descriptor claims a vxscope_field of N bytes
  *   -DFAKE_FAIL_AT=N        the N-th call to session_dissect fails with VXSCOPE_ERR_INTERNAL
+ *   -DFAKE_SWAPPED_MEMBERS  the descriptor has dissection_fields and dissection_notes (two members of the same
+ *                           size) in each other's place, as a plugin built against a header that declares
+ *                           them in the other order would, and its layout says so
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "vxscope.h"
 
@@ -46,7 +50,44 @@ static vxscope_status fake_session_dissect(vxscope_session *session, uint32_t li
 
 static vxscope_plugin descriptor;
 
+#ifdef FAKE_SWAPPED_MEMBERS
+/* libvxscope's layout, with the two members' offsets exchanged. */
+static vxscope_member swapped_layout[256];
+
+static const vxscope_member *layout_of_fake(size_t *len) {
+    const vxscope_member *base = NULL;
+    if (vxscope_layout(&base, len) != VXSCOPE_OK || *len > sizeof swapped_layout / sizeof swapped_layout[0]) {
+        *len = 0;
+        return NULL;
+    }
+    memcpy(swapped_layout, base, *len * sizeof *base);
+    vxscope_member *fields = NULL, *notes = NULL;
+    for (size_t i = 0; i < *len; i++) {
+        if (strcmp(swapped_layout[i].record, "vxscope_plugin") != 0) continue;
+        if (strcmp(swapped_layout[i].member, "dissection_fields") == 0) fields = &swapped_layout[i];
+        if (strcmp(swapped_layout[i].member, "dissection_notes") == 0) notes = &swapped_layout[i];
+    }
+    if (fields && notes) {
+        uint32_t offset = fields->offset;
+        fields->offset = notes->offset;
+        notes->offset = offset;
+    }
+    return swapped_layout;
+}
+#else
+static const vxscope_member *layout_of_fake(size_t *len) {
+    const vxscope_member *base = NULL;
+    if (vxscope_layout(&base, len) != VXSCOPE_OK) {
+        *len = 0;
+        return NULL;
+    }
+    return base;
+}
+#endif
+
 const vxscope_plugin *vxscope_plugin_v1(void) {
+    size_t layout_len = 0;
+    const vxscope_member *layout = layout_of_fake(&layout_len);
     descriptor = (vxscope_plugin){
         .abi_version = FAKE_ABI_VERSION,
         .struct_size = sizeof(vxscope_plugin),
@@ -94,10 +135,17 @@ const vxscope_plugin *vxscope_plugin_v1(void) {
         .dissection_field = vxscope_dissection_field,
         .dissection_note = vxscope_dissection_note,
         .dissection_layers = vxscope_dissection_layers,
+#if defined(FAKE_SWAPPED_MEMBERS)
+        /* Each in the other's place (through void (*)(void), as C allows a cast between function types). */
+        .dissection_fields = (vxscope_status (*)(const vxscope_dissection *, const vxscope_field **,
+                                                 size_t *))(void (*)(void))vxscope_dissection_notes,
+        .dissection_notes = (vxscope_status (*)(const vxscope_dissection *, const vxscope_note **,
+                                                size_t *))(void (*)(void))vxscope_dissection_fields,
+#elif defined(FAKE_NULL_MEMBER)
         .dissection_fields = vxscope_dissection_fields,
-#ifdef FAKE_NULL_MEMBER
         .dissection_notes = NULL,
 #else
+        .dissection_fields = vxscope_dissection_fields,
         .dissection_notes = vxscope_dissection_notes,
 #endif
         .dissection_find_field = vxscope_dissection_find_field,
@@ -105,6 +153,8 @@ const vxscope_plugin *vxscope_plugin_v1(void) {
         .registry_field = vxscope_registry_field,
         .registry_note_count = vxscope_registry_note_count,
         .registry_note = vxscope_registry_note,
+        .layout = layout,
+        .layout_len = layout_len,
     };
     return &descriptor;
 }

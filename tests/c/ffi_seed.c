@@ -422,6 +422,49 @@ int main(int argc, char **argv) {
     CHECK(p->session_dissect == vxscope_session_dissect && p->dissection_fields == vxscope_dissection_fields);
     CHECK(p->options_add_nodes_json == vxscope_options_add_nodes_json);
 
+    /* The layout the library describes is the header's, member by member: every entry of vxscope_layout() names a
+     * member this compiler places at the same offset with the same size. */
+    const vxscope_member *layout = NULL;
+    size_t layout_len = 0;
+    CHECK(vxscope_layout(&layout, &layout_len) == VXSCOPE_OK);
+    CHECK(layout == p->layout && layout_len == p->layout_len);
+#define MEMBER(type, member) {#type, #member, offsetof(type, member), sizeof(((type *)0)->member)}
+    static const struct {
+        const char *record, *member;
+        size_t offset, size;
+    } known[] = {
+        MEMBER(vxscope_counts, notes),
+        MEMBER(vxscope_layer, length),
+        MEMBER(vxscope_field, value_len),
+        MEMBER(vxscope_field, value_int),
+        MEMBER(vxscope_field, has_int),
+        MEMBER(vxscope_note, severity),
+        MEMBER(vxscope_field_def, mask),
+        MEMBER(vxscope_note_def, severity),
+        MEMBER(vxscope_plugin, name),
+        MEMBER(vxscope_plugin, dissection_fields),
+        MEMBER(vxscope_plugin, dissection_notes),
+        MEMBER(vxscope_plugin, registry_note),
+        MEMBER(vxscope_plugin, layout_len),
+    };
+#undef MEMBER
+    size_t plugin_members = 0;
+    for (size_t i = 0; i < layout_len; i++) {
+        plugin_members += strcmp(layout[i].record, "vxscope_plugin") == 0;
+    }
+    CHECK(plugin_members == 51);
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+        int found = 0;
+        for (size_t i = 0; i < layout_len; i++) {
+            if (strcmp(layout[i].record, known[k].record) == 0 && strcmp(layout[i].member, known[k].member) == 0) {
+                found++;
+                CHECK(layout[i].offset == known[k].offset && layout[i].size == known[k].size);
+            }
+        }
+        CHECK(found == 1);
+    }
+    CHECK(vxscope_layout(NULL, &layout_len) == VXSCOPE_ERR_NULL_POINTER);
+
     /* One context, four threads. */
     pthread_t threads[4];
     for (int i = 0; i < 4; i++)

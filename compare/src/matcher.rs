@@ -12,9 +12,10 @@ use std::collections::VecDeque;
 use std::hash::BuildHasher;
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
+use vxscope_dissector::flannel::{self, Role};
 use vxscope_dissector::render::summary;
 use vxscope_dissector::value::IpBytes;
-use vxscope_dissector::{Dissection, Dissector, flannel};
+use vxscope_dissector::{Dissection, Dissector};
 
 use crate::change::{Change, changes_between};
 use crate::observe::{ExactKey, Observation};
@@ -60,13 +61,14 @@ struct Pair {
     orientation: [FxHashMap<(IpBytes, IpBytes), Direction>; 2],
 }
 
-impl Pair {
-    fn direction_of(&self, side: usize, key: &ExactKey) -> Option<Direction> {
-        let o = &self.orientation[side];
-        o.get(&(key.src, key.dst))
-            .copied()
-            .or_else(|| o.get(&(key.dst, key.src)).map(|d| d.opposite()))
-    }
+/// The direction of an address pair in `map`, or of the reverse pair, turned around.
+fn direction_in(
+    map: &FxHashMap<(IpBytes, IpBytes), Direction>,
+    key: &ExactKey,
+) -> Option<Direction> {
+    map.get(&(key.src, key.dst))
+        .copied()
+        .or_else(|| map.get(&(key.dst, key.src)).map(|d| d.opposite()))
 }
 
 /// Keys seen recently in one capture, to count duplicates.
@@ -86,6 +88,9 @@ pub struct Comparison<'d> {
     options: Options,
     captures: Vec<Capture>,
     pairs: Vec<Pair>,
+    /// The direction of each address pair as first matched at any hop: a packet seen at one capture of a pair
+    /// only takes the direction its addresses have elsewhere on the path.
+    directions: FxHashMap<(IpBytes, IpBytes), Direction>,
     recent: Vec<Recent>,
     hops: Vec<Hop>,
     counts: Vec<FxHashMap<Change, u64>>,
@@ -119,6 +124,7 @@ impl<'d> Comparison<'d> {
                 })
                 .collect(),
             pairs: (0..pairs).map(|_| Pair::default()).collect(),
+            directions: FxHashMap::default(),
             recent: (0..n).map(|_| Recent::default()).collect(),
             counts: vec![FxHashMap::default(); 2 * pairs],
             hops,
@@ -229,17 +235,21 @@ impl<'d> Comparison<'d> {
     fn matched(&mut self, pair: usize, a: Observation, b: Observation, translated: bool) {
         let (ka, kb) = (a.key.expect("key"), b.key.expect("key"));
         let p = &mut self.pairs[pair];
-        let direction = p.direction_of(0, &ka).unwrap_or(if a.ts <= b.ts {
-            Direction::Forward
-        } else {
-            Direction::Reverse
-        });
+        let direction = direction_in(&p.orientation[0], &ka)
+            .or_else(|| direction_in(&self.directions, &ka))
+            .unwrap_or(if a.ts <= b.ts {
+                Direction::Forward
+            } else {
+                Direction::Reverse
+            });
         p.orientation[0]
             .entry((ka.src, ka.dst))
             .or_insert(direction);
         p.orientation[1]
             .entry((kb.src, kb.dst))
             .or_insert(direction);
+        self.directions.entry((ka.src, ka.dst)).or_insert(direction);
+        self.directions.entry((kb.src, kb.dst)).or_insert(direction);
         let (from, to) = match direction {
             Direction::Forward => (a, b),
             Direction::Reverse => (b, a),
@@ -284,13 +294,28 @@ impl<'d> Comparison<'d> {
 
     fn unmatched(&mut self, pair: usize, side: usize, obs: Observation) {
         let key = obs.key.expect("key");
-        let direction = self.pairs[pair]
-            .direction_of(side, &key)
+        let direction = direction_in(&self.pairs[pair].orientation[side], &key)
+            .or_else(|| direction_in(&self.directions, &key))
             .unwrap_or(if side == 0 {
                 Direction::Forward
             } else {
                 Direction::Reverse
             });
+        let index = self.hop_index(pair, direction);
+        let at_from = (side == 0) == (direction == Direction::Forward);
+        let hop = &mut self.hops[index];
+        if at_from {
+            hop.duplicates_from += u64::from(obs.duplicate);
+        } else {
+            hop.duplicates_to += u64::from(obs.duplicate);
+        }
+        // ARP, and packets from or to a node's own addresses (flannel.1's X.0, cni0's X.1), begin or end
+        // beside the path: not forwarding them is not a loss.
+        let topo = self.dissector.topology();
+        let local = key.rest.family == 0
+            || [key.src, key.dst]
+                .iter()
+                .any(|ip| matches!(topo.role_of(ip), Role::Vtep | Role::Gateway));
         let other = &self.captures[pair + 1 - side];
         // Outside the time the other capture covers (before its first packet, or after its last once it
         // ended): it may not have been capturing, nothing can be said.
@@ -300,32 +325,21 @@ impl<'d> Comparison<'d> {
                 obs.ts < first || (other.ended && other.last_ts.is_some_and(|l| obs.ts > l))
             }
         };
-        let index = self.hop_index(pair, direction);
-        let at_from = (side == 0) == (direction == Direction::Forward);
-        let summary = if outside {
-            String::new()
-        } else {
-            self.summarize(&obs)
-        };
-        let hop = &mut self.hops[index];
-        if at_from {
-            hop.duplicates_from += u64::from(obs.duplicate);
-        } else {
-            hop.duplicates_to += u64::from(obs.duplicate);
-        }
-        if outside {
-            hop.not_compared += 1;
+        if outside && !local {
+            self.hops[index].not_compared += 1;
             return;
         }
         let u = Unmatched {
             frame: obs.frame,
             ts: obs.ts,
-            summary,
+            summary: self.summarize(&obs),
         };
-        if at_from {
-            hop.only_in_from.push(u);
-        } else {
-            hop.only_in_to.push(u);
+        let hop = &mut self.hops[index];
+        match (local, at_from) {
+            (true, true) => hop.local_from.push(u),
+            (true, false) => hop.local_to.push(u),
+            (false, true) => hop.only_in_from.push(u),
+            (false, false) => hop.only_in_to.push(u),
         }
     }
 
@@ -365,8 +379,14 @@ impl<'d> Comparison<'d> {
                     .then_with(|| a.0.describe(&topology).cmp(&b.0.describe(&topology)))
             });
             hop.changes = changes;
-            hop.only_in_from.sort_by_key(|u| u.frame);
-            hop.only_in_to.sort_by_key(|u| u.frame);
+            for list in [
+                &mut hop.only_in_from,
+                &mut hop.only_in_to,
+                &mut hop.local_from,
+                &mut hop.local_to,
+            ] {
+                list.sort_by_key(|u| u.frame);
+            }
             hop.clock = clock_suspicions(hop);
         }
         // Asymmetry between the two directions of a pair.

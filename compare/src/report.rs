@@ -125,6 +125,10 @@ pub struct Hop {
     pub only_in_from: Vec<Unmatched>,
     /// Seen at `to`, not at `from`.
     pub only_in_to: Vec<Unmatched>,
+    /// Unmatched packets that begin or end beside the path, seen at `from` and at `to`: ARP (it stays on its
+    /// link) and packets from or to a node's own flannel addresses (flannel.1's X.0, cni0's X.1).
+    pub local_from: Vec<Unmatched>,
+    pub local_to: Vec<Unmatched>,
     /// Duplicates (the same key again within the window) among this hop's packets, at each capture.
     pub duplicates_from: u64,
     pub duplicates_to: u64,
@@ -147,6 +151,8 @@ impl Hop {
             translated: 0,
             only_in_from: Vec::new(),
             only_in_to: Vec::new(),
+            local_from: Vec::new(),
+            local_to: Vec::new(),
             duplicates_from: 0,
             duplicates_to: 0,
             not_compared: 0,
@@ -165,6 +171,8 @@ impl Hop {
         self.matched == 0
             && self.only_in_from.is_empty()
             && self.only_in_to.is_empty()
+            && self.local_from.is_empty()
+            && self.local_to.is_empty()
             && self.not_compared == 0
     }
 }

@@ -56,6 +56,12 @@ fn hop(report: &Report, h: &Hop) -> Value {
         "only_in_to": h.only_in_to.iter().map(|u| u.frame).collect::<Vec<_>>(),
         "only_in_from_packets": packets(&h.only_in_from),
         "only_in_to_packets": packets(&h.only_in_to),
+        "local": {
+            "from": h.local_from.iter().map(|u| u.frame).collect::<Vec<_>>(),
+            "to": h.local_to.iter().map(|u| u.frame).collect::<Vec<_>>(),
+            "from_packets": packets(&h.local_from),
+            "to_packets": packets(&h.local_to),
+        },
         "duplicates": {"from": h.duplicates_from, "to": h.duplicates_to},
         "not_compared": h.not_compared,
         "latency_us": latency,

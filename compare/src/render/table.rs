@@ -159,6 +159,22 @@ pub fn write(out: &mut Vec<u8>, report: &Report) {
             &format!("only in {}", report.name(h.to)),
             &h.only_in_to,
         );
+        list(
+            &mut s,
+            &format!(
+                "not forwarded, beside the path (ARP, a node's own address), at {}",
+                report.name(h.from)
+            ),
+            &h.local_from,
+        );
+        list(
+            &mut s,
+            &format!(
+                "not forwarded, beside the path (ARP, a node's own address), at {}",
+                report.name(h.to)
+            ),
+            &h.local_to,
+        );
         for c in &h.clock {
             let _ = writeln!(s, "  clock skew suspected: {}", c.describe());
         }

@@ -1,0 +1,226 @@
+//! `vxscope compare` on the flannel lab (`scripts/flannel-lab`: flannel's data path in network namespaces, the
+//! kernel's own veth, bridge and VXLAN devices, tcpdump at every hop): the eleven captures of a healthy run in
+//! path order, every packet between the pods matched at every hop both ways (counted independently with
+//! tshark); then frames removed from one capture (with editcap) reported missing exactly at the hops around it.
+//!
+//! Needs root (network namespaces) and tshark and editcap: it fails, never skips, where they are missing.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use vxscope_tests::{require_tool, root, stderr, stdout, target_dir, vxscope};
+
+/// The captures of the path from pod1 on lab-node1 to pod2 on lab-node2, in path order (as `lab.json` names
+/// them).
+const PATH: [&str; 11] = [
+    "lab-node1/pod1-eth0.pcap",
+    "lab-node1/veth-pod1.pcap",
+    "lab-node1/cni0.pcap",
+    "lab-node1/flannel.1.pcap",
+    "lab-node1/eth0.pcap",
+    "underlay/ul0.pcap",
+    "lab-node2/eth0.pcap",
+    "lab-node2/flannel.1.pcap",
+    "lab-node2/cni0.pcap",
+    "lab-node2/veth-pod2.pcap",
+    "lab-node2/pod2-eth0.pcap",
+];
+
+fn run_lab(out: &Path) {
+    let id = Command::new("id").arg("-u").output().expect("run id -u");
+    assert_eq!(
+        String::from_utf8_lossy(&id.stdout).trim(),
+        "0",
+        "the flannel lab needs root (network namespaces)"
+    );
+    let status = Command::new(root().join("scripts").join("flannel-lab"))
+        .args(["--out", out.to_str().unwrap(), "--prefix", "vx13"])
+        .output()
+        .expect("run scripts/flannel-lab");
+    assert!(
+        status.status.success(),
+        "flannel-lab: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let left = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&left.stdout).contains("vx13-"),
+        "namespaces left behind"
+    );
+}
+
+fn compare(dir: &Path, files: &[PathBuf], format: &str) -> String {
+    let mut args: Vec<String> = vec!["compare".into(), format.into()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    args.extend([
+        "--nodes".to_string(),
+        dir.join("nodes.json").display().to_string(),
+        "--pods".into(),
+        dir.join("pods.txt").display().to_string(),
+    ]);
+    let out = vxscope(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+/// Frames of a capture between the two pods (IPv4, VXLAN on 8472 looked into), counted by tshark.
+fn pod_to_pod_frames(capture: &Path) -> usize {
+    let out = Command::new("tshark")
+        .args([
+            "-r",
+            capture.to_str().unwrap(),
+            "-d",
+            "udp.port==8472,vxlan",
+            "-Y",
+        ])
+        .arg("ip.addr == 10.244.1.2 && ip.addr == 10.244.2.2")
+        .args(["-T", "fields", "-e", "frame.number"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+fn list(v: &Value) -> BTreeSet<u64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_u64().unwrap())
+        .collect()
+}
+
+/// A matched row of the CSV: (from capture, from frame, to capture, to frame).
+fn rows(csv: &str) -> Vec<(String, u64, String, u64)> {
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (
+                c[1].to_string(),
+                c[2].parse().unwrap(),
+                c[4].to_string(),
+                c[5].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_lab_path_matched_at_every_hop_and_removed_frames_missing_where_they_were_removed() {
+    require_tool("tshark");
+    require_tool("editcap");
+    let dir = target_dir().join("compare-lab");
+    let _ = std::fs::remove_dir_all(&dir);
+    run_lab(&dir);
+    let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
+
+    // Healthy: nothing missing anywhere, both directions, every pod-to-pod packet matched at every hop.
+    let v: Value = serde_json::from_str(&compare(&dir, &files, "--json")).unwrap();
+    let hops = v["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 20);
+    for h in hops {
+        assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
+        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
+        assert_eq!(h["not_compared"], 0, "{h}");
+        assert_eq!(h["clock_skew_suspected"], false, "{h}");
+        // tcpdump writes microseconds: the shortest hops take less than one.
+        assert!(h["latency_us"]["min"].as_f64().unwrap() >= 0.0, "{h}");
+        assert!(h["matched"].as_u64().unwrap() > 0, "{h}");
+    }
+    for (i, file) in files.iter().enumerate().take(PATH.len() - 1) {
+        let forward = &hops[i];
+        let reverse = &hops[hops.len() - 1 - i];
+        assert_eq!(forward["from"], file.display().to_string());
+        assert_eq!(reverse["to"], file.display().to_string());
+        // Every pod-to-pod frame at this hop is matched at the next, one way or the other: the pings both
+        // ways (8 frames), the TCP exchange (10 segments) and the UDP exchange (2). Nothing being missing
+        // anywhere (above), each of them is matched.
+        let pods = pod_to_pod_frames(file);
+        assert!(pods >= 20, "{}: {pods}", file.display());
+        let matched = forward["matched"].as_u64().unwrap() + reverse["matched"].as_u64().unwrap();
+        // The rest matched is ARP on the bridges and the host's ping (10.244.1.0 to pod2) where it passes.
+        assert!(
+            matched as usize >= pods,
+            "{}: {matched} < {pods}",
+            file.display()
+        );
+        // What was not forwarded is ARP, or traffic of a node's own flannel.1 (X.0) or cni0 (X.1) address.
+        for h in [forward, reverse] {
+            for p in ["from_packets", "to_packets"] {
+                for packet in h["local"][p].as_array().unwrap() {
+                    let summary = packet["summary"].as_str().unwrap();
+                    let node_address = summary.split_whitespace().any(|word| {
+                        let ip = word.split(':').next().unwrap_or("");
+                        ip.starts_with("10.244.") && (ip.ends_with(".0") || ip.ends_with(".1"))
+                    });
+                    assert!(summary.starts_with("ARP ") || node_address, "{summary}");
+                }
+            }
+        }
+    }
+    // What flannel.1 of lab-node1 does to the pods' packets, forward.
+    let changes: Vec<&str> = hops[3]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        changes.contains(&"encapsulated: VXLAN vni 1 172.20.11.11 (lab-node1) > 172.20.11.12 (lab-node2) port 8472"),
+        "{changes:?}"
+    );
+
+    // Two frames removed from lab-node2's flannel.1 capture: the packets they were go missing exactly at the
+    // two hops around it, at the frames the healthy run had matched them with.
+    let healthy = rows(&compare(&dir, &files, "--csv"));
+    let victim = dir.join(PATH[7]);
+    let removed = [3u64, 8];
+    let cut = dir.join("lab-node2/flannel.1-cut.pcap");
+    let out = Command::new("editcap")
+        .arg(&victim)
+        .arg(&cut)
+        .args(removed.iter().map(|f| f.to_string()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cut_files = files.clone();
+    cut_files[7] = cut.clone();
+    let v: Value = serde_json::from_str(&compare(&dir, &cut_files, "--json")).unwrap();
+    let victim_name = victim.display().to_string();
+    let cut_name = cut.display().to_string();
+    let mut expected_missing = BTreeSet::new();
+    for (from, from_frame, to, to_frame) in &healthy {
+        if *to == victim_name && removed.contains(to_frame) {
+            // Seen at `from`, then not at the victim: missing at `from` in the hop from → victim.
+            expected_missing.insert((from.clone(), cut_name.clone(), "only_in_from", *from_frame));
+        }
+        if *from == victim_name && removed.contains(from_frame) {
+            expected_missing.insert((cut_name.clone(), to.clone(), "only_in_to", *to_frame));
+        }
+    }
+    assert_eq!(expected_missing.len(), 4, "{expected_missing:?}");
+    let mut found = BTreeSet::new();
+    for h in v["hops"].as_array().unwrap() {
+        for side in ["only_in_from", "only_in_to"] {
+            for f in list(&h[side]) {
+                found.insert((
+                    h["from"].as_str().unwrap().to_string(),
+                    h["to"].as_str().unwrap().to_string(),
+                    side,
+                    f,
+                ));
+            }
+        }
+    }
+    assert_eq!(found, expected_missing);
+}

@@ -454,6 +454,35 @@ fn every_frame_of_every_capture_draws_valid_xml() {
 }
 
 #[test]
+fn warnings_and_errors_are_numbered_on_their_boxes_and_listed() {
+    let dir = TempDir::new("notes");
+    // The flannel.1 checksum offload bug: the inner TCP checksum (bytes 100-101) is wrong.
+    let doc = picture(&sample("bad-checksums.pcap"), &["--frame", "1"]);
+    xmllint(&dir, "notes.svg", &doc);
+    assert_eq!(
+        texts_of(&doc, "note"),
+        [
+            "[error] flannel.inner_checksum_bad (bytes 100-101): TCP checksum 0xdead of the encapsulated packet is wrong: it should be 0xb5b6; the receiving pod's kernel drops it"
+        ]
+    );
+    // Its number on the box, and before its text.
+    assert_eq!(texts_of(&doc, "marker"), ["1", "1"]);
+    let zh = picture(
+        &sample("bad-checksums.pcap"),
+        &["--frame", "1", "--lang", "zh"],
+    );
+    let notes = texts_of(&zh, "note");
+    assert!(
+        notes.len() == 1
+            && notes[0].starts_with("[错误] flannel.inner_checksum_bad (字节 100-101)："),
+        "{notes:?}"
+    );
+    // The seed's only note is chat (UDP 8472 is VXLAN): nothing to list.
+    let seed = picture(&sample("seed.pcap"), &["--frame", "1"]);
+    assert!(texts_of(&seed, "note").is_empty() && texts_of(&seed, "marker").is_empty());
+}
+
+#[test]
 fn a_picture_is_of_one_frame() {
     let out = vxscope([
         "hexdump".as_ref(),

@@ -12,12 +12,13 @@
 use std::ops::Range;
 
 use super::{
-    Category, Frame, Lang, byte_count, byte_range, frame_title, labels, raw_value, summary,
-    tunnelled, value_text,
+    Category, Frame, Lang, byte_count, byte_range, frame_title, labels, note_text, raw_value,
+    summary, tunnelled, value_text,
 };
 use crate::dissection::{Dissection, Field};
 use crate::fields::{FieldId, scoped_abbrev};
 use crate::i18n::{self, Phrase};
+use crate::notes::Severity;
 use crate::render::svg::{MONO, Svg, text_width};
 
 /// The fields a box shows, when its layer has them, in the dissection's order. Flannel's annotations (no
@@ -78,6 +79,8 @@ const SMALL_SIZE: f64 = 10.0;
 const VALUE_SIZE: f64 = 11.5;
 const BIT: f64 = 34.0;
 const WORD_HEIGHT: f64 = 50.0;
+/// Room for a note's number in a box, right of its title.
+const MARKER: f64 = 17.0;
 const INK: &str = "#1a1a1a";
 const GREY: &str = "#4d4d4d";
 
@@ -95,12 +98,15 @@ struct LayerBox {
     values: Vec<(String, String)>,
     depth: u8,
     tunnel: bool,
+    /// The numbers of the notes listed under a standalone picture that concern the box's bytes.
+    notes: Vec<usize>,
     width: f64,
 }
 
 impl LayerBox {
     fn min_width(&self, lang: Lang) -> f64 {
-        let mut w = text_width(&self.title, TITLE_SIZE, false) * 1.1;
+        let mut w =
+            text_width(&self.title, TITLE_SIZE, false) * 1.1 + self.notes.len() as f64 * MARKER;
         w = w.max(text_width(&self.range_text(lang), SMALL_SIZE, false));
         w = w.max(text_width(self.abbrev, SMALL_SIZE, true));
         for (name, value) in &self.values {
@@ -220,6 +226,7 @@ fn boxes(d: &Dissection<'_>, frame: &[u8], lang: Lang) -> Vec<LayerBox> {
             values: Vec::new(),
             depth: l.map_or(0, |l| l.scope.total_depth()),
             tunnel: l.is_some_and(|l| l.proto.is_tunnel()),
+            notes: Vec::new(),
             width: 0.0,
         });
     }
@@ -435,6 +442,23 @@ fn picture(frame: &Frame<'_, '_>, lang: Lang, inline_prefix: Option<&str>) -> St
     let d = frame.dissection;
     let bytes = frame.bytes;
     let mut boxes = boxes(d, bytes, lang);
+    // Standalone, the picture says which frame it is and ends with a legend; in the HTML page, the page does.
+    let standalone = inline_prefix.is_none();
+    // So do the warnings and errors, numbered on the boxes holding their first byte.
+    let notes = if standalone {
+        listed_notes(d, lang)
+    } else {
+        Vec::new()
+    };
+    for (n, (offset, _)) in notes.iter().enumerate() {
+        let holder = boxes
+            .iter()
+            .position(|b| b.bytes.contains(&(*offset as usize)))
+            .unwrap_or(boxes.len().saturating_sub(1));
+        if let Some(b) = boxes.get_mut(holder) {
+            b.notes.push(n + 1);
+        }
+    }
     size(&mut boxes, lang);
 
     let heading = frame_title(frame, lang);
@@ -445,13 +469,14 @@ fn picture(frame: &Frame<'_, '_>, lang: Lang, inline_prefix: Option<&str>) -> St
         .iter()
         .position(|l| l.proto.is_tunnel() && l.len > 0);
     let zoom_width = 32.0 * BIT;
-    // Standalone, the picture says which frame it is and ends with a legend; in the HTML page, the page does.
-    let standalone = inline_prefix.is_none();
     let mut width = row_width.max(zoom_width);
     if standalone {
         width = width
             .max(text_width(&line, 11.0, true))
             .max(text_width(&heading, 15.0, false));
+    }
+    for (_, text) in &notes {
+        width = width.max(24.0 + text_width(text, 11.0, false));
     }
     let width = (2.0 * MARGIN + width).ceil();
 
@@ -480,8 +505,9 @@ fn picture(frame: &Frame<'_, '_>, lang: Lang, inline_prefix: Option<&str>) -> St
         row_bottom
     };
     let legend_y = zoom_bottom + 30.0;
+    let notes_y = legend_y + 30.0;
     let height = if standalone {
-        legend_y + 20.0 + MARGIN
+        notes_y - 10.0 + notes.len() as f64 * 20.0 + MARGIN
     } else {
         zoom_bottom + MARGIN
     }
@@ -570,7 +596,68 @@ fn picture(frame: &Frame<'_, '_>, lang: Lang, inline_prefix: Option<&str>) -> St
     if standalone {
         legend(&mut svg, d, &boxes, legend_y, lang);
     }
+    // The notes' texts under the legend.
+    for (n, (_, text)) in notes.iter().enumerate() {
+        let y = notes_y + n as f64 * 20.0;
+        note_marker(&mut svg, MARGIN + 7.0, y - 4.0, n + 1);
+        svg.text(
+            MARGIN + 20.0,
+            y,
+            &[
+                ("class", "note".into()),
+                ("font-size", 11.0.into()),
+                ("fill", INK.into()),
+            ],
+            text,
+        );
+    }
     svg.finish()
+}
+
+/// The warnings and errors of a frame, as a standalone picture lists them: the offset of the first byte each
+/// concerns, and `[error] flannel.inner_checksum_bad (bytes 100-101): TCP checksum …`.
+fn listed_notes(d: &Dissection<'_>, lang: Lang) -> Vec<(u32, String)> {
+    d.notes()
+        .iter()
+        .filter(|n| n.severity() >= Severity::Warning)
+        .map(|note| {
+            let (message, _) = note_text(note, lang);
+            let text = format!(
+                "[{}] {} ({}){}{}",
+                i18n::severity(note.severity(), lang),
+                note.code.def().code,
+                byte_range(note.offset, note.len, lang),
+                i18n::phrase(Phrase::Colon, lang),
+                message.replace('`', ""),
+            );
+            (note.offset, text)
+        })
+        .collect()
+}
+
+/// A note's number in a black disc.
+fn note_marker(svg: &mut Svg, cx: f64, cy: f64, number: usize) {
+    svg.empty(
+        "circle",
+        &[
+            ("cx", cx.into()),
+            ("cy", cy.into()),
+            ("r", 6.5.into()),
+            ("fill", INK.into()),
+        ],
+    );
+    svg.text(
+        cx,
+        cy + 3.3,
+        &[
+            ("class", "marker".into()),
+            ("font-size", 9.5.into()),
+            ("font-weight", "bold".into()),
+            ("text-anchor", "middle".into()),
+            ("fill", "#ffffff".into()),
+        ],
+        &number.to_string(),
+    );
 }
 
 /// The bracket over the boxes of the frame the tunnel carries, from box `first` on.
@@ -685,6 +772,11 @@ fn draw_box(svg: &mut Svg, b: &LayerBox, x: f64, row: &Row, lang: Lang) {
         ],
         &b.title,
     );
+    // The numbers of the notes about these bytes, from the right edge.
+    for (k, &number) in b.notes.iter().enumerate() {
+        let cx = x + b.width - PAD - 6.5 - k as f64 * MARKER;
+        note_marker(svg, cx, y - 4.5, number);
+    }
     y += 15.0;
     svg.text(
         tx,

@@ -1,9 +1,10 @@
 //! Capture files: pcap (microsecond and nanosecond, either byte order) and pcapng (several sections and
 //! interfaces, each with its link type and timestamp resolution), read as a stream.
 //!
-//! A regular file is read through a memory map whose pages are given back every few MiB behind the reading;
-//! a pipe or standard input through one buffer the size of the largest record met. Either way memory does not
-//! grow with the file, and each packet the reader returns borrows its bytes. Damage stops the stream with a
+//! A file, pipe or standard input is read through one buffer the size of the largest record met (a file up to
+//! the length it had when opened; a file cut short meanwhile is a clear error, never a signal); a file sealed
+//! against change (a memfd) through a memory map whose pages are given back every few MiB behind the reading.
+//! Either way memory does not grow with the file, and each packet the reader returns borrows its bytes. Damage stops the stream with a
 //! [`CaptureError`] that says which frame and which byte offset; every packet before it has been returned.
 
 mod format;
@@ -156,6 +157,14 @@ pub enum ErrorKind {
     FirstBlockNotSectionHeader {
         block_type: u32,
     },
+    /// The file ended before the length it had when it was opened: another process cut it short while it was
+    /// read.
+    Shrank {
+        length_at_open: u64,
+        /// Where reading ended: the new end of the file, or (when it was cut behind the reader) what had
+        /// been read.
+        ended_at: u64,
+    },
     Io(std::io::Error),
 }
 
@@ -227,6 +236,13 @@ impl std::fmt::Display for ErrorKind {
                     "pcapng file starts with block type {block_type:#x}, not a section header"
                 )
             }
+            ErrorKind::Shrank {
+                length_at_open,
+                ended_at,
+            } => write!(
+                f,
+                "the file was cut short while it was read: it was {length_at_open} bytes when opened, only {ended_at} could be read"
+            ),
             ErrorKind::Io(e) => write!(f, "read error: {e}"),
         }
     }

@@ -83,6 +83,8 @@ pub struct CaptureReader<R> {
     /// File offset of the store's first byte.
     base: u64,
     eof: bool,
+    /// The length of the file when it was opened: the bytes read, and what the file must still hold.
+    length_at_open: Option<u64>,
     format: FileFormat,
     endian: Endianness,
     interfaces: Vec<Interface>,
@@ -93,15 +95,25 @@ pub struct CaptureReader<R> {
 }
 
 impl<'a> CaptureReader<Box<dyn Read + 'a>> {
-    /// Reads a capture file through a memory map when it can be mapped (a regular file), by reads otherwise (a
-    /// pipe, a device). Reads the file header like [`new`](Self::new).
+    /// Reads a capture file: its bytes up to the length it had when opened (what another process appends
+    /// later is not read). A regular file is read into the reader's buffer, never through a memory map: a map
+    /// of a file that another process cuts short faults when a page past the new end is touched, and nothing
+    /// can rule that out for a file whose length may change. A file that ends before that length (cut short
+    /// while read) is a [`ErrorKind::Shrank`] error at the frame where it ended, every frame before it read.
+    /// Only a file sealed against shrinking and writing (a memfd with `F_SEAL_SHRINK` and `F_SEAL_WRITE`:
+    /// the kernel refuses to change it) is mapped, with no copy. Reads the file header like
+    /// [`new`](Self::new).
     pub fn from_file(file: std::fs::File) -> Result<Self, CaptureError> {
-        let regular = file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
-        // SAFETY: the map is read-only and private to the reader; a file cut short by another process while it
-        // is read is the one hazard (the kernel then signals), the same as for any reader of mapped files.
-        let map = regular
-            .then(|| unsafe { memmap2::Mmap::map(&file) })
-            .and_then(Result::ok);
+        let meta = file.metadata().ok();
+        let len = meta.as_ref().filter(|m| m.is_file()).map(|m| m.len());
+        let map = match len {
+            Some(len) if len > 0 && sealed(&file) => {
+                // SAFETY: the file's seals forbid shrinking it and writing to it, for every process, for as
+                // long as it exists: the mapped bytes cannot change and no page of the map can go away.
+                unsafe { memmap2::Mmap::map(&file) }.ok()
+            }
+            _ => None,
+        };
         match map {
             Some(map) => {
                 let _ = map.advise(memmap2::Advice::Sequential);
@@ -111,20 +123,46 @@ impl<'a> CaptureReader<Box<dyn Read + 'a>> {
                     Store::Mapped { map, released: 0 },
                     len,
                     true,
+                    None,
                 )
             }
-            None => Self::new(Box::new(file)),
+            None => match len {
+                Some(len) => Self::with_store(
+                    Box::new(file.take(len)),
+                    Store::Buffer(vec![0; CHUNK]),
+                    0,
+                    false,
+                    Some(len),
+                ),
+                None => Self::new(Box::new(file)),
+            },
         }
     }
+}
+
+/// Whether the file is sealed against shrinking and writing (`fcntl(F_GET_SEALS)`; only memfds can be).
+fn sealed(file: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: F_GET_SEALS reads the seals of an open descriptor; it fails (EINVAL) on files without seals.
+    let seals = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GET_SEALS) };
+    seals >= 0
+        && seals & (libc::F_SEAL_SHRINK | libc::F_SEAL_WRITE)
+            == libc::F_SEAL_SHRINK | libc::F_SEAL_WRITE
 }
 
 impl<R: Read> CaptureReader<R> {
     /// Reads the file header (and, for pcapng, the first section header).
     pub fn new(src: R) -> Result<Self, CaptureError> {
-        Self::with_store(src, Store::Buffer(vec![0; CHUNK]), 0, false)
+        Self::with_store(src, Store::Buffer(vec![0; CHUNK]), 0, false, None)
     }
 
-    fn with_store(src: R, store: Store, filled: usize, eof: bool) -> Result<Self, CaptureError> {
+    fn with_store(
+        src: R,
+        store: Store,
+        filled: usize,
+        eof: bool,
+        length_at_open: Option<u64>,
+    ) -> Result<Self, CaptureError> {
         let mut r = CaptureReader {
             src,
             store,
@@ -132,6 +170,7 @@ impl<R: Read> CaptureReader<R> {
             filled,
             base: 0,
             eof,
+            length_at_open,
             format: FileFormat::PcapNg,
             endian: Endianness::Little,
             interfaces: Vec::new(),
@@ -144,7 +183,7 @@ impl<R: Read> CaptureReader<R> {
             frame: 0,
             offset: 0,
         };
-        r.fill(4).map_err(|e| at(ErrorKind::Io(e)))?;
+        r.fill(4).map_err(at)?;
         let have = r.available();
         if have == 0 {
             return Err(at(ErrorKind::Empty));
@@ -256,8 +295,9 @@ impl<R: Read> CaptureReader<R> {
         }
     }
 
-    /// Makes at least `need` unread bytes available, unless the stream ends first.
-    fn fill(&mut self, need: usize) -> std::io::Result<()> {
+    /// Makes at least `need` unread bytes available, unless the stream ends first; a file that ends before the
+    /// length it had when opened is [`ErrorKind::Shrank`].
+    fn fill(&mut self, need: usize) -> Result<(), ErrorKind> {
         if self.available() >= need || self.eof {
             return Ok(());
         }
@@ -278,19 +318,27 @@ impl<R: Read> CaptureReader<R> {
             match self.src.read(&mut buf[self.filled..]) {
                 Ok(0) => {
                     self.eof = true;
-                    break;
+                    let ended_at = self.base + self.filled as u64;
+                    match self.length_at_open {
+                        Some(length_at_open) if ended_at < length_at_open => {
+                            return Err(ErrorKind::Shrank {
+                                length_at_open,
+                                ended_at,
+                            });
+                        }
+                        _ => break,
+                    }
                 }
                 Ok(n) => self.filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(ErrorKind::Io(e)),
             }
         }
         Ok(())
     }
 
     fn fill_or(&mut self, need: usize, at: u64) -> Result<bool, CaptureError> {
-        self.fill(need)
-            .map_err(|e| self.error(ErrorKind::Io(e), at))?;
+        self.fill(need).map_err(|kind| self.error(kind, at))?;
         Ok(self.available() >= need)
     }
 
@@ -300,8 +348,7 @@ impl<R: Read> CaptureReader<R> {
             frame: 0,
             offset: 0,
         };
-        self.fill(fmt::PCAP_HEADER_LEN)
-            .map_err(|e| header_error(ErrorKind::Io(e)))?;
+        self.fill(fmt::PCAP_HEADER_LEN).map_err(header_error)?;
         if self.available() < fmt::PCAP_HEADER_LEN {
             return Err(header_error(ErrorKind::TruncatedHeader {
                 what: "pcap file header",

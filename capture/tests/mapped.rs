@@ -1,5 +1,7 @@
-//! A capture file read through its memory map gives what reading it chunk by chunk gives: the same packets,
-//! the same damage at the same frame and offset; and resident memory does not grow with the file.
+//! A capture read through a memory map (a memfd sealed against change, the one kind of file the reader maps)
+//! gives what reading it chunk by chunk gives: the same packets, the same damage at the same frame and offset.
+//! A file is read to the length it had when opened: one cut short meanwhile is a clear error at the frame where
+//! it ended (no signal), one that grows is read to its old end. Resident memory does not grow with the file.
 
 use std::fs::File;
 use std::io::Read;
@@ -9,6 +11,28 @@ use vxscope_dissector::LinkType;
 
 mod common;
 use common::{captures_under, root};
+
+/// A memfd holding `bytes`, sealed against shrinking, growing and writing: the reader maps it.
+fn sealed_memfd(bytes: &[u8]) -> File {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    // SAFETY: memfd_create returns a new descriptor (checked), owned by the File from then on.
+    let fd = unsafe { libc::memfd_create(c"capture".as_ptr(), libc::MFD_ALLOW_SEALING) };
+    assert!(fd >= 0, "memfd_create: {}", std::io::Error::last_os_error());
+    let mut file = unsafe { File::from_raw_fd(fd) };
+    file.write_all(bytes).unwrap();
+    let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE | libc::F_SEAL_SEAL;
+    // SAFETY: F_ADD_SEALS on a descriptor this function owns.
+    assert_eq!(unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, seals) }, 0);
+    file
+}
+
+/// Whether the reader holds a map of its file (mapped pages appear in /proc/self/maps as the memfd).
+fn maps_memfd() -> bool {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .contains("/memfd:capture")
+}
 
 /// Everything a reader says of a file: each packet, then how it ended.
 fn read_all<R: Read>(
@@ -55,8 +79,14 @@ fn mapped_and_streamed_reading_agree_on_every_capture() {
     }
     assert!(files.len() > 20, "{} captures", files.len());
     for f in &files {
+        let bytes = std::fs::read(f).unwrap();
         let streamed = read_all(CaptureReader::new(File::open(f).unwrap()));
-        let mapped = read_all(CaptureReader::from_file(File::open(f).unwrap()));
+        let from_file = read_all(CaptureReader::from_file(File::open(f).unwrap()));
+        assert_eq!(from_file, streamed, "{}", f.display());
+        if bytes.is_empty() {
+            continue;
+        }
+        let mapped = read_all(CaptureReader::from_file(sealed_memfd(&bytes)));
         assert_eq!(mapped, streamed, "{}", f.display());
     }
 }
@@ -72,9 +102,15 @@ fn damage_is_found_at_the_same_place_in_a_map() {
     cut.extend_from_slice(&seed[24..24 + 16 + 50]);
     let path = dir.join("cut.pcap");
     std::fs::write(&path, &cut).unwrap();
-    let mapped = read_all(CaptureReader::from_file(File::open(&path).unwrap()));
+    let reader = CaptureReader::from_file(sealed_memfd(&cut)).unwrap();
+    assert!(maps_memfd(), "a sealed memfd is read through a map");
+    let mapped = read_all(Ok(reader));
     let streamed = read_all(CaptureReader::new(File::open(&path).unwrap()));
     assert_eq!(mapped, streamed);
+    assert_eq!(
+        read_all(CaptureReader::from_file(File::open(&path).unwrap())),
+        streamed
+    );
     assert_eq!(mapped.len(), 3);
     assert!(
         mapped[2].starts_with("error frame 3, byte offset 352: record cut short"),
@@ -95,9 +131,108 @@ fn resident_kib() -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
+/// A pcap of `n` Ethernet frames of 100 bytes, frame i filled with the byte i (mod 256); records of 116 bytes.
+fn numbered_capture(n: u32) -> Vec<u8> {
+    let mut w = CaptureWriter::pcap(Vec::new(), LinkType::ETHERNET, 65535, false).unwrap();
+    for i in 0..n {
+        let frame = vec![i as u8; 100];
+        let ts = Timestamp {
+            sec: i64::from(i),
+            nsec: 0,
+        };
+        w.write_packet(0, ts, 100, &frame, &[]).unwrap();
+    }
+    w.flush().unwrap();
+    w.into_inner()
+}
+
 #[test]
-fn a_mapped_file_does_not_stay_resident() {
-    // 96 MiB of packets: read through the map, the pages read are given back as the reader goes.
+fn a_file_cut_short_while_read_is_an_error_at_the_frame_where_it_ended() {
+    let dir = std::env::temp_dir().join(format!("vxscope-shrink-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bytes = numbered_capture(20_000);
+    // Cut ahead of the reader (beyond the 256 KiB it reads at a time), at a record boundary (no partial record
+    // tells the reader anything is missing) and in a record; then cut behind it, into frames already read.
+    for (cut_frames, extra) in [(15_000u64, 0u64), (12_345, 40), (5_000, 0), (3, 7)] {
+        let path = dir.join("shrinking.pcap");
+        std::fs::write(&path, &bytes).unwrap();
+        let mut reader = CaptureReader::from_file(File::open(&path).unwrap()).unwrap();
+        let before = 4_000;
+        for i in 0..before {
+            assert_eq!(reader.next_packet().unwrap().unwrap().number, i + 1);
+        }
+        let cut = 24 + 116 * cut_frames + extra;
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut)
+            .unwrap();
+        let mut read = before;
+        let err = loop {
+            match reader.next_packet() {
+                Ok(Some(p)) => {
+                    read += 1;
+                    assert_eq!(p.number, read);
+                    assert_eq!(p.data, &vec![(read - 1) as u8; 100][..], "frame {read}");
+                }
+                Ok(None) => panic!("a file cut at {cut} bytes read to its end without an error"),
+                Err(e) => break e,
+            }
+        };
+        let vxscope_capture::ErrorKind::Shrank {
+            length_at_open,
+            ended_at,
+        } = err.kind
+        else {
+            panic!("cut at {cut}: {err}");
+        };
+        assert_eq!(length_at_open, bytes.len() as u64);
+        assert!(
+            err.to_string().contains("cut short while it was read"),
+            "{err}"
+        );
+        assert_eq!(err.frame, read + 1);
+        assert_eq!(err.offset, 24 + 116 * read);
+        if cut_frames > before + 3_000 {
+            // Ahead of the reader: every frame before the cut, and the error at the frame it cut.
+            assert_eq!(read, cut_frames, "every frame before the cut is read");
+            assert_eq!(ended_at, cut);
+        } else {
+            // Behind it: the frames already read into its buffer were whole; the next read finds the end.
+            assert!(read >= before && ended_at >= cut, "{read} {ended_at}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_file_that_grows_while_read_is_read_to_its_end_when_opened() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("vxscope-grow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("growing.pcap");
+    let bytes = numbered_capture(1000);
+    std::fs::write(&path, &bytes[..24 + 116 * 600]).unwrap();
+    let mut reader = CaptureReader::from_file(File::open(&path).unwrap()).unwrap();
+    assert_eq!(reader.next_packet().unwrap().unwrap().number, 1);
+    // Another writer appends the rest, and a half record after it.
+    let mut w = File::options().append(true).open(&path).unwrap();
+    w.write_all(&bytes[24 + 116 * 600..]).unwrap();
+    w.write_all(&bytes[24..24 + 50]).unwrap();
+    drop(w);
+    let mut frames = 1;
+    while let Some(p) = reader.next_packet().unwrap() {
+        frames += 1;
+        assert_eq!(p.data[0], (frames - 1) as u8);
+    }
+    assert_eq!(frames, 600);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn reading_a_file_does_not_keep_it_resident() {
+    // 96 MiB of packets, read through the reader's buffer: memory does not grow with the file.
     let dir = std::env::temp_dir().join(format!("vxscope-mapped-rss-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("big.pcap");

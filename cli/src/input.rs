@@ -1,4 +1,4 @@
-//! The captures commands read: a file (read through a memory map) or, for `-`, standard input.
+//! The captures commands read: a file (read to the length it had when opened) or, for `-`, standard input.
 
 use std::fs::File;
 use std::io::Read;

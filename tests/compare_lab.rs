@@ -176,6 +176,8 @@ fn the_lab_path_matched_at_every_hop_and_removed_frames_missing_where_they_were_
         "{changes:?}"
     );
 
+    pictures(&dir, &files, &v);
+
     // Two frames removed from lab-node2's flannel.1 capture: the packets they were go missing exactly at the
     // two hops around it, at the frames the healthy run had matched them with.
     let healthy = rows(&compare(&dir, &files, "--csv"));
@@ -223,4 +225,84 @@ fn the_lab_path_matched_at_every_hop_and_removed_frames_missing_where_they_were_
         }
     }
     assert_eq!(found, expected_missing);
+}
+
+/// The picture of the healthy path (`--format svg`) is valid XML, names every capture, and shows each hop's
+/// counts as the JSON gives them; it and the page (`--format html`) render in headless Chromium without a
+/// console message.
+fn pictures(dir: &Path, files: &[PathBuf], report: &Value) {
+    require_tool("xmllint");
+    let svg_path = dir.join("path.svg");
+    std::fs::write(&svg_path, compare(dir, files, "--format=svg")).unwrap();
+    let html_path = dir.join("path.html");
+    std::fs::write(&html_path, compare(dir, files, "--format=html")).unwrap();
+    let lint = Command::new("xmllint")
+        .arg("--noout")
+        .arg(&svg_path)
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let texts: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            t.split_once('>')
+                .and_then(|(_, rest)| rest.split_once("</text>"))
+                .map(|(text, _)| text)
+        })
+        .collect();
+    for (i, file) in files.iter().enumerate() {
+        let name = format!("{}. {}", i + 1, file.display());
+        assert!(texts.contains(&name.as_str()), "{name} not in {texts:?}");
+    }
+    // Each hop's group: its direction and captures as attributes, its counts as text.
+    let mut seen = 0;
+    for group in svg.split("<g class=\"hop\"").skip(1) {
+        let attr = |name: &str| {
+            let start = group.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            group[start..].split('"').next().unwrap().to_string()
+        };
+        let (from, to, direction) = (attr("data-from"), attr("data-to"), attr("data-direction"));
+        let hop = report["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["from"] == from.as_str() && h["to"] == to.as_str())
+            .unwrap_or_else(|| panic!("{from} → {to}"));
+        assert_eq!(hop["direction"], direction.as_str());
+        let body = group.split("</g>").next().unwrap();
+        for (label, key) in [
+            ("matched", "matched"),
+            ("lost", "only_in_from"),
+            ("extra", "only_in_to"),
+        ] {
+            let value = match &hop[key] {
+                Value::Array(a) => a.len() as u64,
+                v => v.as_u64().unwrap(),
+            };
+            let text = format!(">{label} {value}</text>");
+            assert!(body.contains(&text), "{from} → {to}: no {text:?} in {body}");
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 20);
+    for (path, what) in [(&svg_path, "svg"), (&html_path, "html")] {
+        let url = format!("file://{}", path.display());
+        let png = dir.join(format!("path-{what}.png"));
+        let shot = format!("--screenshot={}", png.display());
+        let out = vxscope_tests::chromium(
+            &dir.join(format!("profile-{what}")),
+            &[&shot, "--window-size=1200,1800"],
+            &url,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(vxscope_tests::console_messages(&out), Vec::<String>::new());
+        let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 20_000, "{what}: a screenshot of {size} bytes");
+    }
 }

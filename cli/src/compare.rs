@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use clap::{Args, ValueEnum};
-use vxscope_compare::render::{csv, json, table};
+use vxscope_compare::render::{csv, html, json, svg, table};
 use vxscope_compare::{Comparison, Direction, FrameRef, Observation, Options, merge, observe};
 use vxscope_dissector::render::FrameView;
 use vxscope_dissector::{Dissection, Dissector};
@@ -34,7 +34,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub window: i64,
     /// What to write: a table (default), the JSON report, the CSV of matched packets (one row a packet and
-    /// hop)
+    /// hop), a picture of the path (SVG), or a page with the picture and the tables (HTML)
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// The same as --format json
@@ -55,6 +55,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    Svg,
+    Html,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -259,6 +261,8 @@ pub fn run(args: &CompareArgs) -> ExitCode {
     match format {
         Format::Table => table::write(&mut out.buf, &report),
         Format::Json => json::write(&mut out.buf, &report),
+        Format::Svg => svg::write(&mut out.buf, &report),
+        Format::Html => html::write(&mut out.buf, &report),
         Format::Csv => {}
     }
     out.flush();

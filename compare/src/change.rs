@@ -128,6 +128,38 @@ impl Change {
         }
     }
 
+    /// The change in a few words, for pictures.
+    pub fn short(&self, topo: &Topology) -> String {
+        let node = |ip: &IpBytes| {
+            topo.node_by_ip(ip)
+                .and_then(|n| n.name.clone())
+                .unwrap_or_else(|| ip.to_string())
+        };
+        match *self {
+            Change::Ttl { from, to } => format!("TTL {from} → {to}"),
+            Change::Macs { to, .. } => {
+                match (topo.node_by_vtep_mac(&to[0]), topo.node_by_vtep_mac(&to[1])) {
+                    (Some(a), Some(b)) => {
+                        format!("MACs → VTEP MACs of {} > {}", a.label(), b.label())
+                    }
+                    _ => format!("MACs → {} > {}", mac_text(&to[0]), mac_text(&to[1])),
+                }
+            }
+            Change::Encapsulated(t) => format!(
+                "encapsulated VNI {} ({} > {})",
+                t.vni,
+                node(&t.outer_src),
+                node(&t.outer_dst)
+            ),
+            Change::Decapsulated(t) => format!("decapsulated VNI {}", t.vni),
+            Change::Tunnel { from, to } if from.vni != to.vni => {
+                format!("VNI {} → {}", from.vni, to.vni)
+            }
+            Change::Tunnel { .. } => "outer addresses or port changed".into(),
+            _ => self.describe(topo),
+        }
+    }
+
     /// The change as a JSON object (without its count).
     pub fn json(&self, topo: &Topology) -> serde_json::Map<String, serde_json::Value> {
         use serde_json::json;

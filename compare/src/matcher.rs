@@ -167,6 +167,7 @@ impl<'d> Comparison<'d> {
         c.frames += 1;
         c.first_ts.get_or_insert(obs.ts);
         c.last_ts = Some(c.last_ts.map_or(obs.ts, |t| t.max(obs.ts)));
+        c.encapsulated += u64::from(obs.attrs.tunnel.is_some());
         let Some(key) = obs.key else {
             c.unfollowable += 1;
             return;

@@ -39,6 +39,8 @@ pub struct Capture {
     pub unfollowable: u64,
     /// Packets seen again within the window (same key).
     pub duplicates: u64,
+    /// Frames seen inside VXLAN.
+    pub encapsulated: u64,
     /// Nanoseconds since the epoch of the first and the last frame read.
     pub first_ts: Option<i64>,
     pub last_ts: Option<i64>,
@@ -109,6 +111,17 @@ pub fn us(ns: i64) -> String {
     let s = format!("{:.3}", ns as f64 / 1e3);
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".into() } else { s.into() }
+}
+
+/// A window as the reports write it: `1 s`, `200 ms`, `500 µs`.
+pub fn window_text(ns: i64) -> String {
+    if ns % 1_000_000_000 == 0 {
+        format!("{} s", ns / 1_000_000_000)
+    } else if ns % 1_000_000 == 0 {
+        format!("{} ms", ns / 1_000_000)
+    } else {
+        format!("{} µs", us(ns))
+    }
 }
 
 /// One pair of consecutive captures in one direction: `from` saw the packets first.

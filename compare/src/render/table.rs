@@ -3,23 +3,13 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{Hop, Report, Unmatched, us};
+use crate::report::{Hop, Report, Unmatched, us, window_text};
 
 /// Missing packets listed for each side of a hop; `--json` lists them all.
 pub const LISTED: usize = 20;
 
 fn opt_us(v: Option<i64>) -> String {
     v.map_or_else(|| "-".into(), us)
-}
-
-fn window_text(ns: i64) -> String {
-    if ns % 1_000_000_000 == 0 {
-        format!("{} s", ns / 1_000_000_000)
-    } else if ns % 1_000_000 == 0 {
-        format!("{} ms", ns / 1_000_000)
-    } else {
-        format!("{} µs", us(ns))
-    }
 }
 
 /// Pads `s` to `w` characters (not bytes: names and arrows are not ASCII).

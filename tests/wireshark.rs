@@ -17,6 +17,9 @@ use vxscope_tests::{
     build_workspace, captures_under, require_tool, root, sample, shared_corpus, target_dir, vxscope,
 };
 
+/// The plugin's file name in a plugin folder, as `vxscope wireshark install` names it.
+const PLUGIN_NAME: &str = "vxscope.so";
+
 /// The uid tshark runs as when the tests run as root: nobody.
 const NOBODY: &str = "65534";
 
@@ -52,7 +55,7 @@ impl Tshark {
         if with_plugin {
             let dir = t.personal_plugin_folder().join("epan");
             std::fs::create_dir_all(&dir).expect("create the personal plugin folder");
-            std::fs::copy(plugin_library(), dir.join("vxscope.so")).expect("copy the plugin");
+            std::fs::copy(plugin_library(), dir.join(PLUGIN_NAME)).expect("copy the plugin");
         }
         t.hand_over();
         t
@@ -809,4 +812,104 @@ fn every_capture_goes_through_tshark_with_the_plugin() {
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(files.len() > 25, "{} captures", files.len());
+}
+
+/// `vxscope wireshark ARGS` with HOME set to the temporary one (and the toolchain's own homes kept, since the
+/// command may run cargo to bring the plugin up to date).
+fn vxscope_wireshark(t: &Tshark, args: &[&str]) -> Output {
+    let real_home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let keep = |var: &str, default: &str| {
+        std::env::var_os(var).unwrap_or_else(|| real_home.join(default).into_os_string())
+    };
+    let out = Command::new(vxscope_tests::vxscope_bin())
+        .arg("wireshark")
+        .args(args)
+        .env("RUSTUP_HOME", keep("RUSTUP_HOME", ".rustup"))
+        .env("CARGO_HOME", keep("CARGO_HOME", ".cargo"))
+        .env("HOME", &t.home)
+        .output()
+        .expect("run vxscope wireshark");
+    t.hand_over();
+    out
+}
+
+#[test]
+fn install_and_uninstall_leave_tshark_as_it_was() {
+    let t = Tshark::new(false);
+    // -G fields lists some protocols' fields in an order that changes from run to run (smil's): compared sorted.
+    let snapshot = || {
+        let mut fields: Vec<String> = t
+            .stdout_of(&["-G", "fields"])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        fields.sort();
+        (t.stdout_of(&["-G", "plugins"]), fields.join("\n"))
+    };
+    let before = snapshot();
+    assert!(!before.0.contains(PLUGIN_NAME) && !before.1.contains("\tflannel.dst_node\t"));
+    let folder = t.personal_plugin_folder().join("epan");
+
+    let out = vxscope_wireshark(&t, &["install", "--user"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installed = folder.join(PLUGIN_NAME);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with(&format!("installed {} ", installed.display())),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let plugins = t.stdout_of(&["-G", "plugins"]);
+    assert!(
+        plugins
+            .lines()
+            .any(|l| l.starts_with(PLUGIN_NAME) && l.ends_with(installed.to_str().unwrap())),
+        "{plugins}"
+    );
+    assert!(
+        t.stdout_of(&["-G", "fields"])
+            .contains("\tflannel.dst_node\t")
+    );
+    let status = vxscope_wireshark(&t, &["status"]);
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains(&format!(
+            "personal folder: {}: installed, for Wireshark ",
+            installed.display()
+        )),
+        "{status}"
+    );
+    assert!(
+        status.starts_with("Wireshark: TShark (Wireshark) "),
+        "{status}"
+    );
+
+    let out = vxscope_wireshark(&t, &["uninstall", "--user"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!installed.exists());
+    let after = snapshot();
+    assert_eq!(
+        before.0, after.0,
+        "tshark -G plugins changed after uninstall"
+    );
+    assert!(
+        before.1 == after.1,
+        "tshark -G fields changed after uninstall"
+    );
+
+    // A library that is not the plugin is refused, and nothing is installed.
+    let out = vxscope_wireshark(&t, &["install", "--user", "--plugin", "/bin/sh"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not vxscope's Wireshark plugin"));
+    assert!(!installed.exists());
 }

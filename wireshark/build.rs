@@ -96,7 +96,9 @@ fn main() {
             "/// The Wireshark version whose headers the plugin was built with.\n\
              pub const WIRESHARK_VERSION: &str = {version:?};\n\
              pub const WANT_MAJOR: core::ffi::c_int = {major};\n\
-             pub const WANT_MINOR: core::ffi::c_int = {minor};\n"
+             pub const WANT_MINOR: core::ffi::c_int = {minor};\n\
+             /// Found in the library's bytes by `vxscope wireshark install`, which checks it against tshark.\n\
+             pub const BUILT_FOR: &[u8] = b\"vxscope wireshark plugin for Wireshark {major}.{minor}\\0\";\n"
         ),
     )
     .expect("write wireshark_version.rs");

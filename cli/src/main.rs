@@ -13,6 +13,7 @@ mod plugin;
 mod rewrite;
 mod summary;
 mod topology;
+mod wireshark;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +62,8 @@ enum Command {
     /// Follow packets across captures of successive hops of a path (given in path order): matched, lost,
     /// latency, and what changed on the way
     Compare(compare::CompareArgs),
+    /// Install, uninstall or check the Wireshark plugin (VXLAN on 8472 and a flannel tree in Wireshark)
+    Wireshark(wireshark::WiresharkArgs),
 }
 
 #[derive(Args, Clone)]
@@ -135,5 +138,6 @@ fn main() -> ExitCode {
         Some(Command::Topology(args)) => topology::run(&args),
         Some(Command::Hexdump(args)) => hexdump::run(&args),
         Some(Command::Compare(args)) => compare::run(&args),
+        Some(Command::Wireshark(args)) => wireshark::run(&args),
     }
 }

@@ -43,6 +43,20 @@ pub static plugin_want_major: c_int = WANT_MAJOR;
 #[used]
 pub static plugin_want_minor: c_int = WANT_MINOR;
 
+/// The Wireshark major.minor the plugin is for, as text in the library (`vxscope wireshark install` and
+/// `status` read it without loading the library).
+#[unsafe(no_mangle)]
+#[used]
+pub static vxscope_wireshark_built_for: [u8; BUILT_FOR.len()] = {
+    let mut out = [0; BUILT_FOR.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = BUILT_FOR[i];
+        i += 1;
+    }
+    out
+};
+
 unsafe extern "C" {
     /// `shim/flannel.c`: hands Wireshark the protocol's registration and handoff functions. It only records
     /// two function pointers (`proto_register_plugin`), and cannot throw.

@@ -314,8 +314,7 @@ fn bad_topology_sources_fail_clearly() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("seed.pcap: stream did not contain valid UTF-8")
-            || stderr(&out).contains("not JSON"),
+        stderr(&out).contains("seed.pcap: not UTF-8 (at byte") || stderr(&out).contains("not JSON"),
         "{}",
         stderr(&out)
     );

@@ -143,7 +143,11 @@ impl Fixture {
         std::fs::write(&path, bytes).unwrap();
         let n = offsets.len() as u64;
         let frame = n / 10 + rng.below(n * 8 / 10);
-        let inside = if run.is_multiple_of(2) { 0 } else { 1 + rng.below(100) };
+        let inside = if run.is_multiple_of(2) {
+            0
+        } else {
+            1 + rng.below(100)
+        };
         (path, offsets[frame as usize] + inside, frame)
     }
 }

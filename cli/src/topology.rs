@@ -45,8 +45,27 @@ fn label(path: &Path) -> String {
     )
 }
 
+/// Reads a source file, at most one byte over the bound the parsers refuse (`flannel::MAX_SOURCE_LEN`), so that
+/// a huge file is never held whole.
 fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+    use std::io::Read;
+    let limit = vxscope_dissector::flannel::MAX_SOURCE_LEN as u64 + 1;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        // Over the bound, cut anywhere: the parsers refuse it for its size.
+        Err(e) if e.as_bytes().len() as u64 == limit => {
+            Ok(String::from_utf8_lossy(e.as_bytes()).into_owned())
+        }
+        Err(e) => Err(format!(
+            "{}: not UTF-8 (at byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )),
+    }
 }
 
 /// Splits `NAME=FILE` (unless the whole argument names an existing file).

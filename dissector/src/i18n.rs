@@ -634,6 +634,11 @@ static ZH_NOTES: &[(NoteCode, &str, &str)] = &[
         "",
     ),
     (
+        NoteCode::TooManyExtensions,
+        "IPv6 报文的扩展头超过 {0} 个：其余部分不再解码",
+        "",
+    ),
+    (
         NoteCode::OuterChecksumBad,
         "外层 {0} 校验和 {1:x} 错误：应为 {2:x}；接收方内核会丢弃该报文(dmesg \"UDP: bad checksum\")",
         "若在接收端或线路上抓包，检查是否有 NAT 或中间设备改写了外层首部，并在发送端试试 `ethtool -K <nic> tx-checksum-ip-generic off`；在发送端抓到的可能只是校验和卸载",

@@ -107,6 +107,8 @@ notes! {
         "VXLAN-GPE next protocol {0} is not decoded";
     TooDeep "vxlan.too_deep" Warning
         "VXLAN nested more than {0} levels deep: the rest is not decoded";
+    TooManyExtensions "ipv6.too_many_extensions" Warning
+        "IPv6 packet with more than {0} extension headers: the rest is not decoded";
     OuterChecksumLco "checksum.lco" Chat
         "outer {0} checksum {1:x} is right for the packet as it leaves: the inner {2} checksum is still partial (checksum offload, captured on the sending host) and the outer one was computed by local checksum offload (LCO), which counts the inner one as filled in (not a fault)";
     OuterChecksumBad "flannel.outer_checksum_bad" Error

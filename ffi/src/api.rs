@@ -227,8 +227,17 @@ unsafe fn source_file(path: *const c_char) -> Result<(String, String)> {
     // SAFETY: as promised by the caller.
     let path = unsafe { c_str(path, "path")? };
     let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()));
-    let text = std::fs::read(path)
+    // At most one byte over the bound the parsers refuse, so that a huge file is never held whole.
+    let limit = vxscope_dissector::flannel::MAX_SOURCE_LEN as u64 + 1;
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, limit), &mut text))
         .map_err(|e| Error::new(VXSCOPE_ERR_IO, format!("{}: {e}", path.display())))?;
+    if text.len() as u64 == limit {
+        // Over the bound, cut anywhere: the parsers refuse it for its size.
+        let label = path.display().to_string();
+        return Ok((String::from_utf8_lossy(&text).into_owned(), label));
+    }
     let text = String::from_utf8(text).map_err(|e| {
         Error::new(
             VXSCOPE_ERR_INVALID_ARGUMENT,

@@ -10,6 +10,11 @@ use serde_json::Value as Json;
 use super::{ConflictKind, DEFAULT_VNI, Node, Pod, TopologyBuilder, mac_text};
 use crate::value::{IpBytes, IpNet};
 
+/// Largest topology source read, in bytes (`kubectl get pods -A -o json` is about 15 KB a pod: some two thousand
+/// pods; `-o wide` text, about 150 bytes a pod, holds two hundred thousand). A larger file is refused before it
+/// is parsed, and its readers (the command line, the C ABI) stop reading one byte past it.
+pub const MAX_SOURCE_LEN: usize = 32 * 1024 * 1024;
+
 /// A source that cannot be read: which one, where, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceError {
@@ -28,6 +33,20 @@ impl std::fmt::Display for SourceError {
 }
 
 impl std::error::Error for SourceError {}
+
+/// Refuses a source over [`MAX_SOURCE_LEN`] bytes.
+fn within_bound(text: &str, source: &str) -> Result<(), SourceError> {
+    if text.len() > MAX_SOURCE_LEN {
+        return Err(error(
+            source,
+            None,
+            format!(
+                "over the {MAX_SOURCE_LEN}-byte limit of a topology source: not read (is it the right file?)"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 fn error(source: &str, line: Option<usize>, message: impl Into<String>) -> SourceError {
     SourceError {
@@ -152,6 +171,7 @@ impl TopologyBuilder {
 
     /// Adds the nodes of `kubectl get nodes -o json` (a `List` of `Node`s, or one `Node`).
     pub fn add_nodes_json(&mut self, text: &str, source: &str) -> Result<&mut Self, SourceError> {
+        within_bound(text, source)?;
         self.flush_node_info();
         let doc = kubectl_json(text, source, "nodes")?;
         let items = kubectl_items(&doc, source, "Node", "nodes")?;
@@ -268,6 +288,7 @@ impl TopologyBuilder {
 
     /// Adds the pods of `kubectl get pods -o wide` (text, with or without the NAMESPACE column) or `-o json`.
     pub fn add_pods(&mut self, text: &str, source: &str) -> Result<&mut Self, SourceError> {
+        within_bound(text, source)?;
         let trimmed = text.trim_start();
         if trimmed.starts_with('{') {
             return self.add_pods_json(text, source);
@@ -417,6 +438,7 @@ impl TopologyBuilder {
         source: &str,
         node_name: Option<&str>,
     ) -> Result<&mut Self, SourceError> {
+        within_bound(text, source)?;
         let info = NodeInfo::parse(text, source)?;
         let name = node_name.map(str::to_string).or(info.prompt_host.clone());
         // The outputs of one node are joined (route, neighbour and fdb tables are often pasted one by one)

@@ -97,6 +97,14 @@ pub(crate) fn ipv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
         next = ext.next;
         at += ext.len;
     }
+    if matches!(next, HOP_BY_HOP | ROUTING | FRAGMENT | DEST_OPTS) && at < end {
+        cx.note(
+            NoteCode::TooManyExtensions,
+            at,
+            end - at,
+            [Value::UInt(MAX_EXTENSIONS as u64), Value::None, Value::None],
+        );
+    }
     cx.end(layer, at);
 
     let reported_end = if plen == 0 {

@@ -109,12 +109,19 @@ fn cell(s: &str) -> String {
     code(&s.replace('|', "\\|"))
 }
 
-/// Text as a code span.
+/// Text as a code span: fenced by one backquote more than the longest run of them in the text (CommonMark ends
+/// a span at a run of exactly its fence's length), on one line (a line break would end a table row).
 fn code(s: &str) -> String {
-    if s.contains('`') {
-        format!("`` {s} ``")
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    if longest > 0 {
+        format!("{fence} {s} {fence}")
     } else {
-        format!("`{s}`")
+        format!("{fence}{s}{fence}")
     }
 }
 
@@ -129,6 +136,9 @@ fn escape(s: &str) -> String {
             }
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            // A line break would end a table row or a paragraph.
+            c if c.is_control() => out.push(' '),
             _ => out.push(c),
         }
     }

@@ -4,7 +4,8 @@
 //! [`Svg`] writes one document (or an `<svg>` element inlined in an HTML page): elements with escaped
 //! attributes and text, numbers written the same way every time (so pictures can be golden files), and
 //! [`Svg::palette`], the layer colours of [`Category::colour`] as fills with the black-and-white hatching of
-//! [`Category::hatch`] over them. [`text_width`] estimates how wide a text will be, to size boxes around it.
+//! [`Category::hatch`] over them ([`Svg::hatch`] names a category's fill, [`Svg::legend_entry`] draws its
+//! swatch and name). [`text_width`] estimates how wide a text will be, to size boxes around it.
 
 use std::fmt::{self, Write};
 
@@ -210,6 +211,43 @@ impl Svg {
         let mut all: Vec<(&str, Attr<'_>)> = vec![("x", x.into()), ("y", y.into())];
         all.extend_from_slice(attrs);
         self.element("text", &all, text);
+    }
+
+    /// A circle.
+    pub fn circle(&mut self, cx: f64, cy: f64, r: f64, attrs: &[(&str, Attr<'_>)]) {
+        let mut all: Vec<(&str, Attr<'_>)> =
+            vec![("cx", cx.into()), ("cy", cy.into()), ("r", r.into())];
+        all.extend_from_slice(attrs);
+        self.empty("circle", &all);
+    }
+
+    /// The fill of a category, its colour under its hatching: `url(#hatch-ol)` (defined by [`Svg::palette`]).
+    pub fn hatch(&self, category: Category) -> String {
+        self.url(&format!("hatch-{}", category.css()))
+    }
+
+    /// One entry of a legend whose text's baseline is at `y`: a swatch of the category (colour and
+    /// hatching), then `name`. Returns where the next entry starts.
+    pub fn legend_entry(&mut self, x: f64, y: f64, category: Category, name: &str) -> f64 {
+        let fill = self.hatch(category);
+        self.rect(
+            x,
+            y - 11.0,
+            22.0,
+            14.0,
+            &[
+                ("fill", (&fill).into()),
+                ("stroke", "#1a1a1a".into()),
+                ("stroke-width", 1.0.into()),
+            ],
+        );
+        self.text(
+            x + 28.0,
+            y,
+            &[("font-size", 11.0.into()), ("fill", "#1a1a1a".into())],
+            name,
+        );
+        x + 28.0 + text_width(name, 11.0, false) + 18.0
     }
 
     /// Markup written as it is: only for constant markup of the caller, never for text from a packet.

@@ -637,15 +637,7 @@ fn listed_notes(d: &Dissection<'_>, lang: Lang) -> Vec<(u32, String)> {
 
 /// A note's number in a black disc.
 fn note_marker(svg: &mut Svg, cx: f64, cy: f64, number: usize) {
-    svg.empty(
-        "circle",
-        &[
-            ("cx", cx.into()),
-            ("cy", cy.into()),
-            ("r", 6.5.into()),
-            ("fill", INK.into()),
-        ],
-    );
+    svg.circle(cx, cy, 6.5, &[("fill", INK.into())]);
     svg.text(
         cx,
         cy + 3.3,
@@ -714,7 +706,7 @@ struct Row {
 /// One box at `x`: the offset of its first byte over its left edge, its hatched band, title, abbreviation,
 /// byte range and key values, and its layer's full name as its tooltip.
 fn draw_box(svg: &mut Svg, b: &LayerBox, x: f64, row: &Row, lang: Lang) {
-    let hatch = svg.url(&format!("hatch-{}", b.category.css()));
+    let hatch = svg.hatch(b.category);
     svg.open("g", &[]);
     svg.element(
         "title",
@@ -916,7 +908,7 @@ fn draw_zoom(
             text,
         );
     }
-    let hatch = svg.url(&format!("hatch-{}", Category::Tunnel.css()));
+    let hatch = svg.hatch(Category::Tunnel);
     let start = layer.offset as usize;
     for cell in &zoom.cells {
         // A cell never crosses a 32-bit word in the headers drawn here; split it if one does.
@@ -1021,26 +1013,12 @@ fn legend(svg: &mut Svg, d: &Dissection<'_>, boxes: &[LayerBox], legend_y: f64, 
         if !boxes.iter().any(|b| b.category == category) {
             continue;
         }
-        let name = category.name(legend_tunnelled, lang);
-        let hatch = svg.url(&format!("hatch-{}", category.css()));
-        svg.rect(
+        lx = svg.legend_entry(
             lx,
-            legend_y - 11.0,
-            22.0,
-            14.0,
-            &[
-                ("fill", (&hatch).into()),
-                ("stroke", INK.into()),
-                ("stroke-width", 1.0.into()),
-            ],
-        );
-        svg.text(
-            lx + 28.0,
             legend_y,
-            &[("font-size", 11.0.into()), ("fill", INK.into())],
-            name,
+            category,
+            category.name(legend_tunnelled, lang),
         );
-        lx += 28.0 + text_width(name, 11.0, false) + 18.0;
     }
 }
 

@@ -15,6 +15,7 @@ pub mod change;
 pub mod matcher;
 pub mod observe;
 mod pending;
+mod prehashed;
 pub mod render;
 pub mod report;
 pub mod stats;

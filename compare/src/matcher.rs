@@ -9,17 +9,16 @@
 //! the window has passed are reported missing at the hop.
 
 use std::collections::VecDeque;
-use std::hash::BuildHasher;
 
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
 use vxscope_dissector::flannel::{self, Role};
 use vxscope_dissector::render::summary;
-use vxscope_dissector::value::IpBytes;
 use vxscope_dissector::{Dissection, Dissector};
 
 use crate::change::{Change, changes_between};
-use crate::observe::{ExactKey, Observation};
+use crate::observe::{ExactKey, KeyHashes, Observation};
 use crate::pending::Pending;
+use crate::prehashed::HashMap;
 use crate::report::{Capture, ClockSuspicion, Direction, Hop, Report, Unmatched};
 
 /// How a comparison matches.
@@ -57,24 +56,21 @@ pub struct MatchedPair<'a> {
 struct Pair {
     /// Side 0 is the earlier capture of the path.
     pending: [Pending; 2],
-    /// The direction of each address pair, as each side saw its addresses.
-    orientation: [FxHashMap<(IpBytes, IpBytes), Direction>; 2],
+    /// The direction of each address pair (by [`KeyHashes::pair`]), as each side saw its addresses.
+    orientation: [HashMap<Direction>; 2],
 }
 
-/// The direction of an address pair in `map`, or of the reverse pair, turned around.
-fn direction_in(
-    map: &FxHashMap<(IpBytes, IpBytes), Direction>,
-    key: &ExactKey,
-) -> Option<Direction> {
-    map.get(&(key.src, key.dst))
+/// The direction of an observation's address pair in `map`, or of the reverse pair, turned around.
+fn direction_in(map: &HashMap<Direction>, hashes: &KeyHashes) -> Option<Direction> {
+    map.get(&hashes.pair)
         .copied()
-        .or_else(|| map.get(&(key.dst, key.src)).map(|d| d.opposite()))
+        .or_else(|| map.get(&hashes.reverse_pair).map(|d| d.opposite()))
 }
 
 /// Keys seen recently in one capture, to count duplicates.
 #[derive(Default)]
 struct Recent {
-    last: FxHashMap<u64, i64>,
+    last: HashMap<i64>,
     order: VecDeque<(u64, i64)>,
 }
 
@@ -90,7 +86,7 @@ pub struct Comparison<'d> {
     pairs: Vec<Pair>,
     /// The direction of each address pair as first matched at any hop: a packet seen at one capture of a pair
     /// only takes the direction its addresses have elsewhere on the path.
-    directions: FxHashMap<(IpBytes, IpBytes), Direction>,
+    directions: HashMap<Direction>,
     recent: Vec<Recent>,
     hops: Vec<Hop>,
     counts: Vec<FxHashMap<Change, u64>>,
@@ -124,7 +120,7 @@ impl<'d> Comparison<'d> {
                 })
                 .collect(),
             pairs: (0..pairs).map(|_| Pair::default()).collect(),
-            directions: FxHashMap::default(),
+            directions: HashMap::default(),
             recent: (0..n).map(|_| Recent::default()).collect(),
             counts: vec![FxHashMap::default(); 2 * pairs],
             hops,
@@ -172,21 +168,20 @@ impl<'d> Comparison<'d> {
             c.unfollowable += 1;
             return;
         };
-        obs.duplicate = self.recent_duplicate(capture, &key, obs.ts);
+        obs.duplicate = self.recent_duplicate(capture, obs.hashes.exact, obs.ts);
         if obs.duplicate {
             self.captures[capture].duplicates += 1;
         }
         if capture > 0 {
-            self.offer(capture - 1, 1, obs);
+            self.offer(capture - 1, 1, &key, &obs);
         }
         if capture + 1 < self.captures.len() {
-            self.offer(capture, 0, obs);
+            self.offer(capture, 0, &key, &obs);
         }
     }
 
-    fn recent_duplicate(&mut self, capture: usize, key: &ExactKey, ts: i64) -> bool {
+    fn recent_duplicate(&mut self, capture: usize, h: u64, ts: i64) -> bool {
         let window = self.options.window_ns;
-        let h = FxBuildHasher.hash_one(key);
         let r = &mut self.recent[capture];
         while let Some(&(old, at)) = r.order.front() {
             if at >= ts.saturating_sub(window) {
@@ -203,17 +198,16 @@ impl<'d> Comparison<'d> {
         dup
     }
 
-    fn offer(&mut self, pair: usize, side: usize, obs: Observation) {
+    fn offer(&mut self, pair: usize, side: usize, key: &ExactKey, obs: &Observation) {
         let window = self.options.window_ns;
-        let key = obs.key.expect("offered packets have keys");
         let other = 1 - side;
         let p = &mut self.pairs[pair];
         let found = p.pending[other]
-            .take_exact(&key, obs.ts, window)
+            .take_exact(key, obs.hashes.exact, obs.ts, window)
             .map(|o| (o, false))
             .or_else(|| {
                 p.pending[other]
-                    .take_nat(&key.rest, obs.ts, window, |k| {
+                    .take_nat(&key.rest, obs.hashes.nat, obs.ts, window, |k| {
                         k.src_endpoint() == key.src_endpoint()
                             || k.dst_endpoint() == key.dst_endpoint()
                     })
@@ -222,9 +216,9 @@ impl<'d> Comparison<'d> {
         match found {
             Some((earlier, translated)) => {
                 let (a, b) = if side == 1 {
-                    (earlier, obs)
+                    (&earlier, obs)
                 } else {
-                    (obs, earlier)
+                    (obs, &earlier)
                 };
                 self.matched(pair, a, b, translated);
             }
@@ -233,24 +227,22 @@ impl<'d> Comparison<'d> {
     }
 
     /// `a` was seen at side 0 of the pair, `b` at side 1.
-    fn matched(&mut self, pair: usize, a: Observation, b: Observation, translated: bool) {
-        let (ka, kb) = (a.key.expect("key"), b.key.expect("key"));
+    fn matched(&mut self, pair: usize, a: &Observation, b: &Observation, translated: bool) {
         let p = &mut self.pairs[pair];
-        let direction = direction_in(&p.orientation[0], &ka)
-            .or_else(|| direction_in(&self.directions, &ka))
+        let known = direction_in(&p.orientation[0], &a.hashes);
+        let direction = known
+            .or_else(|| direction_in(&self.directions, &a.hashes))
             .unwrap_or(if a.ts <= b.ts {
                 Direction::Forward
             } else {
                 Direction::Reverse
             });
-        p.orientation[0]
-            .entry((ka.src, ka.dst))
-            .or_insert(direction);
-        p.orientation[1]
-            .entry((kb.src, kb.dst))
-            .or_insert(direction);
-        self.directions.entry((ka.src, ka.dst)).or_insert(direction);
-        self.directions.entry((kb.src, kb.dst)).or_insert(direction);
+        if known.is_none() {
+            p.orientation[0].entry(a.hashes.pair).or_insert(direction);
+            p.orientation[1].entry(b.hashes.pair).or_insert(direction);
+            self.directions.entry(a.hashes.pair).or_insert(direction);
+            self.directions.entry(b.hashes.pair).or_insert(direction);
+        }
         let (from, to) = match direction {
             Direction::Forward => (a, b),
             Direction::Reverse => (b, a),
@@ -262,7 +254,7 @@ impl<'d> Comparison<'d> {
         hop.duplicates_from += u64::from(from.duplicate);
         hop.duplicates_to += u64::from(to.duplicate);
         hop.latencies.add(to.ts - from.ts, to.ts);
-        changes_between(&from, &to, &mut self.changes);
+        changes_between(from, to, &mut self.changes);
         let counts = &mut self.counts[index];
         for c in &self.changes {
             *counts.entry(*c).or_insert(0) += 1;
@@ -295,8 +287,8 @@ impl<'d> Comparison<'d> {
 
     fn unmatched(&mut self, pair: usize, side: usize, obs: Observation) {
         let key = obs.key.expect("key");
-        let direction = direction_in(&self.pairs[pair].orientation[side], &key)
-            .or_else(|| direction_in(&self.directions, &key))
+        let direction = direction_in(&self.pairs[pair].orientation[side], &obs.hashes)
+            .or_else(|| direction_in(&self.directions, &obs.hashes))
             .unwrap_or(if side == 0 {
                 Direction::Forward
             } else {

@@ -173,6 +173,32 @@ impl std::fmt::Debug for Head {
     }
 }
 
+/// Hashes of an observation's key, computed once where the frame is read (on its capture's thread), so the
+/// comparison's maps do not hash keys again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyHashes {
+    /// Of the whole key.
+    pub exact: u64,
+    /// Of the part NAT leaves.
+    pub nat: u64,
+    /// Of the address pair (source, destination), and of the pair turned around.
+    pub pair: u64,
+    pub reverse_pair: u64,
+}
+
+impl KeyHashes {
+    pub fn of(key: &ExactKey) -> KeyHashes {
+        use std::hash::BuildHasher;
+        let h = rustc_hash::FxBuildHasher;
+        KeyHashes {
+            exact: h.hash_one(key),
+            nat: h.hash_one(key.rest),
+            pair: h.hash_one((key.src, key.dst)),
+            reverse_pair: h.hash_one((key.dst, key.src)),
+        }
+    }
+}
+
 /// One packet as one capture saw it.
 #[derive(Clone, Copy, Debug)]
 pub struct Observation {
@@ -182,6 +208,7 @@ pub struct Observation {
     pub ts: i64,
     /// `None`: not a packet that can be followed (neither IP nor ARP).
     pub key: Option<ExactKey>,
+    pub hashes: KeyHashes,
     pub attrs: Attributes,
     /// Whether the same key was seen in this capture within the window before (a duplicate or retransmission);
     /// set by the comparison.
@@ -243,6 +270,7 @@ impl Observation {
             frame: frame.number,
             ts: frame.ts,
             key,
+            hashes: key.as_ref().map(KeyHashes::of).unwrap_or_default(),
             attrs,
             duplicate: false,
             head,

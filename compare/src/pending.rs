@@ -7,9 +7,8 @@
 
 use std::collections::VecDeque;
 
-use rustc_hash::FxHashMap;
-
 use crate::observe::{ExactKey, NatKey, Observation};
+use crate::prehashed::HashMap;
 
 const NONE: u32 = u32::MAX;
 
@@ -42,8 +41,9 @@ struct Slot {
 pub struct Pending {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    exact: FxHashMap<ExactKey, Chain>,
-    nat: FxHashMap<NatKey, Chain>,
+    /// Chains by the hash of the key (keys whose hashes collide share a chain: a walk compares keys).
+    exact: HashMap<Chain>,
+    nat: HashMap<Chain>,
     /// Slots in arrival order, with their serial (a slot freed and reused since is skipped).
     order: VecDeque<(u32, u64)>,
     serial: u64,
@@ -76,8 +76,11 @@ impl Pending {
     }
 
     /// Adds a packet (which must have a key).
-    pub fn insert(&mut self, obs: Observation) {
-        let Some(key) = obs.key else { return };
+    pub fn insert(&mut self, obs: &Observation) {
+        if obs.key.is_none() {
+            return;
+        }
+        let obs = *obs;
         self.serial += 1;
         let slot = Slot {
             obs,
@@ -95,23 +98,21 @@ impl Pending {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.append(id, Which::Exact, Some(key), None);
-        self.append(id, Which::Nat, None, Some(key.rest));
+        self.append(id, Which::Exact, obs.hashes.exact);
+        self.append(id, Which::Nat, obs.hashes.nat);
         self.order.push_back((id, self.serial));
         self.live += 1;
     }
 
-    fn append(&mut self, id: u32, which: Which, exact: Option<ExactKey>, nat: Option<NatKey>) {
-        let chain = match which {
-            Which::Exact => self.exact.entry(exact.expect("key")).or_insert(Chain {
-                head: NONE,
-                tail: NONE,
-            }),
-            Which::Nat => self.nat.entry(nat.expect("key")).or_insert(Chain {
-                head: NONE,
-                tail: NONE,
-            }),
+    fn append(&mut self, id: u32, which: Which, hash: u64) {
+        let map = match which {
+            Which::Exact => &mut self.exact,
+            Which::Nat => &mut self.nat,
         };
+        let chain = map.entry(hash).or_insert(Chain {
+            head: NONE,
+            tail: NONE,
+        });
         let tail = chain.tail;
         chain.tail = id;
         if tail == NONE {
@@ -128,43 +129,26 @@ impl Pending {
 
     fn unlink(&mut self, id: u32, which: Which) {
         let Link { prev, next } = *self.link(id, which);
-        let key = self.slots[id as usize]
-            .obs
-            .key
-            .expect("pending packets have keys");
+        let hashes = self.slots[id as usize].obs.hashes;
         if prev != NONE {
             self.link(prev, which).next = next;
         }
         if next != NONE {
             self.link(next, which).prev = prev;
         }
-        let emptied = match which {
-            Which::Exact => {
-                let c = self.exact.get_mut(&key).expect("chain");
-                if c.head == id {
-                    c.head = next;
-                }
-                if c.tail == id {
-                    c.tail = prev;
-                }
-                c.head == NONE
-            }
-            Which::Nat => {
-                let c = self.nat.get_mut(&key.rest).expect("chain");
-                if c.head == id {
-                    c.head = next;
-                }
-                if c.tail == id {
-                    c.tail = prev;
-                }
-                c.head == NONE
-            }
+        let (map, hash) = match which {
+            Which::Exact => (&mut self.exact, hashes.exact),
+            Which::Nat => (&mut self.nat, hashes.nat),
         };
-        if emptied {
-            match which {
-                Which::Exact => self.exact.remove(&key),
-                Which::Nat => self.nat.remove(&key.rest),
-            };
+        let c = map.get_mut(&hash).expect("chain");
+        if c.head == id {
+            c.head = next;
+        }
+        if c.tail == id {
+            c.tail = prev;
+        }
+        if c.head == NONE {
+            map.remove(&hash);
         }
     }
 
@@ -178,12 +162,18 @@ impl Pending {
         slot.obs
     }
 
-    /// Takes the oldest packet with this whole key seen within `window` ns of `ts`.
-    pub fn take_exact(&mut self, key: &ExactKey, ts: i64, window: i64) -> Option<Observation> {
-        let mut id = self.exact.get(key)?.head;
+    /// Takes the oldest packet with this whole key (of hash `hash`) seen within `window` ns of `ts`.
+    pub fn take_exact(
+        &mut self,
+        key: &ExactKey,
+        hash: u64,
+        ts: i64,
+        window: i64,
+    ) -> Option<Observation> {
+        let mut id = self.exact.get(&hash)?.head;
         while id != NONE {
             let s = &self.slots[id as usize];
-            if (s.obs.ts - ts).abs() <= window {
+            if (s.obs.ts - ts).abs() <= window && s.obs.key.as_ref() == Some(key) {
                 return Some(self.remove(id));
             }
             id = s.exact.next;
@@ -195,14 +185,20 @@ impl Pending {
     pub fn take_nat(
         &mut self,
         key: &NatKey,
+        hash: u64,
         ts: i64,
         window: i64,
         accept: impl Fn(&ExactKey) -> bool,
     ) -> Option<Observation> {
-        let mut id = self.nat.get(key)?.head;
+        let mut id = self.nat.get(&hash)?.head;
         while id != NONE {
             let s = &self.slots[id as usize];
-            if (s.obs.ts - ts).abs() <= window && s.obs.key.as_ref().is_some_and(&accept) {
+            if (s.obs.ts - ts).abs() <= window
+                && s.obs
+                    .key
+                    .as_ref()
+                    .is_some_and(|k| k.rest == *key && accept(k))
+            {
                 return Some(self.remove(id));
             }
             id = s.nat.next;
@@ -231,14 +227,27 @@ impl Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::{Attributes, HEAD_KEPT, Head};
+    use crate::observe::{Attributes, HEAD_KEPT, Head, KeyHashes};
     use vxscope_dissector::LinkType;
     use vxscope_dissector::value::IpBytes;
 
     fn obs(frame: u64, ts: i64, id: u32, src: u8) -> Observation {
+        let key = ExactKey {
+            src: IpBytes::V4([10, 0, 0, src]),
+            dst: IpBytes::V4([10, 0, 0, 9]),
+            src_port: 1,
+            dst_port: 2,
+            rest: NatKey {
+                family: 4,
+                proto: 17,
+                id,
+                ..NatKey::default()
+            },
+        };
         Observation {
             frame,
             ts,
+            hashes: KeyHashes::of(&key),
             key: Some(ExactKey {
                 src: IpBytes::V4([10, 0, 0, src]),
                 dst: IpBytes::V4([10, 0, 0, 9]),
@@ -265,15 +274,16 @@ mod tests {
     #[test]
     fn same_keys_taken_in_order_within_the_window_and_expired_in_arrival_order() {
         let mut p = Pending::default();
-        p.insert(obs(1, 100, 7, 1));
-        p.insert(obs(2, 200, 7, 1));
-        p.insert(obs(3, 300, 8, 1));
-        let k = obs(0, 0, 7, 1).key.unwrap();
+        p.insert(&obs(1, 100, 7, 1));
+        p.insert(&obs(2, 200, 7, 1));
+        p.insert(&obs(3, 300, 8, 1));
+        let o = obs(0, 0, 7, 1);
+        let (k, h) = (o.key.unwrap(), o.hashes.exact);
         // Out of the window of both.
-        assert!(p.take_exact(&k, 1000, 50).is_none());
-        assert_eq!(p.take_exact(&k, 250, 1000).unwrap().frame, 1);
-        assert_eq!(p.take_exact(&k, 250, 1000).unwrap().frame, 2);
-        assert!(p.take_exact(&k, 250, 1000).is_none());
+        assert!(p.take_exact(&k, h, 1000, 50).is_none());
+        assert_eq!(p.take_exact(&k, h, 250, 1000).unwrap().frame, 1);
+        assert_eq!(p.take_exact(&k, h, 250, 1000).unwrap().frame, 2);
+        assert!(p.take_exact(&k, h, 250, 1000).is_none());
         assert_eq!(p.len(), 1);
         assert!(p.pop_expired(300).is_none());
         assert_eq!(p.pop_expired(301).unwrap().frame, 3);
@@ -283,19 +293,30 @@ mod tests {
     #[test]
     fn a_nat_match_leaves_the_whole_key_chain_consistent() {
         let mut p = Pending::default();
-        p.insert(obs(1, 100, 7, 1));
-        p.insert(obs(2, 110, 7, 1));
+        p.insert(&obs(1, 100, 7, 1));
+        p.insert(&obs(2, 110, 7, 1));
         // Another source address, same rest: found by the NAT key only.
-        let translated = obs(0, 0, 7, 5).key.unwrap();
-        assert!(p.take_exact(&translated, 120, 1000).is_none());
+        let t = obs(0, 0, 7, 5);
+        let translated = t.key.unwrap();
+        assert!(
+            p.take_exact(&translated, t.hashes.exact, 120, 1000)
+                .is_none()
+        );
         let got = p
-            .take_nat(&translated.rest, 120, 1000, |k| k.dst == translated.dst)
+            .take_nat(&translated.rest, t.hashes.nat, 120, 1000, |k| {
+                k.dst == translated.dst
+            })
             .unwrap();
         assert_eq!(got.frame, 1);
         // Slot 0 is reused; frame 2 stays reachable by both keys, then the order skips the reused slot.
-        p.insert(obs(3, 130, 9, 1));
-        let k = obs(0, 0, 7, 1).key.unwrap();
-        assert_eq!(p.take_exact(&k, 120, 1000).unwrap().frame, 2);
+        p.insert(&obs(3, 130, 9, 1));
+        let o = obs(0, 0, 7, 1);
+        assert_eq!(
+            p.take_exact(&o.key.unwrap(), o.hashes.exact, 120, 1000)
+                .unwrap()
+                .frame,
+            2
+        );
         assert_eq!(p.pop_expired(i64::MAX).unwrap().frame, 3);
         assert!(p.pop_expired(i64::MAX).is_none());
     }

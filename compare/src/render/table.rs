@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::report::{Hop, Report, Unmatched, us, window_text};
 
-/// Missing packets listed for each side of a hop; `--json` lists them all.
+/// Missing packets listed for each side of a hop, and kinds of change; `--json` lists them all.
 pub const LISTED: usize = 20;
 
 fn opt_us(v: Option<i64>) -> String {
@@ -136,8 +136,15 @@ pub fn write(out: &mut Vec<u8>, report: &Report) {
         if h.changes.is_empty() && h.matched > 0 {
             let _ = writeln!(s, "  changes: none");
         }
-        for (c, n) in &h.changes {
+        for (c, n) in h.changes.iter().take(LISTED) {
             let _ = writeln!(s, "  changed {n}: {}", c.describe(&report.topology));
+        }
+        if h.changes.len() > LISTED {
+            let _ = writeln!(
+                s,
+                "  ... and {} other changes (--json lists them all)",
+                h.changes.len() - LISTED
+            );
         }
         list(
             &mut s,

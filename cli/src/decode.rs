@@ -1,9 +1,10 @@
 //! The decoding options of every command that decodes packets (`dissect`, `hexdump`, `topology`, `strip`,
 //! `encap`, `remap`): which UDP ports carry which tunnel, how to read 8472, whether GBP is in use, and the
-//! flannel topology sources. They build the one [`Config`] and [`Topology`] of the run, so every command
+//! flannel topology sources, and the display filter (`-Y`) selecting the packets a command works on. They build the one [`Config`] and [`Topology`] of the run, so every command
 //! accepts the same options and means the same by them.
 
 use clap::{Args, ValueEnum};
+use vxscope_dissector::filter::Filter;
 use vxscope_dissector::flannel::Topology;
 use vxscope_dissector::{Config, Dissector};
 
@@ -37,6 +38,10 @@ pub struct DecodeArgs {
     /// The VXLAN Group Based Policy extension is in use (do not report a set G flag)
     #[arg(long)]
     pub gbp: bool,
+    /// Only the packets this display filter selects, written as Wireshark writes them
+    /// (`vxlan.vni == 1 && inner.icmp`, `inner.ip.dst in 10.244.2.0/24`; `vxscope fields` lists the names)
+    #[arg(short = 'Y', long = "display-filter", value_name = "EXPR")]
+    pub display_filter: Option<String>,
     #[command(flatten)]
     pub topology: TopologyArgs,
 }
@@ -58,6 +63,14 @@ impl DecodeArgs {
         config.decode_8472_as_otv = self.decode_as == DecodeAs::Otv;
         config.gbp = self.gbp;
         config
+    }
+
+    /// The display filter, checked against the registries; an error shows the expression and where it is wrong.
+    pub fn filter(&self) -> Result<Option<Filter>, String> {
+        self.display_filter
+            .as_deref()
+            .map(|text| Filter::parse(text).map_err(|e| format!("-Y: {}", e.with_expression(text))))
+            .transpose()
     }
 
     /// The flannel topology of the sources given (flannel's defaults without any).

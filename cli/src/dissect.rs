@@ -95,7 +95,14 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         Mode::OneLine => Record::OneLine,
         Mode::Tree | Mode::Json => Record::Everything,
     };
-    let mut frames = FrameLoop::new(engine, selection(args), record);
+    let filter = match args.decode.filter() {
+        Ok(f) => f,
+        Err(message) => {
+            eprintln!("vxscope: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut frames = FrameLoop::new(engine, selection(args), record).filtered(filter);
     let mut printer = Printer {
         mode,
         clock: Clock::new(args.utc),

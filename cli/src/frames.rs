@@ -5,12 +5,14 @@
 //! [`HexFrames`]), builds one [`FrameLoop`] (its [`Engine`], its [`Selection`], what to [`Record`]) and runs
 //! it over each input with a [`Consumer`] of its own: what the command does with a selected frame. Every frame
 //! is dissected, selected or not, through the loop's [`Session`], so what earlier frames teach shapes the notes
-//! of later ones; the loop stops after the last frame selected.
+//! of later ones; the loop stops after the last frame selected. A frame is selected when its number is in the
+//! [`Selection`] and it passes the loop's display filter (`-Y`), if any.
 
 use std::io::Read;
 
 use vxscope_capture::{CaptureReader, Timestamp};
 use vxscope_dissector::fields::FieldId;
+use vxscope_dissector::filter::{Filter, FrameFacts};
 use vxscope_dissector::flannel::{self, Session};
 use vxscope_dissector::render::{FrameView, NativeView, summary};
 use vxscope_dissector::{Dissection, Dissector, LinkType, hextext};
@@ -32,6 +34,20 @@ pub struct Frame<'a> {
     pub orig_len: u32,
     /// The captured bytes.
     pub data: &'a [u8],
+}
+
+impl Frame<'_> {
+    /// What a display filter or a field list reads of the frame besides its dissection.
+    pub fn facts(&self) -> FrameFacts {
+        FrameFacts {
+            number: self.number,
+            ts_sec: self.ts.sec,
+            ts_nsec: self.ts.nsec,
+            ts_digits: self.ts_digits,
+            len: self.orig_len,
+            cap_len: self.data.len() as u32,
+        }
+    }
 }
 
 /// Where frames come from.
@@ -172,6 +188,8 @@ pub struct FrameLoop<'a, 'p> {
     /// built-in engine only: a plugin keeps its own).
     pub session: Session,
     pub selection: Selection,
+    /// The display filter: of the frames in the selection, only those it passes are handed on.
+    pub filter: Option<Filter>,
     pub record: Record,
 }
 
@@ -181,8 +199,15 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
             engine,
             session: Session::new(),
             selection,
+            filter: None,
             record,
         }
+    }
+
+    /// The loop with a display filter (`DecodeArgs::filter`): frames it does not pass are not handed on.
+    pub fn filtered(mut self, filter: Option<Filter>) -> Self {
+        self.filter = filter;
+        self
     }
 
     /// Reads `source` (called `name` in errors) to its end or to the last frame selected, dissecting every
@@ -205,12 +230,14 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
         match &mut self.engine {
             Engine::Builtin(dissector) => {
                 let dissector: &Dissector = dissector;
+                // The filter's fields are recorded beside the consumer's: a filter naming few costs little.
+                let filtered = self.filter.as_ref().map_or(Vec::new(), Filter::fields_read);
                 let mut d = match self.record {
                     Record::Everything => Dissection::new(),
                     Record::OneLine => Dissection::recording(
-                        &[summary::FIELDS_READ, flannel::FIELDS_READ].concat(),
+                        &[summary::FIELDS_READ, flannel::FIELDS_READ, &filtered].concat(),
                     ),
-                    Record::Fields(ids) => Dissection::recording(ids),
+                    Record::Fields(ids) => Dissection::recording(&[ids, &filtered].concat()),
                 };
                 while let Some(frame) = source.next_frame().map_err(|e| format!("{name}: {e}"))? {
                     ended.last_frame = frame.number;
@@ -227,6 +254,11 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
                     if frame.number < selection.first {
                         continue;
                     }
+                    if let Some(filter) = &self.filter
+                        && !filter.matches(&d, frame.data, &frame.facts())
+                    {
+                        continue;
+                    }
                     let view = NativeView {
                         dissection: &d,
                         frame: frame.data,
@@ -239,6 +271,11 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
                         break;
                     }
                 }
+            }
+            Engine::Plugin(_) if self.filter.is_some() => {
+                return Err(
+                    "-Y works with the built-in dissector only, not through --plugin".to_string(),
+                );
             }
             Engine::Plugin(stream) => {
                 while let Some(frame) = source.next_frame().map_err(|e| format!("{name}: {e}"))? {

@@ -230,8 +230,13 @@ fn dump(args: &HexdumpArgs) -> Result<(), String> {
     // Frames before the one asked for are dissected too, as `vxscope dissect` does: what the session learns
     // from them shapes the notes of later ones.
     let selection = args.frame.map_or(Selection::ALL, Selection::only);
-    let mut frames = FrameLoop::new(Engine::Builtin(&dissector), selection, Record::Everything);
+    let mut frames = FrameLoop::new(Engine::Builtin(&dissector), selection, Record::Everything)
+        .filtered(args.decode.filter()?);
+    let filtered = args.decode.display_filter.is_some();
     let missing = |name: &str, ended: Ended, input: &str, unit: &str| match args.frame {
+        Some(f) if ended.consumed == 0 && filtered && f <= ended.last_frame => Err(format!(
+            "{name}: frame {f} does not pass the display filter"
+        )),
         Some(f) if ended.consumed == 0 => Err(format!(
             "{name}: there is no frame {f}: the {input} holds {} {unit}{}",
             ended.last_frame,

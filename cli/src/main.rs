@@ -95,7 +95,7 @@ pub struct DissectArgs {
     #[command(flatten)]
     pub decode: DecodeArgs,
     /// Dissect through this plugin: a shared library exporting vxscope_plugin_v1, such as libvxscope.so
-    #[arg(long, value_name = "PATH", conflicts_with = "summary")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["summary", "display_filter"])]
     pub plugin: Option<PathBuf>,
 }
 

@@ -16,6 +16,7 @@ use vxscope_rewriter::remap::{self, Maps, Remap};
 use vxscope_rewriter::run::{
     self, Options, OtherPolicy, OutputFormatChoice, Report, Rewrite, RunError,
 };
+use vxscope_rewriter::select::Selected;
 use vxscope_rewriter::strip::Strip;
 
 use crate::decode::DecodeArgs;
@@ -191,8 +192,8 @@ pub fn strip(args: &StripArgs) -> ExitCode {
         Ok(d) => d,
         Err(status) => return status,
     };
-    let mut strip = Strip::new(&dissector, args.io.annotate);
-    execute(&args.io, "strip", "stripped", &mut strip)
+    let strip = Strip::new(&dissector, args.io.annotate);
+    execute_selected(&args.io, "strip", "stripped", &args.decode, strip)
 }
 
 pub fn encap(args: &EncapArgs) -> ExitCode {
@@ -245,8 +246,8 @@ pub fn encap(args: &EncapArgs) -> ExitCode {
         Ok(d) => d,
         Err(status) => return status,
     };
-    let mut encap = Encap::new(&dissector, config, route, args.io.annotate);
-    execute(&args.io, "encap", "encapsulated", &mut encap)
+    let encap = Encap::new(&dissector, config, route, args.io.annotate);
+    execute_selected(&args.io, "encap", "encapsulated", &args.decode, encap)
 }
 
 pub fn remap(args: &RemapArgs) -> ExitCode {
@@ -267,8 +268,8 @@ pub fn remap(args: &RemapArgs) -> ExitCode {
         Ok(d) => d,
         Err(status) => return status,
     };
-    let mut remap = Remap::new(&dissector, maps, mode, args.io.annotate);
-    execute(&args.io, "remap", "remapped", &mut remap)
+    let remap = Remap::new(&dissector, maps, mode, args.io.annotate);
+    execute_selected(&args.io, "remap", "remapped", &args.decode, remap)
 }
 
 fn is_stdio(p: &Path) -> bool {
@@ -276,6 +277,36 @@ fn is_stdio(p: &Path) -> bool {
 }
 
 /// Runs a rewrite from `io.input` to `io.output` and reports on standard error.
+/// [`execute`] over the packets the display filter (`-Y`) selects, if one is given; the others go by `--other`.
+fn execute_selected(
+    io: &RewriteIo,
+    command: &str,
+    verb: &str,
+    decode: &DecodeArgs,
+    mut rewrite: impl Rewrite,
+) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("vxscope {command}: {message}");
+        ExitCode::FAILURE
+    };
+    let filter = match decode.filter() {
+        Ok(filter) => filter,
+        Err(e) => return fail(e),
+    };
+    match filter {
+        None => execute(io, command, verb, &mut rewrite),
+        Some(filter) => match decode.dissector() {
+            Ok(dissector) => execute(
+                io,
+                command,
+                verb,
+                &mut Selected::new(rewrite, &dissector, filter),
+            ),
+            Err(e) => fail(e),
+        },
+    }
+}
+
 fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite) -> ExitCode {
     let in_name = io.input.display().to_string();
     let out_name = io.output.display().to_string();

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use vxscope_dissector::Dissection;
 use vxscope_dissector::flannel::{Session, Topology, TopologyBuilder, TopologySource, mac_text};
 use vxscope_dissector::render::FrameView;
 use vxscope_dissector::value::IpBytes;
+use vxscope_dissector::{Dissection, Dissector};
 
 use crate::decode::DecodeArgs;
 use crate::frames::{Consumer, Engine, Flow, Frame, FrameLoop, Record, Selection};
@@ -120,16 +120,23 @@ pub struct TopologyCommand {
     pub decode: DecodeArgs,
 }
 
-/// The consumer of `vxscope topology`: nothing to do with a frame, the loop's session learns from each.
-struct Learn;
+/// The consumer of `vxscope topology`: without a display filter nothing to do with a frame, the loop's session
+/// learns from each; with one, the frames it passes are learnt from again by a session of their own, whose
+/// table is printed.
+struct Learn<'d> {
+    filtered: Option<(&'d Dissector, Session, Dissection<'d>)>,
+}
 
-impl Consumer for Learn {
+impl Consumer for Learn<'_> {
     fn frame(
         &mut self,
-        _: &Frame<'_>,
+        frame: &Frame<'_>,
         _: &impl FrameView,
         _: Option<&Dissection<'_>>,
     ) -> Result<Flow, String> {
+        if let Some((dissector, session, d)) = &mut self.filtered {
+            session.dissect(dissector, frame.link_type, frame.data, frame.orig_len, d);
+        }
         Ok(Flow::Continue)
     }
 }
@@ -142,21 +149,38 @@ pub fn run(args: &TopologyCommand) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let filter = match args.decode.filter() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("vxscope: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut learn = Learn {
+        filtered: filter
+            .is_some()
+            .then(|| (&dissector, Session::new(), Dissection::new())),
+    };
     let mut frames = FrameLoop::new(
         Engine::Builtin(&dissector),
         Selection::ALL,
         Record::Everything,
-    );
+    )
+    .filtered(filter);
     let mut failed = false;
     for path in &args.files {
         let name = path.display().to_string();
-        let result = open_capture(path).and_then(|mut r| frames.run(&name, &mut r, &mut Learn));
+        let result = open_capture(path).and_then(|mut r| frames.run(&name, &mut r, &mut learn));
         if let Err(e) = result {
             eprintln!("vxscope: {e}");
             failed = true;
         }
     }
-    print!("{}", table(dissector.topology(), &frames.session));
+    let session = match &learn.filtered {
+        Some((_, session, _)) => session,
+        None => &frames.session,
+    };
+    print!("{}", table(dissector.topology(), session));
     if failed {
         ExitCode::FAILURE
     } else {

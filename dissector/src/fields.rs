@@ -249,6 +249,18 @@ impl Scope {
     pub const COUNT: usize = PREFIXES.len();
 }
 
+/// Splits a scoped name (`inner.ip.src`) into its scope and the abbreviation after the prefix (`ip.src`): the
+/// longest prefix that leaves a name.
+pub fn split_scope(name: &str) -> (Scope, &str) {
+    PREFIXES
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| name.len() > p.len() && name.starts_with(*p))
+        .max_by_key(|(_, p)| p.len())
+        .map(|(i, p)| (Scope(i as u8), &name[p.len()..]))
+        .unwrap_or((Scope::OUTER, name))
+}
+
 /// The full abbreviation (`inner.ip.src`) as a `'static` string, for callers that need one string (the hex
 /// dump renderers).
 pub fn scoped_abbrev(id: FieldId, scope: Scope) -> &'static str {

@@ -26,6 +26,7 @@
 pub mod checksum;
 pub mod dissection;
 pub mod fields;
+pub mod filter;
 pub mod flannel;
 pub mod hextext;
 pub mod i18n;

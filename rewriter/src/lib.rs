@@ -12,4 +12,5 @@ pub mod locate;
 pub mod output;
 pub mod remap;
 pub mod run;
+pub mod select;
 pub mod strip;

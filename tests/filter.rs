@@ -142,9 +142,10 @@ fn expressions_select_what_tshark_selects() {
         (any("@tcp.flags.syn == 1"), "tcp.flags.syn == 1"),
         (any("@tcp"), "tcp"),
         (any("@ipv6.src == fd00::1"), "ipv6.src == fd00::1"),
-        // A UDP checksum holding only the pseudo-header sum (left for the NIC): tshark says bad, vxscope partial.
+        // A UDP checksum holding only the pseudo-header sum (left for the NIC), and an outer one right once those
+        // inside are filled in (local checksum offload): tshark says bad, vxscope partial and lco.
         (
-            any("@udp.checksum.status in {bad partial}"),
+            any("@udp.checksum.status in {bad partial lco}"),
             "udp.checksum.status == 0",
         ),
         (
@@ -373,5 +374,34 @@ fn hexdump_and_topology_read_only_the_frames_selected() {
         (row("172.16.100.101"), row("172.16.100.102")),
         ("0/2".to_string(), "2/0".to_string()),
         "{table}"
+    );
+}
+
+#[test]
+fn compare_matches_only_the_frames_selected() {
+    let input = root().join("samples/ping-nanos-be.pcap");
+    let o = vxscope([
+        "compare".as_ref(),
+        "-Y".as_ref(),
+        "inner.icmp.type == 0".as_ref(),
+        input.as_os_str(),
+        input.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    // The two replies of each capture, all one way (node2 to node1).
+    assert_eq!(
+        out.matches("ping-nanos-be.pcap: 2 frames").count(),
+        2,
+        "{out}"
+    );
+    let matched = |direction: &str| {
+        let line = out.lines().find(|l| l.starts_with(direction)).unwrap();
+        line.split_whitespace().nth(4).unwrap().to_string()
+    };
+    assert_eq!(
+        (matched("forward"), matched("reverse")),
+        ("2".into(), "0".into()),
+        "{out}"
     );
 }

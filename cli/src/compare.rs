@@ -12,6 +12,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use clap::{Args, ValueEnum};
 use vxscope_compare::render::{csv, html, json, svg, table};
 use vxscope_compare::{Comparison, Direction, FrameRef, Observation, Options, merge, observe};
+use vxscope_dissector::filter::Filter;
 use vxscope_dissector::render::FrameView;
 use vxscope_dissector::{Dissection, Dissector};
 
@@ -135,7 +136,12 @@ impl Consumer for Observe {
 }
 
 /// Reads and observes one capture through the frame loop, sending its observations in batches.
-fn read_capture(path: &Path, dissector: &Dissector, tx: SyncSender<Message>) {
+fn read_capture(
+    path: &Path,
+    dissector: &Dissector,
+    filter: Option<Filter>,
+    tx: SyncSender<Message>,
+) {
     let name = path.display().to_string();
     let mut source = match open_capture(path) {
         Ok(r) => r,
@@ -148,7 +154,8 @@ fn read_capture(path: &Path, dissector: &Dissector, tx: SyncSender<Message>) {
         Engine::Builtin(dissector),
         Selection::ALL,
         Record::Fields(observe::FIELDS_READ),
-    );
+    )
+    .filtered(filter);
     let mut consumer = Observe {
         batch: Vec::with_capacity(BATCH),
         tx,
@@ -203,6 +210,13 @@ pub fn run(args: &CompareArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let filter = match args.decode.filter() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("vxscope: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let format = if args.json {
         Format::Json
     } else if args.csv {
@@ -235,13 +249,14 @@ pub fn run(args: &CompareArgs) -> ExitCode {
         });
     }
     std::thread::scope(|scope| {
-        let dissector = &dissector;
+        let (dissector, filter) = (&dissector, &filter);
         let sources: Vec<Received> = args
             .files
             .iter()
             .map(|path| {
                 let (tx, rx) = sync_channel(QUEUED);
-                scope.spawn(move || read_capture(path, dissector, tx));
+                let filter = filter.clone();
+                scope.spawn(move || read_capture(path, dissector, filter, tx));
                 Received {
                     rx,
                     batch: Vec::new().into_iter(),

@@ -62,13 +62,13 @@ impl fmt::Display for FilterError {
 impl std::error::Error for FilterError {}
 
 /// A checked display filter.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Filter {
     root: Node,
     text: String,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Node {
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
@@ -76,7 +76,7 @@ enum Node {
     Test(Name, Test),
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Test {
     Present,
     Compare(Rel, Literal),
@@ -86,7 +86,7 @@ enum Test {
 }
 
 /// A value of a set (`in {...}`): one value, or an integer range `a..b`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Member {
     One(Literal),
     Range(u64, u64),

@@ -153,7 +153,7 @@ fn read_capture(
     let mut frames = FrameLoop::new(
         Engine::Builtin(dissector),
         Selection::ALL,
-        Record::Fields(observe::FIELDS_READ),
+        Record::Fields(observe::FIELDS_READ.into()),
     )
     .filtered(filter);
     let mut consumer = Observe {

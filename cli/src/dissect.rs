@@ -1,9 +1,12 @@
-//! `vxscope dissect`: one line a packet, the full tree (`-V`), or JSON lines (`--json`).
+//! `vxscope dissect`: one line a packet, the full tree (`-V`), JSON lines (`--json`), or the fields named by `-e`
+//! (`-T fields`).
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
 use vxscope_capture::CaptureReader;
+use vxscope_dissector::flannel;
+use vxscope_dissector::render::fields::{self, FieldList};
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{FrameView, tree};
 use vxscope_dissector::{Config, Dissection, Dissector};
@@ -13,13 +16,24 @@ use crate::frames::{Consumer, Engine, Flow, Frame, FrameLoop, Record, Selection}
 use crate::input::open_capture;
 use crate::output::Output;
 use crate::plugin::Plugin;
-use crate::{BUNDLED_SAMPLE, BUNDLED_SAMPLE_NAME, DissectArgs};
+use crate::{BUNDLED_SAMPLE, BUNDLED_SAMPLE_NAME, DissectArgs, OutputFormat};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     OneLine,
     Tree,
     Json,
+    /// `-T fields`: the printer's field list.
+    Fields,
+}
+
+/// The columns of `-T fields`, from `-e` and `-E`.
+fn field_list(args: &DissectArgs) -> Result<FieldList, String> {
+    let mut format = fields::Format::default();
+    for option in &args.field_options {
+        format.set(option)?;
+    }
+    FieldList::new(&args.fields, format)
 }
 
 /// Which frames to print: `--frame`, `--frames`, `-c`.
@@ -41,13 +55,17 @@ struct Printer {
     mode: Mode,
     clock: Clock,
     json: JsonWriter,
+    /// The columns of `-T fields`.
+    columns: Option<FieldList>,
     out: Output,
     /// The file being read, named in the output when several files are read in one run.
     file: Option<String>,
 }
 
 pub fn run(args: &DissectArgs) -> ExitCode {
-    let mode = if args.json {
+    let mode = if args.output_format == Some(OutputFormat::Fields) {
+        Mode::Fields
+    } else if args.json {
         Mode::Json
     } else if args.verbose {
         Mode::Tree
@@ -91,9 +109,24 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         Some(s) => Engine::Plugin(s),
         None => Engine::Builtin(&dissector),
     };
-    let record = match mode {
-        Mode::OneLine => Record::OneLine,
-        Mode::Tree | Mode::Json => Record::Everything,
+    let columns = match mode {
+        Mode::Fields => match field_list(args) {
+            Ok(list) => Some(list),
+            Err(message) => {
+                eprintln!("vxscope: {message}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => None,
+    };
+    let record = match (mode, &columns) {
+        (Mode::Fields, Some(list)) => Record::Fields(
+            [&list.fields_read()[..], flannel::FIELDS_READ]
+                .concat()
+                .into(),
+        ),
+        (Mode::OneLine | Mode::Fields, _) => Record::OneLine,
+        (Mode::Tree | Mode::Json, _) => Record::Everything,
     };
     let filter = match args.decode.filter() {
         Ok(f) => f,
@@ -107,14 +140,18 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         mode,
         clock: Clock::new(args.utc),
         json: JsonWriter::new(),
+        columns,
         out: Output::new(),
         file: None,
     };
+    if let Some(list) = &printer.columns {
+        list.write_header(&mut printer.out.buf);
+    }
     let mut failed = false;
     for path in &args.files {
         let name = path.display().to_string();
         if args.files.len() > 1 {
-            if mode != Mode::Json {
+            if mode != Mode::Json && mode != Mode::Fields {
                 printer
                     .out
                     .buf
@@ -148,6 +185,7 @@ pub fn run_bundled_sample() -> ExitCode {
         mode: Mode::Tree,
         clock: Clock::new(true),
         json: JsonWriter::new(),
+        columns: None,
         out: Output::new(),
         file: None,
     };
@@ -178,9 +216,14 @@ impl Consumer for Printer {
         &mut self,
         frame: &Frame<'_>,
         view: &impl FrameView,
-        _: Option<&Dissection<'_>>,
+        dissection: Option<&Dissection<'_>>,
     ) -> Result<Flow, String> {
-        self.write(frame, view);
+        match (&self.columns, dissection) {
+            (Some(list), Some(d)) => {
+                list.write_frame(&mut self.out.buf, d, frame.data, &frame.facts())
+            }
+            _ => self.write(frame, view),
+        }
         Ok(if self.out.maybe_flush() {
             Flow::Continue
         } else {
@@ -216,6 +259,8 @@ impl Printer {
                 tree::write(out, view);
                 out.push(b'\n');
             }
+            // Written by the field list, from the native dissection.
+            Mode::Fields => {}
             Mode::Json => {
                 let info = FrameInfo {
                     number: p.number,

@@ -8,6 +8,7 @@
 //! of later ones; the loop stops after the last frame selected. A frame is selected when its number is in the
 //! [`Selection`] and it passes the loop's display filter (`-Y`), if any.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use vxscope_capture::{CaptureReader, Timestamp};
@@ -140,11 +141,11 @@ impl Selection {
 /// What a dissection writes down: every field (tree, JSON, hex dumps, the session's tables), only the fields
 /// the one-line view and the flannel annotations read, or only the fields a consumer names (compare's match
 /// keys).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
     Everything,
     OneLine,
-    Fields(&'static [FieldId]),
+    Fields(Cow<'static, [FieldId]>),
 }
 
 /// What dissects the frames: the built-in dissector, or a plugin loaded with `--plugin`.
@@ -232,12 +233,12 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
                 let dissector: &Dissector = dissector;
                 // The filter's fields are recorded beside the consumer's: a filter naming few costs little.
                 let filtered = self.filter.as_ref().map_or(Vec::new(), Filter::fields_read);
-                let mut d = match self.record {
+                let mut d = match &self.record {
                     Record::Everything => Dissection::new(),
                     Record::OneLine => Dissection::recording(
                         &[summary::FIELDS_READ, flannel::FIELDS_READ, &filtered].concat(),
                     ),
-                    Record::Fields(ids) => Dissection::recording(&[ids, &filtered].concat()),
+                    Record::Fields(ids) => Dissection::recording(&[ids, &filtered[..]].concat()),
                 };
                 while let Some(frame) = source.next_frame().map_err(|e| format!("{name}: {e}"))? {
                     ended.last_frame = frame.number;

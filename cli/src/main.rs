@@ -77,6 +77,17 @@ pub struct DissectArgs {
     /// Print one JSON object a frame (JSON lines)
     #[arg(long, conflicts_with = "verbose")]
     pub json: bool,
+    /// Output format: `fields` writes the values of the fields named by -e, one line a frame (tshark's -T fields)
+    #[arg(short = 'T', value_enum, value_name = "FORMAT", conflicts_with_all = ["verbose", "json", "plugin"])]
+    pub output_format: Option<OutputFormat>,
+    /// A field for -T fields (repeatable, in column order): any name of `vxscope fields` with its scope
+    /// (`inner.ip.src`), `frame.number`, `frame.time_epoch`, `frame.len`, `frame.cap_len`, or a note code
+    #[arg(short = 'e', value_name = "FIELD", requires = "output_format")]
+    pub fields: Vec<String>,
+    /// How -T fields writes: header=y|n, separator=/t|/s|C, aggregator=/s|C, quote=d|s|n, occurrence=f|l|a
+    /// (repeatable)
+    #[arg(short = 'E', value_name = "KEY=VALUE", requires = "output_format")]
+    pub field_options: Vec<String>,
     /// Stop after N frames
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
@@ -97,6 +108,13 @@ pub struct DissectArgs {
     /// Dissect through this plugin: a shared library exporting vxscope_plugin_v1, such as libvxscope.so
     #[arg(long, value_name = "PATH", conflicts_with_all = ["summary", "display_filter"])]
     pub plugin: Option<PathBuf>,
+}
+
+/// What `dissect -T` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// The fields named by -e, one line a frame
+    Fields,
 }
 
 #[derive(Args)]

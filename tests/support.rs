@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use vxscope_capture::CaptureReader;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -180,4 +182,128 @@ pub fn pcapng_packet_offsets(bytes: &[u8]) -> Vec<usize> {
         at += len;
     }
     offsets
+}
+
+/// Byte offsets of every block of a little-endian pcapng file.
+pub fn pcapng_block_offsets(bytes: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        offsets.push(at);
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        if len < 12 {
+            break;
+        }
+        at += len;
+    }
+    offsets
+}
+
+/// The commands each capture goes through, with their arguments (`OUT` is a rewrite's output).
+pub const COMMANDS: [&[&str]; 8] = [
+    &["dissect"],
+    &["dissect", "-V"],
+    &["dissect", "--json"],
+    &["hexdump"],
+    &["topology"],
+    &["strip", "IN", "OUT"],
+    &["remap", "--port", "8472:4789", "--vni", "1:2", "IN", "OUT"],
+    &[
+        "encap",
+        "--outer-src-ip",
+        "10.0.0.1",
+        "--outer-dst-ip",
+        "10.0.0.2",
+        "IN",
+        "OUT",
+    ],
+];
+
+/// Runs `path` through every command of [`COMMANDS`] (under /usr/bin/time): status 0, or 1 with an error;
+/// never a panic (101), a signal or more than a minute; each rewrite's output, when written, a valid capture.
+/// Returns the largest peak resident memory of the runs, in KiB.
+pub fn every_command(path: &Path, dir: &Path, what: &str) -> u64 {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+    let mut peak = 0;
+    for command in COMMANDS {
+        let out_path = dir.join("rewritten.pcap");
+        let _ = std::fs::remove_file(&out_path);
+        let mut args: Vec<String> = command.iter().map(|a| a.to_string()).collect();
+        let rewrite = args.iter().any(|a| a == "IN");
+        if rewrite {
+            for a in &mut args {
+                if a == "IN" {
+                    *a = path.display().to_string();
+                } else if a == "OUT" {
+                    *a = out_path.display().to_string();
+                }
+            }
+        } else {
+            args.push(path.display().to_string());
+        }
+        let mut child = Command::new("/usr/bin/time")
+            .args(["-f", "vxscope-peak-kib=%M"])
+            .arg(vxscope_bin())
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr_pipe = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = std::io::Read::read_to_string(&mut { stderr_pipe }, &mut s);
+            s
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{what}: vxscope {args:?} still running after a minute");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        let mut err = reader.join().unwrap();
+        // /usr/bin/time's last line: the peak (a child killed by a signal makes it say so first).
+        if let Some(at) = err.rfind("vxscope-peak-kib=") {
+            peak = peak.max(err[at + 17..].trim().parse().unwrap_or(0));
+            err.truncate(at);
+        }
+        assert!(
+            !err.contains("Command terminated by signal"),
+            "{what}: vxscope {args:?}: signal: {err}"
+        );
+        assert_eq!(
+            status.signal(),
+            None,
+            "{what}: vxscope {args:?}: signal: {err}"
+        );
+        assert!(
+            matches!(status.code(), Some(0 | 1)),
+            "{what}: vxscope {args:?}: status {:?}: {err}",
+            status.code()
+        );
+        assert!(!err.contains("panicked"), "{what}: vxscope {args:?}: {err}");
+        if status.code() == Some(1) {
+            assert!(
+                err.contains("vxscope"),
+                "{what}: vxscope {args:?}: unclear error: {err}"
+            );
+        }
+        if rewrite && out_path.exists() {
+            let bytes = std::fs::read(&out_path).unwrap();
+            let mut r = CaptureReader::new(&bytes[..])
+                .unwrap_or_else(|e| panic!("{what}: vxscope {args:?} wrote no capture: {e}"));
+            while r
+                .next_packet()
+                .unwrap_or_else(|e| panic!("{what}: vxscope {args:?} wrote a damaged capture: {e}"))
+                .is_some()
+            {}
+        }
+    }
+    peak
 }

@@ -95,7 +95,8 @@ pub fn to_ethernet(
     let payload = payload.min(data.len());
     out.extend_from_slice(&eth.to_bytes());
     out.extend_from_slice(&data[payload..]);
-    let wire = (orig_len.saturating_sub(payload as u32) + ethernet::field::HEADER_LEN as u32)
+    let wire = (orig_len.saturating_sub(payload as u32))
+        .saturating_add(ethernet::field::HEADER_LEN as u32)
         .max(out.len() as u32);
     Some((wire, payload))
 }

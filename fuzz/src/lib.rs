@@ -1,0 +1,3 @@
+//! The checks of vxscope's fuzz targets (see `checks`), one function a target.
+
+pub mod checks;

@@ -841,3 +841,222 @@ fn lab_samples_print_their_expected_outputs() {
         "expected outputs differ (after a deliberate change: UPDATE_GOLDEN=1 cargo test -p vxscope-tests --test lab, then review git diff samples/lab/): {differ:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Live capture: `vxscope dissect -i` on a node NIC of the lab while the pods talk.
+
+/// Runs the lab with three live captures on lab-node1's NIC at once, each with other options; returns the
+/// lab's output directory. Each capture's standard output, standard error and exit status are in
+/// `live-N.out`, `live-N.err`, `live-N.status`; what it read is in `live-N.pcap`.
+fn live_capture_run() -> Option<PathBuf> {
+    static RUN: OnceLock<Option<PathBuf>> = OnceLock::new();
+    RUN.get_or_init(|| {
+        if !lab_possible() {
+            return None;
+        }
+        let bin = vxscope_tests::vxscope_bin();
+        let bin = bin.display();
+        let topology = "--nodes $LAB_OUT/nodes.json --pods $LAB_OUT/pods.txt";
+        let captures = [
+            // Ended by the lab's SIGINT (Ctrl-C), with the summary.
+            format!("--summary --utc {topology}"),
+            // Ended by -c.
+            format!("--json -c 4 {topology}"),
+            // The full tree of one frame.
+            format!("-V --frame 3 --utc {topology}"),
+        ];
+        let mut script = String::from("cd \"$LAB_OUT\"\n");
+        for (i, options) in captures.iter().enumerate() {
+            script.push_str(&format!(
+                "(ip netns exec \"$LAB_NS_lab_node1\" {bin} dissect -i eth0 -f 'udp port 8472' -w live-{i}.pcap {options} \
+                 >live-{i}.out 2>live-{i}.err; echo $? >live-{i}.status) &\n"
+            ));
+        }
+        // The traffic starts once every capture listens.
+        script.push_str(
+            "for _ in $(seq 50); do [ \"$(cat live-*.err 2>/dev/null | grep -c 'listening on')\" = 3 ] && break; sleep 0.1; done\n\
+             echo 'listening on eth0 (three captures)' >&2\nwait\n",
+        );
+        let dir = target_dir().join("flannel-lab-tests").join("live-capture");
+        let out = Command::new(root().join("scripts/flannel-lab"))
+            .arg("--out")
+            .arg(&dir)
+            .args(["--during", &script])
+            .output()
+            .expect("run scripts/flannel-lab");
+        assert!(
+            out.status.success(),
+            "scripts/flannel-lab --during: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        Some(dir)
+    })
+    .clone()
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name))
+        .unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()))
+}
+
+#[test]
+fn live_capture_on_a_node_nic_prints_what_dissect_of_its_file_prints() {
+    let Some(dir) = live_capture_run() else {
+        return;
+    };
+    for i in 0..3 {
+        assert_eq!(
+            read(&dir, &format!("live-{i}.status")).trim(),
+            "0",
+            "capture {i}: {}",
+            read(&dir, &format!("live-{i}.err"))
+        );
+        let err = read(&dir, &format!("live-{i}.err"));
+        assert!(
+            err.contains("listening on eth0, link type EN10MB (1), filter \"udp port 8472\""),
+            "{err}"
+        );
+        assert!(err.contains("packet(s) read on eth0"), "{err}");
+        assert!(
+            !dir.read_dir().unwrap().any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".tmp"))
+        );
+    }
+    let topology = [
+        "--nodes",
+        &dir.join("nodes.json").display().to_string(),
+        "--pods",
+        &dir.join("pods.txt").display().to_string(),
+    ]
+    .map(str::to_string);
+    let from_file = |i: usize, options: &[&str]| {
+        let mut args: Vec<String> = vec!["dissect".into()];
+        args.extend(options.iter().map(|s| s.to_string()));
+        args.extend(topology.iter().cloned());
+        args.push(dir.join(format!("live-{i}.pcap")).display().to_string());
+        let o = vxscope(&args);
+        assert_ok(&o, "dissect of the live capture's file");
+        stdout(&o)
+    };
+
+    // Ended by SIGINT: every packet the lab's tcpdump saw on 8472, printed, then the summary.
+    let live = read(&dir, "live-0.out");
+    assert_eq!(live, from_file(0, &["--summary", "--utc"]));
+    assert!(
+        live.contains(
+            "lab-node1 > lab-node2 VXLAN vni 1 | 10.244.1.2 > 10.244.2.2 ICMP echo request"
+        ),
+        "{live}"
+    );
+    assert!(
+        live.contains("\nSummary: ") && live.contains("Diagnoses:\n  none"),
+        "{live}"
+    );
+    let tcpdump: Vec<Vec<u8>> = frames(&dir.join("lab-node1/eth0.pcap"))
+        .into_iter()
+        .map(|f| f.data)
+        .filter(|d| vxlan_of(d, &[8472]).is_some())
+        .collect();
+    let written: Vec<Vec<u8>> = frames(&dir.join("live-0.pcap"))
+        .into_iter()
+        .map(|f| f.data)
+        .collect();
+    assert!(written.len() >= 20, "{} packets", written.len());
+    assert_eq!(
+        counted(written),
+        counted(tcpdump),
+        "-w wrote what tcpdump saw on 8472"
+    );
+
+    // -c 4 --json: four JSON objects, each a VXLAN packet between the named nodes.
+    let json: Vec<Value> = read(&dir, "live-1.out")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(json.len(), 4);
+    for (i, j) in json.iter().enumerate() {
+        assert_eq!(j["frame"], i as u64 + 1);
+        let f = &j["fields"];
+        assert!(
+            f["flannel.src_node"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("lab-node")),
+            "{j}"
+        );
+        assert!(
+            f["flannel.src_pod"].is_string() || f["inner.ip.src"] == "10.244.1.0",
+            "{j}"
+        );
+    }
+    assert_eq!(
+        frames(&dir.join("live-1.pcap")).len(),
+        4,
+        "-c 4 wrote 4 packets"
+    );
+    assert_eq!(read(&dir, "live-1.out"), from_file(1, &["--json"]));
+
+    // -V --frame 3: the tree of the third packet, as dissect of the file prints it.
+    let tree = read(&dir, "live-2.out");
+    assert!(tree.starts_with("Frame 3: "), "{tree}");
+    assert_eq!(tree, from_file(2, &["-V", "--frame", "3", "--utc"]));
+}
+
+#[test]
+fn live_capture_errors_say_what_is_wrong() {
+    let run = |args: &[&str]| {
+        let o = vxscope(args);
+        (o.status.code(), stderr(&o))
+    };
+    let (code, err) = run(&["dissect", "-i", "vx11-nothere0"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("vx11-nothere0: no such interface"), "{err}");
+    let seed = root().join("samples/seed.pcap");
+    let seed = seed.to_str().unwrap();
+    let (code, err) = run(&["dissect", "-f", "udp", seed]);
+    assert_eq!(code, Some(2), "-f without -i: {err}");
+    assert!(err.contains("give the interface with -i IFACE"), "{err}");
+    let (code, err) = run(&["dissect", "-w", "/nonexistent/x.pcap", seed]);
+    assert_eq!(code, Some(2), "-w without -i: {err}");
+    let (code, err) = run(&["dissect", "-i", "lo", seed]);
+    assert_eq!(code, Some(2), "-i and files: {err}");
+    // Without the right to capture (not root, or root giving it up): a clear error, status 1.
+    use std::os::unix::fs::MetadataExt;
+    let root_user = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let bin = vxscope_tests::vxscope_bin();
+    let output = if root_user {
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+            ])
+            .arg(&bin)
+            .args(["dissect", "-i", "lo"])
+            .output()
+            .expect("run setpriv (util-linux)")
+    } else {
+        Command::new(&bin)
+            .args(["dissect", "-i", "lo"])
+            .output()
+            .unwrap()
+    };
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "lo: permission denied: live capture needs root or the CAP_NET_RAW capability"
+        ),
+        "{err}"
+    );
+    if root_user {
+        // A filter libpcap cannot compile.
+        let (code, err) = run(&["dissect", "-i", "lo", "-f", "udp prot 8472"]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("bad filter \"udp prot 8472\""), "{err}");
+    }
+}

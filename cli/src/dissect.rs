@@ -14,6 +14,7 @@ use vxscope_dissector::{Config, Dissection, Dissector};
 use crate::clock::Clock;
 use crate::frames::{Consumer, Engine, Flow, Frame, FrameLoop, Record, Selection};
 use crate::input::open_capture;
+use crate::live::LiveCapture;
 use crate::output::Output;
 use crate::plugin::Plugin;
 use crate::{BUNDLED_SAMPLE, BUNDLED_SAMPLE_NAME, DissectArgs, OutputFormat};
@@ -60,9 +61,15 @@ struct Printer {
     out: Output,
     /// The file being read, named in the output when several files are read in one run.
     file: Option<String>,
+    /// Reading a live capture: each frame is written out as soon as it is printed.
+    live: bool,
 }
 
 pub fn run(args: &DissectArgs) -> ExitCode {
+    if args.interface.is_none() && (args.filter.is_some() || args.write.is_some()) {
+        eprintln!("vxscope: -f and -w belong to a live capture: give the interface with -i IFACE");
+        return ExitCode::from(2);
+    }
     let mode = if args.output_format == Some(OutputFormat::Fields) {
         Mode::Fields
     } else if args.json {
@@ -143,11 +150,26 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         columns,
         out: Output::new(),
         file: None,
+        live: args.interface.is_some(),
     };
     if let Some(list) = &printer.columns {
         list.write_header(&mut printer.out.buf);
     }
     let mut failed = false;
+    if let Some(interface) = &args.interface {
+        let result = LiveCapture::open(interface, args.filter.as_deref(), args.write.as_deref())
+            .and_then(|mut live| {
+                let ran = frames.run(interface, &mut live, &mut printer);
+                printer.out.flush();
+                let finished = live.finish();
+                ran.and(finished)
+            });
+        if let Err(message) = result {
+            printer.out.flush();
+            eprintln!("vxscope: {message}");
+            failed = true;
+        }
+    }
     for path in &args.files {
         let name = path.display().to_string();
         if args.files.len() > 1 {
@@ -188,6 +210,7 @@ pub fn run_bundled_sample() -> ExitCode {
         columns: None,
         out: Output::new(),
         file: None,
+        live: false,
     };
     printer.out.buf.extend_from_slice(
         b"vxscope: the bundled sample, a ping from pod 10.244.1.12 on k8s-node1 to pod 10.244.2.14 on k8s-node2,\n\
@@ -223,6 +246,9 @@ impl Consumer for Printer {
                 list.write_frame(&mut self.out.buf, d, frame.data, &frame.facts())
             }
             _ => self.write(frame, view),
+        }
+        if self.live {
+            self.out.flush();
         }
         Ok(if self.out.maybe_flush() {
             Flow::Continue

@@ -8,6 +8,7 @@ mod fields;
 mod frames;
 mod hexdump;
 mod input;
+mod live;
 mod output;
 mod plugin;
 mod rewrite;
@@ -69,8 +70,32 @@ enum Command {
 #[derive(Args, Clone)]
 pub struct DissectArgs {
     /// Capture files (pcap or pcapng), or - for standard input
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(value_name = "FILE", required_unless_present = "interface")]
     pub files: Vec<PathBuf>,
+    /// Capture live on this network interface instead (libpcap; `any` for all); Ctrl-C ends it
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        conflicts_with = "files"
+    )]
+    pub interface: Option<String>,
+    /// With -i: only packets matching this BPF filter (tcpdump's syntax, e.g. 'udp port 8472')
+    #[arg(
+        short = 'f',
+        long = "filter",
+        value_name = "BPF",
+        requires = "interface"
+    )]
+    pub filter: Option<String>,
+    /// With -i: also write the packets read to this pcap file (put in place when the capture ends)
+    #[arg(
+        short = 'w',
+        long = "write",
+        value_name = "FILE",
+        requires = "interface"
+    )]
+    pub write: Option<PathBuf>,
     /// Print every field with its offset and length (the full tree)
     #[arg(short = 'V', long)]
     pub verbose: bool,

@@ -913,3 +913,42 @@ fn install_and_uninstall_leave_tshark_as_it_was() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not vxscope's Wireshark plugin"));
     assert!(!installed.exists());
 }
+
+#[test]
+fn flannel_fields_highlight_the_bytes_they_derive_from() {
+    let t = Tshark::new(true);
+    let nodes = t.give(&sample("flannel/nodes.json"));
+    let out = t.read_ok(
+        &sample("flannel/cluster.pcap"),
+        &[
+            "-o",
+            &format!("flannel.nodes:{}", nodes.display()),
+            "-c",
+            "1",
+            "-T",
+            "json",
+            "-x",
+        ],
+    );
+    let frames: Value = serde_json::from_str(&out).expect("tshark -T json");
+    let flannel = &frames[0]["_source"]["layers"]["flannel"];
+    let raw = |field: &str| {
+        let r = &flannel[format!("{field}_raw")];
+        (
+            r[0].as_str()
+                .unwrap_or_else(|| panic!("no {field}_raw in {flannel}"))
+                .to_string(),
+            r[1].as_u64().unwrap(),
+            r[2].as_u64().unwrap(),
+        )
+    };
+    // Frame 1: k8s-node1 (172.16.100.101, outer source at 26) to k8s-node2, inner source MAC fe:90:c4:18:69:a7
+    // (node1's VTEP, at 56), inner destination 10.244.2.14 (at 80) in node2's pod subnet.
+    assert_eq!(raw("flannel.src_node"), ("ac106465".into(), 26, 4));
+    assert_eq!(raw("flannel.dst_node"), ("ac106466".into(), 30, 4));
+    assert_eq!(raw("flannel.src_vtep_node"), ("fe90c41869a7".into(), 56, 6));
+    assert_eq!(raw("flannel.dst_vtep_node"), ("b672ae367b6c".into(), 50, 6));
+    assert_eq!(raw("flannel.dst_pod_subnet"), ("0af4020e".into(), 80, 4));
+    assert_eq!(flannel["flannel.src_node"], "k8s-node1");
+    assert_eq!(flannel["flannel.dst_subnet_node"], "k8s-node2");
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times tshark with vxscope's Wireshark plugin (UDP 8472 decoded as VXLAN, the flannel tree on every VXLAN
 # packet) against tshark without it, told `-d udp.port==8472,vxlan`, on the same capture: RUNS alternating
-# pairs (default 7), output to /dev/null; prints each run and the medians of wall and CPU time, and their ratio.
+# pairs (default 7), output to /dev/null; prints each run (GNU time) and the medians of wall and CPU time, and
+# their ratios.
 #
 #   bench/wireshark.sh                 # the 200,000-packet capture of bench/dissect.sh (~170 MB)
 #   RUNS=11 PACKETS=50000 bench/wireshark.sh
@@ -27,6 +28,8 @@ mkdir -p "$work/with" "$work/without"
 as_user=()
 if [ "$(id -u)" -eq 0 ]; then
     as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    chmod 755 "$work"
+    chown 65534:65534 "$work/with" "$work/without"
 fi
 folder=$(env HOME="$work/with" "${as_user[@]}" tshark -G folders | awk -F'\t' '/^Personal Plugins:/ {print $2}')
 mkdir -p "$folder/epan"

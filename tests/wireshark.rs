@@ -753,6 +753,21 @@ fn a_bad_preference_file_is_an_expert_info_not_a_crash() {
         );
         assert!(expert.contains("Warns (1)"), "{expert}");
     }
+    // The other file preferences likewise.
+    for (pref, value) in [
+        ("pods", missing.display().to_string()),
+        ("node_info", format!("k8s-node1={}", missing.display())),
+    ] {
+        let text = t.read_ok(
+            &sample("seed.pcap"),
+            &["-o", &format!("flannel.{pref}:{value}"), "-V"],
+        );
+        let item = format!("    flannel.{pref} ({}): ", missing.display());
+        assert!(
+            text.lines().any(|l| l.starts_with(&item)),
+            "no {item:?} in:\n{text}"
+        );
+    }
 }
 
 /// Whether tshark's output or errors show a fault of a dissector.

@@ -196,7 +196,7 @@ static void give_ports(void)
         for (guint32 port = pref_ports->ranges[r].low; port <= pref_ports->ranges[r].high && port <= 65535;
              port++) {
             /* A port Wireshark already gives to vxlan (4789, or its own 8472) stays its own. */
-            if (dissector_get_uint_handle(udp, port) == vxlan_handle)
+            if (port == 0 || dissector_get_uint_handle(udp, port) == vxlan_handle)
                 continue;
             dissector_add_uint("udp.port", port, vxlan_handle);
             g_array_append_val(ports_given, port);
@@ -265,7 +265,7 @@ static void build_context(void)
         if (pref_pods && *pref_pods && vxscope_options_add_pods_file(options, pref_pods) != VXSCOPE_OK)
             problem(problems, "pods", pref_pods);
         if (vxscope_context_new(options, &context) != VXSCOPE_OK) {
-            problem(problems, "nodes", "the topology");
+            problem(problems, "nodes, flannel.pods and flannel.node_info", "together");
             context = NULL;
             /* Without the sources, the defaults still decode. */
             if (vxscope_context_new(NULL, &context) != VXSCOPE_OK)

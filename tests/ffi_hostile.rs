@@ -248,6 +248,83 @@ fn indexes_out_of_range_and_missing_fields() {
 }
 
 #[test]
+fn one_field_value_is_the_value_of_its_record() {
+    let ctx = Ctx::new();
+    let mut d = null_mut();
+    // SAFETY: valid pointers and lengths, except where a test says otherwise.
+    unsafe {
+        assert_eq!(
+            vxscope_dissect(ctx.0, 1, SEED.as_ptr(), SEED.len(), 148, &mut d),
+            VXSCOPE_OK
+        );
+        // Read before the records are built (the call builds none), then compared with every record.
+        let mut counts = Counts::default();
+        assert_eq!(vxscope_dissection_counts(d, &mut counts), VXSCOPE_OK);
+        let mut values = Vec::new();
+        for i in 0..counts.fields {
+            let mut buf = [0 as c_char; 512];
+            let mut len = 0;
+            assert_eq!(
+                vxscope_dissection_field_value(d, i, buf.as_mut_ptr(), buf.len(), &mut len),
+                VXSCOPE_OK
+            );
+            let value = text(buf.as_ptr());
+            assert_eq!(value.len(), len);
+            values.push(value);
+        }
+        for (i, value) in values.iter().enumerate() {
+            let mut record = std::mem::MaybeUninit::<FieldRecord>::uninit();
+            assert_eq!(
+                vxscope_dissection_field(d, i, record.as_mut_ptr()),
+                VXSCOPE_OK
+            );
+            assert_eq!(&text(record.assume_init().value), value, "field {i}");
+        }
+        let mut index = 0;
+        assert_eq!(
+            vxscope_dissection_find_field(d, c"inner.ip.src".as_ptr(), 0, &mut index),
+            VXSCOPE_OK
+        );
+        assert_eq!(values[index], "10.244.1.12");
+        // Cut to fit, NUL-terminated; the length is the whole text's.
+        let mut small = [0x55 as c_char; 6];
+        let mut len = 0;
+        assert_eq!(
+            vxscope_dissection_field_value(d, index, small.as_mut_ptr(), small.len(), &mut len),
+            VXSCOPE_OK
+        );
+        assert_eq!((text(small.as_ptr()).as_str(), len), ("10.24", 11));
+        // No buffer: the length alone.
+        assert_eq!(
+            vxscope_dissection_field_value(d, index, null_mut(), 0, &mut len),
+            VXSCOPE_OK
+        );
+        assert_eq!(len, 11);
+        // A buffer missing, an index out of range, the wrong handle: error codes, nothing written.
+        assert_eq!(
+            vxscope_dissection_field_value(d, index, null_mut(), 8, &mut len),
+            VXSCOPE_ERR_NULL_POINTER
+        );
+        assert_eq!(
+            vxscope_dissection_field_value(d, counts.fields, small.as_mut_ptr(), 6, &mut len),
+            VXSCOPE_ERR_OUT_OF_RANGE
+        );
+        assert_eq!(
+            last_error(),
+            format!(
+                "vxscope_dissection_field_value: field index {} is out of range: the dissection has {}",
+                counts.fields, counts.fields
+            )
+        );
+        assert_eq!(
+            vxscope_dissection_field_value(ctx.0.cast(), 0, small.as_mut_ptr(), 6, &mut len),
+            VXSCOPE_ERR_BAD_HANDLE
+        );
+        assert_eq!(vxscope_dissection_free(d), VXSCOPE_OK);
+    }
+}
+
+#[test]
 fn one_context_many_threads() {
     let ctx = Ctx::new();
     // Frames that differ: the seed with each inner ICMP sequence number.

@@ -561,6 +561,26 @@ fn dst_node_filter_selects_the_frames_to_node2() {
         .map(|l| l.split('\t').next().unwrap().parse().unwrap())
         .collect();
     assert_eq!(got, expected, "{out}");
+    // The info column ends with the two nodes, in tshark's one line a packet (no tree built).
+    let lines = t.read_ok(
+        &sample("flannel/cluster.pcap"),
+        &["-o", &format!("flannel.nodes:{}", nodes.display())],
+    );
+    let frames = vxscope_json(
+        &sample("flannel/cluster.pcap"),
+        &["--nodes", sample("flannel/nodes.json").to_str().unwrap()],
+    );
+    assert_eq!(lines.lines().count(), frames.len());
+    for (line, frame) in lines.lines().zip(&frames) {
+        let (src, dst) = (
+            json_values(frame, "flannel.src_node"),
+            json_values(frame, "flannel.dst_node"),
+        );
+        assert!(
+            line.ends_with(&format!(" [{} > {}]", src[0], dst[0])),
+            "{line}"
+        );
+    }
     // Every selected frame goes to node2's public address.
     assert!(
         selected.iter().all(|l| l.ends_with("\t172.16.100.102")),

@@ -947,6 +947,20 @@ vxscope_status vxscope_dissection_find_field(const vxscope_dissection *dissectio
                                              size_t *index);
 
 /**
+ * Writes the value of field `index` (below `counts.fields`) as text, as `vxscope_field.value` holds it, into
+ * `buf`: at most `cap` bytes, the terminating NUL included, cut short to fit (`buf` may be NULL when `cap` is
+ * 0). `*len` (if `len` is not NULL) receives the whole text's length without the NUL: `*len >= cap` means the
+ * text was cut. Builds none of the dissection's records, so it costs a fraction of
+ * `vxscope_dissection_fields` for a host that reads one or two fields a frame (found with
+ * `vxscope_dissection_find_field`), as the Wireshark plugin does for the info column.
+ */
+vxscope_status vxscope_dissection_field_value(const vxscope_dissection *dissection,
+                                              size_t index,
+                                              char *buf,
+                                              size_t cap,
+                                              size_t *len);
+
+/**
  * Number of rows in the field registry: every field and protocol a dissection can hold.
  */
 size_t vxscope_registry_field_count(void);

@@ -805,6 +805,51 @@ pub unsafe extern "C" fn vxscope_dissection_find_field(
     })
 }
 
+thread_local! {
+    /// The text `vxscope_dissection_field_value` writes before copying it out (grown once, then reused).
+    static FIELD_VALUE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Writes the value of field `index` (below `counts.fields`) as text, as `vxscope_field.value` holds it, into
+/// `buf`: at most `cap` bytes, the terminating NUL included, cut short to fit (`buf` may be NULL when `cap` is
+/// 0). `*len` (if `len` is not NULL) receives the whole text's length without the NUL: `*len >= cap` means the
+/// text was cut. Builds none of the dissection's records, so it costs a fraction of
+/// `vxscope_dissection_fields` for a host that reads one or two fields a frame (found with
+/// `vxscope_dissection_find_field`), as the Wireshark plugin does for the info column.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_dissection_field_value(
+    dissection: *const DissectionHandle,
+    index: usize,
+    buf: *mut c_char,
+    cap: usize,
+    len: *mut usize,
+) -> Status {
+    guard("vxscope_dissection_field_value", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let d = unsafe { check(dissection, "dissection")? };
+        if buf.is_null() && cap > 0 {
+            return Err(Error::null("buf"));
+        }
+        FIELD_VALUE.with_borrow_mut(|text| {
+            text.clear();
+            d.write_field_value(index, text)?;
+            if cap > 0 {
+                let n = text.len().min(cap - 1);
+                // SAFETY: `buf` is non-null and, as the caller promises, writable for `cap` bytes; n < cap.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n);
+                    buf.add(n).write(0);
+                }
+            }
+            if !len.is_null() {
+                // SAFETY: non-null, and the caller promises it is writable.
+                unsafe { len.write(text.len()) };
+            }
+            Ok(())
+        })
+    })
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The registries.
 

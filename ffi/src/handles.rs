@@ -561,6 +561,16 @@ impl DissectionHandle {
             .ok_or_else(|| out_of_range("note", index, all.len()))
     }
 
+    /// Writes the value of field `index` as text, as its record's `value` reads, to `out`; builds no record.
+    pub(crate) fn write_field_value(&self, index: usize, out: &mut Vec<u8>) -> Result<()> {
+        let fields = self.dissection.fields();
+        let f = fields
+            .get(index)
+            .ok_or_else(|| out_of_range("field", index, fields.len()))?;
+        write::value(out, f.id.def(), &f.value, f.bytes(&self.frame));
+        Ok(())
+    }
+
     /// The index of the first field at or after `from` whose scoped abbreviation is `abbrev`.
     pub(crate) fn find_field(&self, abbrev: &[u8], from: usize) -> Option<usize> {
         self.dissection

@@ -419,9 +419,21 @@ static int dissect_flannel(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     if (status == VXSCOPE_OK)
         status = vxscope_dissection_layers(dissection, &layers, &layer_count);
     if (status == VXSCOPE_OK)
-        status = vxscope_dissection_fields(dissection, &fields, &field_count);
-    if (status == VXSCOPE_OK)
         status = vxscope_dissection_notes(dissection, &notes, &note_count);
+    /* The field records (a text for every field) only for a tree; without one, the node names alone. */
+    const char *src_node = NULL, *dst_node = NULL;
+    if (status == VXSCOPE_OK && tree)
+        status = vxscope_dissection_fields(dissection, &fields, &field_count);
+    else if (status == VXSCOPE_OK) {
+        static char src_text[256], dst_text[256];
+        size_t index;
+        if (vxscope_dissection_find_field(dissection, "flannel.src_node", 0, &index) == VXSCOPE_OK &&
+            vxscope_dissection_field_value(dissection, index, src_text, sizeof src_text, NULL) == VXSCOPE_OK)
+            src_node = src_text;
+        if (vxscope_dissection_find_field(dissection, "flannel.dst_node", 0, &index) == VXSCOPE_OK &&
+            vxscope_dissection_field_value(dissection, index, dst_text, sizeof dst_text, NULL) == VXSCOPE_OK)
+            dst_node = dst_text;
+    }
     const char *failure = status == VXSCOPE_OK ? NULL : vxscope_last_error();
 
     if (failure) {
@@ -453,7 +465,6 @@ static int dissect_flannel(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     proto_tree *first_tree = NULL, *current = NULL;
     proto_item *first_item = NULL;
     uint32_t current_layer = UINT32_MAX;
-    const char *src_node = NULL, *dst_node = NULL;
     for (size_t i = 0; i < field_count; i++) {
         const vxscope_field *f = &fields[i];
         if (f->layer >= layer_count || layers[f->layer].id != field_flannel)

@@ -286,6 +286,33 @@ fn one_field_value_is_the_value_of_its_record() {
             VXSCOPE_OK
         );
         assert_eq!(values[index], "10.244.1.12");
+        // By registry row and scope: the same field.
+        let mut record = std::mem::MaybeUninit::<FieldRecord>::uninit();
+        assert_eq!(
+            vxscope_dissection_field(d, index, record.as_mut_ptr()),
+            VXSCOPE_OK
+        );
+        let record = record.assume_init();
+        assert_eq!(record.scope, 1);
+        let mut by_id = usize::MAX;
+        assert_eq!(
+            vxscope_dissection_find_field_id(d, record.id, record.scope, 0, &mut by_id),
+            VXSCOPE_OK
+        );
+        assert_eq!(by_id, index);
+        assert_eq!(
+            vxscope_dissection_find_field_id(d, record.id, record.scope, index + 1, &mut by_id),
+            VXSCOPE_ERR_NOT_FOUND
+        );
+        assert_eq!(
+            vxscope_dissection_find_field_id(d, record.id, 0, 0, &mut by_id),
+            VXSCOPE_OK
+        );
+        assert_eq!(values[by_id], "172.16.100.101", "ip.src of the outer frame");
+        assert_eq!(
+            vxscope_dissection_find_field_id(d, record.id, 0, 0, null_mut()),
+            VXSCOPE_ERR_NULL_POINTER
+        );
         // Cut to fit, NUL-terminated; the length is the whole text's.
         let mut small = [0x55 as c_char; 6];
         let mut len = 0;

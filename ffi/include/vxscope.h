@@ -947,6 +947,18 @@ vxscope_status vxscope_dissection_find_field(const vxscope_dissection *dissectio
                                              size_t *index);
 
 /**
+ * Finds the first field at index `from` or later whose registry row is `id` (see `vxscope_registry_field`) and
+ * whose scope is `scope` (0 for the outer frame; see `vxscope_field.scope`); `*index` receives its index.
+ * `VXSCOPE_ERR_NOT_FOUND` if there is none. The same search as `vxscope_dissection_find_field` without
+ * comparing text, for a host that looks fields up on every frame.
+ */
+vxscope_status vxscope_dissection_find_field_id(const vxscope_dissection *dissection,
+                                                uint32_t id,
+                                                uint32_t scope,
+                                                size_t from,
+                                                size_t *index);
+
+/**
  * Writes the value of field `index` (below `counts.fields`) as text, as `vxscope_field.value` holds it, into
  * `buf`: at most `cap` bytes, the terminating NUL included, cut short to fit (`buf` may be NULL when `cap` is
  * 0). `*len` (if `len` is not NULL) receives the whole text's length without the NUL: `*len >= cap` means the

@@ -805,6 +805,34 @@ pub unsafe extern "C" fn vxscope_dissection_find_field(
     })
 }
 
+/// Finds the first field at index `from` or later whose registry row is `id` (see `vxscope_registry_field`) and
+/// whose scope is `scope` (0 for the outer frame; see `vxscope_field.scope`); `*index` receives its index.
+/// `VXSCOPE_ERR_NOT_FOUND` if there is none. The same search as `vxscope_dissection_find_field` without
+/// comparing text, for a host that looks fields up on every frame.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_dissection_find_field_id(
+    dissection: *const DissectionHandle,
+    id: u32,
+    scope: u32,
+    from: usize,
+    index: *mut usize,
+) -> Status {
+    guard("vxscope_dissection_find_field_id", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let d = unsafe { check(dissection, "dissection")? };
+        if index.is_null() {
+            return Err(Error::null("index"));
+        }
+        match d.find_field_id(id, scope, from) {
+            Some(i) => unsafe { put(index, "index", i) },
+            None => Err(Error::new(
+                VXSCOPE_ERR_NOT_FOUND,
+                format!("no field of registry row {id} in scope {scope} from index {from}"),
+            )),
+        }
+    })
+}
+
 thread_local! {
     /// The text `vxscope_dissection_field_value` writes before copying it out (grown once, then reused).
     static FIELD_VALUE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };

@@ -561,6 +561,17 @@ impl DissectionHandle {
             .ok_or_else(|| out_of_range("note", index, all.len()))
     }
 
+    /// The index of the first field at or after `from` of registry row `id` in scope `scope`.
+    pub(crate) fn find_field_id(&self, id: u32, scope: u32, from: usize) -> Option<usize> {
+        self.dissection
+            .fields()
+            .iter()
+            .enumerate()
+            .skip(from)
+            .find(|(_, f)| f.id.index() as u32 == id && f.scope.index() as u32 == scope)
+            .map(|(i, _)| i)
+    }
+
     /// Writes the value of field `index` as text, as its record's `value` reads, to `out`; builds no record.
     pub(crate) fn write_field_value(&self, index: usize, out: &mut Vec<u8>) -> Result<()> {
         let fields = self.dissection.fields();

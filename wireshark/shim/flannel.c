@@ -427,10 +427,13 @@ static int dissect_flannel(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     else if (status == VXSCOPE_OK) {
         static char src_text[256], dst_text[256];
         size_t index;
-        if (vxscope_dissection_find_field(dissection, "flannel.src_node", 0, &index) == VXSCOPE_OK &&
+        gboolean flannel = FALSE;
+        for (size_t i = 0; i < layer_count && !flannel; i++)
+            flannel = layers[i].id == field_flannel;
+        if (flannel && vxscope_dissection_find_field_id(dissection, field_src_node, 0, 0, &index) == VXSCOPE_OK &&
             vxscope_dissection_field_value(dissection, index, src_text, sizeof src_text, NULL) == VXSCOPE_OK)
             src_node = src_text;
-        if (vxscope_dissection_find_field(dissection, "flannel.dst_node", 0, &index) == VXSCOPE_OK &&
+        if (flannel && vxscope_dissection_find_field_id(dissection, field_dst_node, 0, 0, &index) == VXSCOPE_OK &&
             vxscope_dissection_field_value(dissection, index, dst_text, sizeof dst_text, NULL) == VXSCOPE_OK)
             dst_node = dst_text;
     }

@@ -34,12 +34,18 @@ const SCENARIOS: &[(&str, Option<&str>)] = &[
     ("port-closed", Some("--port-closed")),
     ("port-mismatch", Some("--port-mismatch")),
     ("stale-vtep-mac", Some("--stale-vtep-mac")),
+    ("ipv6-underlay", Some("--ipv6-underlay")),
 ];
+
+/// Whether a scenario's traffic is healthy (the IPv6 underlay is healthy too).
+fn healthy(scenario: &str) -> bool {
+    matches!(scenario, "healthy" | "ipv6-underlay")
+}
 
 /// The diagnoses each scenario must raise on the NIC captures, and the only faults it may raise there.
 fn diagnoses(scenario: &str) -> &'static [&'static str] {
     match scenario {
-        "healthy" => &[],
+        "healthy" | "ipv6-underlay" => &[],
         "vni-mismatch" => &["flannel.vni_mismatch"],
         "underlay-mtu" => &["flannel.mtu_exceeded"],
         "port-closed" => &["flannel.port_unreachable"],
@@ -249,11 +255,14 @@ fn runs() -> Vec<&'static Run> {
 // ---------------------------------------------------------------------------------------------------------
 // Reading the kernel's packets (independently of vxscope: fixed offsets of the headers the lab makes).
 
-/// A VXLAN packet over IPv4 without options, as the lab's nodes send them: its outer fields and inner frame.
+/// A VXLAN packet over IPv4 without options or IPv6 without extension headers, as the lab's nodes send them:
+/// its outer fields and inner frame.
 #[derive(Debug)]
 struct Vxlan<'a> {
-    src: [u8; 4],
-    dst: [u8; 4],
+    src: &'a [u8],
+    dst: &'a [u8],
+    /// Where the outer UDP header starts in the frame.
+    udp_at: usize,
     dport: u16,
     vni: u32,
     inner: &'a [u8],
@@ -264,30 +273,41 @@ const ETH: usize = 14;
 /// The VXLAN packet an Ethernet frame holds (UDP to one of `ports`), if it does and is not a fragment.
 fn vxlan_of<'a>(frame: &'a [u8], ports: &[u16]) -> Option<Vxlan<'a>> {
     let ip = frame.get(ETH..)?;
-    if frame[12..14] != [0x08, 0x00] || ip.len() < 20 || ip[0] != 0x45 || ip[9] != 17 {
-        return None;
-    }
-    let frag = u16::from_be_bytes([ip[6], ip[7]]);
-    if frag & 0x3fff != 0 {
-        return None;
-    }
-    let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
-    let udp = ip.get(20..total)?;
+    let (src, dst, udp_at, udp) = match frame.get(12..14)? {
+        [0x08, 0x00] if ip.len() >= 20 && ip[0] == 0x45 && ip[9] == 17 => {
+            let frag = u16::from_be_bytes([ip[6], ip[7]]);
+            if frag & 0x3fff != 0 {
+                return None;
+            }
+            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+            (&ip[12..16], &ip[16..20], ETH + 20, ip.get(20..total)?)
+        }
+        [0x86, 0xdd] if ip.len() >= 40 && ip[6] == 17 => {
+            let payload = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
+            (&ip[8..24], &ip[24..40], ETH + 40, ip.get(40..40 + payload)?)
+        }
+        _ => return None,
+    };
     let dport = u16::from_be_bytes([udp[2], udp[3]]);
     if !ports.contains(&dport) || udp.len() < 16 {
         return None;
     }
     Some(Vxlan {
-        src: ip[12..16].try_into().unwrap(),
-        dst: ip[16..20].try_into().unwrap(),
+        src,
+        dst,
+        udp_at,
         dport,
         vni: u32::from_be_bytes([0, udp[12], udp[13], udp[14]]),
         inner: &udp[16..],
     })
 }
 
-fn ipv4(text: &str) -> [u8; 4] {
-    text.parse::<std::net::Ipv4Addr>().unwrap().octets()
+/// The bytes of an IPv4 or IPv6 address.
+fn ip_bytes(text: &str) -> Vec<u8> {
+    match text.parse::<std::net::IpAddr>().unwrap() {
+        std::net::IpAddr::V4(a) => a.octets().to_vec(),
+        std::net::IpAddr::V6(a) => a.octets().to_vec(),
+    }
 }
 
 /// The frames of a capture, as the pcap-file crate reads them.
@@ -371,7 +391,7 @@ fn encap_of_the_cni0_capture_is_what_the_kernel_sent() {
                 continue;
             };
             let me = run.node(&node);
-            let my_ip = ipv4(me["nic_ip"].as_str().unwrap());
+            let my_ip = ip_bytes(me["nic_ip"].as_str().unwrap());
             let my_port = me["port"].as_u64().unwrap() as u16;
             let out = scratch_file(run, &format!("encap-{node}"));
             let mut args = vec![
@@ -391,13 +411,13 @@ fn encap_of_the_cni0_capture_is_what_the_kernel_sent() {
             // never crossed cni0).
             let vtep_addr = {
                 let cidr = me["pod_cidr"].as_str().unwrap();
-                ipv4(cidr.split('/').next().unwrap())
+                ip_bytes(cidr.split('/').next().unwrap())
             };
             let kernel_frames = frames(&nic);
             let kernel: Vec<Vxlan> = kernel_frames
                 .iter()
                 .filter_map(|f| vxlan_of(&f.data, &[8472, 4789]))
-                .filter(|v| v.src == my_ip && v.inner.get(26..30) != Some(&vtep_addr[..]))
+                .filter(|v| v.src == &my_ip[..] && v.inner.get(26..30) != Some(&vtep_addr[..]))
                 .collect();
             let context = format!("{} {node}: encap of cni0 against eth0", run.name());
             assert!(!kernel.is_empty(), "{context}: the node sent nothing");
@@ -468,11 +488,11 @@ fn every_vxlan_packet_names_its_nodes_and_pods() {
                 }
                 seen += 1;
                 let context = format!("{} {} frame {}", run.name(), capture.display(), i + 1);
-                for (ip, name) in [
-                    ("ip.src", "flannel.src_node"),
-                    ("ip.dst", "flannel.dst_node"),
+                for (ip, ip6, name) in [
+                    ("ip.src", "ipv6.src", "flannel.src_node"),
+                    ("ip.dst", "ipv6.dst", "flannel.dst_node"),
                 ] {
-                    let addr = f[ip].as_str().unwrap();
+                    let addr = f[ip].as_str().or(f[ip6].as_str()).unwrap();
                     assert_eq!(
                         f[name].as_str(),
                         node_by_ip.get(addr).map(String::as_str),
@@ -586,7 +606,7 @@ fn is_fault(note: &Value) -> bool {
 
 #[test]
 fn healthy_traffic_raises_no_warning_or_error_at_any_hop() {
-    for run in runs().into_iter().filter(|r| r.scenario == "healthy") {
+    for run in runs().into_iter().filter(|r| healthy(r.scenario)) {
         let captures = run.captures();
         assert!(captures.len() >= 4, "{}: {captures:?}", run.name());
         for capture in captures {
@@ -704,7 +724,7 @@ fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
 
 #[test]
 fn the_kernels_local_checksum_offload_is_told_from_a_wrong_checksum() {
-    for run in runs().into_iter().filter(|r| r.scenario == "healthy") {
+    for run in runs().into_iter().filter(|r| healthy(r.scenario)) {
         let node = &run.node_names()[0];
         let nic = run.capture(node, "eth0").expect("lab-node1's NIC capture");
         let kernel = frames(&nic);
@@ -750,7 +770,8 @@ fn the_kernels_local_checksum_offload_is_told_from_a_wrong_checksum() {
             let (at, value) = inner_checksum(&f).expect("an inner TCP or UDP checksum");
             f[at..at + 2].copy_from_slice(&value.to_be_bytes());
             filled.push(f.clone());
-            f[ETH + 20 + 7] ^= 0x01;
+            let udp_at = vxlan_of(&f, &[8472]).unwrap().udp_at;
+            f[udp_at + 7] ^= 0x01;
             broken.push(f);
         }
         let dir = scratch_file(run, "lco");

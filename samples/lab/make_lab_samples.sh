@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for scenario in healthy vni-mismatch underlay-mtu port-closed port-mismatch stale-vtep-mac; do
+for scenario in healthy vni-mismatch underlay-mtu port-closed port-mismatch stale-vtep-mac ipv6-underlay; do
     flag=()
     [ "$scenario" = healthy ] || flag=("--$scenario")
     scripts/flannel-lab --out "$tmp/$scenario" "${flag[@]}"

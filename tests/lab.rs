@@ -866,7 +866,7 @@ fn lab_samples_print_their_expected_outputs() {
 // ---------------------------------------------------------------------------------------------------------
 // Live capture: `vxscope dissect -i` on a node NIC of the lab while the pods talk.
 
-/// Runs the lab with three live captures on lab-node1's NIC at once, each with other options; returns the
+/// Runs the lab with four live captures on lab-node1's NIC at once, each with other options; returns the
 /// lab's output directory. Each capture's standard output, standard error and exit status are in
 /// `live-N.out`, `live-N.err`, `live-N.status`; what it read is in `live-N.pcap`.
 fn live_capture_run() -> Option<PathBuf> {
@@ -885,6 +885,11 @@ fn live_capture_run() -> Option<PathBuf> {
             format!("--json -c 4 {topology}"),
             // The full tree of one frame.
             format!("-V --frame 3 --utc {topology}"),
+            // Through the plugin (the C ABI), JSON.
+            format!(
+                "--json --plugin {} {topology}",
+                target_dir().join("libvxscope.so").display()
+            ),
         ];
         let mut script = String::from("cd \"$LAB_OUT\"\n");
         for (i, options) in captures.iter().enumerate() {
@@ -894,10 +899,11 @@ fn live_capture_run() -> Option<PathBuf> {
             ));
         }
         // The traffic starts once every capture listens.
-        script.push_str(
-            "for _ in $(seq 50); do [ \"$(cat live-*.err 2>/dev/null | grep -c 'listening on')\" = 3 ] && break; sleep 0.1; done\n\
-             echo 'listening on eth0 (three captures)' >&2\nwait\n",
-        );
+        script.push_str(&format!(
+            "for _ in $(seq 50); do [ \"$(cat live-*.err 2>/dev/null | grep -c 'listening on')\" = {} ] && break; sleep 0.1; done\n\
+             echo 'listening on eth0 (all captures)' >&2\nwait\n",
+            captures.len()
+        ));
         let dir = target_dir().join("flannel-lab-tests").join("live-capture");
         let out = Command::new(root().join("scripts/flannel-lab"))
             .arg("--out")
@@ -926,7 +932,7 @@ fn live_capture_on_a_node_nic_prints_what_dissect_of_its_file_prints() {
     let Some(dir) = live_capture_run() else {
         return;
     };
-    for i in 0..3 {
+    for i in 0..4 {
         assert_eq!(
             read(&dir, &format!("live-{i}.status")).trim(),
             "0",
@@ -1024,6 +1030,11 @@ fn live_capture_on_a_node_nic_prints_what_dissect_of_its_file_prints() {
     let tree = read(&dir, "live-2.out");
     assert!(tree.starts_with("Frame 3: "), "{tree}");
     assert_eq!(tree, from_file(2, &["-V", "--frame", "3", "--utc"]));
+
+    // Through the plugin: what the built-in dissector prints of the same packets.
+    let plugin = read(&dir, "live-3.out");
+    assert!(plugin.lines().count() >= 20, "{plugin}");
+    assert_eq!(plugin, from_file(3, &["--json"]));
 }
 
 #[test]

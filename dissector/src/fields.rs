@@ -654,6 +654,9 @@ registry! {
     Data "data" "Data" Protocol { short: "Data" };
     DataData "data.data" "Data" Bytes;
     DataLen "data.len" "Length" U32;
+
+    // Flow hashes, computed from the IP and transport headers of a scope (no bytes of their own).
+    CommunityId "community_id" "Community ID" Text { blurb: "Community ID of this scope's IP flow (corelight's spec, version 1, seed 0): community_id the outer flow, inner.community_id the encapsulated one, to join Zeek's or Suricata's records" };
 }
 
 #[cfg(test)]

@@ -562,6 +562,12 @@ static ZH_FIELDS: &[(FieldId, &str, &str)] = &[
     (F::Data, "数据", ""),
     (F::DataData, "数据", ""),
     (F::DataLen, "长度", ""),
+    // Flow hashes.
+    (
+        F::CommunityId,
+        "Community ID",
+        "该层 IP 流的 Community ID（corelight 规范第 1 版，种子 0），可与 Zeek、Suricata 的记录关联",
+    ),
 ];
 
 /// Chinese template and advice of every note of the registry.

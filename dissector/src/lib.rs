@@ -24,6 +24,7 @@
 //! ```
 
 pub mod checksum;
+pub mod community_id;
 pub mod dissection;
 pub mod fields;
 pub mod filter;
@@ -219,6 +220,9 @@ impl Dissector {
         out.caplen = frame.len() as u32;
         out.len = wire_len.max(frame.len() as u32);
         layers::dissect_link(self, link_type, frame, out);
+        if out.records(fields::FieldId::CommunityId) {
+            community_id::annotate(out, frame);
+        }
         if self.config.annotate && out.annotatable() {
             flannel::annotate(self, out, tunnels);
         }

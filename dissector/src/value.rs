@@ -127,6 +127,8 @@ pub enum Value<'d> {
     Bytes,
     Text(&'d str),
     Net(IpNet),
+    /// A Community ID flow hash (its SHA-1 digest), written `1:` and base64.
+    CommunityId([u8; 20]),
 }
 
 impl Value<'_> {
@@ -312,6 +314,7 @@ pub mod write {
                 out.push(b'/');
                 u64_dec(out, u64::from(n.prefix));
             }
+            Value::CommunityId(digest) => crate::community_id::write(out, digest),
         }
     }
 }

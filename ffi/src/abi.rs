@@ -57,6 +57,8 @@ pub(crate) fn value_type_code(value: &Value<'_>) -> u32 {
         Value::Bytes => VXSCOPE_VALUE_BYTES,
         Value::Text(_) => VXSCOPE_VALUE_TEXT,
         Value::Net(_) => VXSCOPE_VALUE_IPNET,
+        // Its text is the value: `1:` and base64.
+        Value::CommunityId(_) => VXSCOPE_VALUE_TEXT,
     }
 }
 

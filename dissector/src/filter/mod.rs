@@ -180,6 +180,8 @@ impl<'a> Operand<'a> {
             Value::Bytes => Operand::Bytes(bytes),
             Value::Text(t) => Operand::Bytes(t.as_bytes()),
             Value::Net(n) => Operand::Net(n),
+            // Compared as its text (see `test_name`).
+            Value::CommunityId(_) => return None,
         })
     }
 
@@ -302,7 +304,12 @@ fn test_name(
             .fields()
             .iter()
             .filter(|f| f.scope == scope && ids.contains(&f.id))
-            .find_map(|f| check(Operand::of(&f.value, f.bytes(frame))?)),
+            .find_map(|f| match f.value {
+                Value::CommunityId(digest) => {
+                    check(Operand::Bytes(&crate::community_id::text(&digest)))
+                }
+                _ => check(Operand::of(&f.value, f.bytes(frame))?),
+            }),
     };
     match decided {
         Some(result) => result,

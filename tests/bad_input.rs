@@ -221,7 +221,14 @@ fn a_damaged_file_among_good_ones() {
     let text = stdout(&out);
     assert!(text.contains(&format!("# {good}\n")), "{text}");
     assert!(text.contains("VXLAN vni 1"), "{text}");
-    assert!(stderr(&out).starts_with(&format!("vxscope: {bad}: file header")));
+    // The summary lists both files; the failure names the file and where it is damaged.
+    let err = stderr(&out);
+    assert!(err.contains("total: 2 files"), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with(&format!("vxscope: {bad}: file header"))),
+        "{err}"
+    );
     // A file that does not exist.
     let out = vxscope(["dissect", "/nonexistent/capture.pcap"]);
     assert_eq!(out.status.code(), Some(1));

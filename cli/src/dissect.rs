@@ -11,6 +11,7 @@ use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{FrameView, tree};
 use vxscope_dissector::{Config, Dissection, Dissector};
 
+use crate::batch::{self, Job, JobIo, Outcome, Report, Settings, Watch};
 use crate::clock::Clock;
 use crate::frames::{Consumer, Engine, Flow, Frame, FrameLoop, Record, Selection};
 use crate::input::open_capture;
@@ -52,17 +53,27 @@ fn selection(args: &DissectArgs) -> Selection {
 }
 
 /// The consumer of `vxscope dissect`: writes each selected frame in the chosen view.
-struct Printer {
+struct Printer<'w> {
     mode: Mode,
     clock: Clock,
     json: JsonWriter,
     /// The columns of `-T fields`.
     columns: Option<FieldList>,
-    out: Output,
-    /// The file being read, named in the output when several files are read in one run.
+    out: Output<'w>,
+    /// The file being read, named in the output when several files are printed one after the other.
     file: Option<String>,
     /// Reading a live capture: each frame is written out as soon as it is printed.
     live: bool,
+}
+
+impl Mode {
+    /// The extension of an output file under `-o DIR`.
+    fn extension(self) -> &'static str {
+        match self {
+            Mode::OneLine | Mode::Tree | Mode::Fields => "txt",
+            Mode::Json => "jsonl",
+        }
+    }
 }
 
 pub fn run(args: &DissectArgs) -> ExitCode {
@@ -79,6 +90,27 @@ pub fn run(args: &DissectArgs) -> ExitCode {
     } else {
         Mode::OneLine
     };
+    let jobs = match batch::plan(&args.files, args.output_dir.as_deref(), |relative| {
+        relative.with_extension(mode.extension())
+    }) {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            eprintln!("vxscope: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = Settings {
+        who: "vxscope",
+        workers: args.batch.workers(),
+        quiet: args.batch.quiet,
+        report: if jobs.len() > 1 || args.output_dir.is_some() {
+            Report::Table
+        } else {
+            Report::Detail
+        },
+    };
+    // Printed one after the other on standard output, each file is named before its frames.
+    let named = jobs.len() > 1 && args.output_dir.is_none();
     let plugin = match args.plugin.as_deref().map(Plugin::load).transpose() {
         Ok(plugin) => plugin,
         Err(message) => {
@@ -112,10 +144,6 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         }
     };
     let dissector = Dissector::with_topology(config, topology);
-    let engine = match stream.as_mut() {
-        Some(s) => Engine::Plugin(s),
-        None => Engine::Builtin(&dissector),
-    };
     let columns = match mode {
         Mode::Fields => match field_list(args) {
             Ok(list) => Some(list),
@@ -142,21 +170,66 @@ pub fn run(args: &DissectArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut frames = FrameLoop::new(engine, selection(args), record).filtered(filter);
-    let mut printer = Printer {
-        mode,
-        clock: Clock::new(args.utc),
-        json: JsonWriter::new(),
-        columns,
-        out: Output::new(),
-        file: None,
-        live: args.interface.is_some(),
+    let job = |frames: &mut FrameLoop<'_, '_>, job: &Job, io: &mut JobIo<'_>| {
+        batch::write_output(job, io, |out, progress| {
+            let mut printer = Printer {
+                mode,
+                clock: Clock::new(args.utc),
+                json: JsonWriter::new(),
+                columns: columns.clone(),
+                out: Output::to(out),
+                file: named.then(|| job.name.clone()),
+                live: false,
+            };
+            // The header of -T fields: once on standard output, in each file under -o DIR.
+            if let Some(list) = &printer.columns
+                && (args.output_dir.is_some() || std::ptr::eq(job, &jobs[0]))
+            {
+                list.write_header(&mut printer.out.buf);
+            }
+            if named && mode != Mode::Json && mode != Mode::Fields {
+                printer
+                    .out
+                    .buf
+                    .extend_from_slice(format!("# {}\n", job.name).as_bytes());
+            }
+            let mut watch = Watch {
+                progress,
+                inner: &mut printer,
+            };
+            let result = open_capture(&job.input)
+                .and_then(|mut r| frames.run(&job.name, &mut r, &mut watch));
+            let outcome = match result {
+                Ok(ended) => Outcome {
+                    packets: ended.last_frame,
+                    counts: vec![("printed", ended.consumed)],
+                    ..Outcome::default()
+                },
+                Err(message) => Outcome::failed(message),
+            };
+            let written = printer.out.finish();
+            (outcome, written)
+        })
     };
-    if let Some(list) = &printer.columns {
-        list.write_header(&mut printer.out.buf);
-    }
-    let mut failed = false;
     if let Some(interface) = &args.interface {
+        // A live capture: one source, printed as it comes, until Ctrl-C.
+        let engine = match stream.as_mut() {
+            Some(s) => Engine::Plugin(s),
+            None => Engine::Builtin(&dissector),
+        };
+        let mut frames = FrameLoop::new(engine, selection(args), record).filtered(filter);
+        let mut printer = Printer {
+            mode,
+            clock: Clock::new(args.utc),
+            json: JsonWriter::new(),
+            columns,
+            out: Output::new(),
+            file: None,
+            live: true,
+        };
+        if let Some(list) = &printer.columns {
+            list.write_header(&mut printer.out.buf);
+        }
         let result = LiveCapture::open(interface, args.filter.as_deref(), args.write.as_deref())
             .and_then(|mut live| {
                 let ran = frames.run(interface, &mut live, &mut printer);
@@ -164,40 +237,47 @@ pub fn run(args: &DissectArgs) -> ExitCode {
                 let finished = live.finish();
                 ran.and(finished)
             });
-        if let Err(message) = result {
+        if let Err(message) = &result {
             printer.out.flush();
             eprintln!("vxscope: {message}");
-            failed = true;
         }
-    }
-    for path in &args.files {
-        let name = path.display().to_string();
-        if args.files.len() > 1 {
-            if mode != Mode::Json && mode != Mode::Fields {
-                printer
-                    .out
-                    .buf
-                    .extend_from_slice(format!("# {name}\n").as_bytes());
-            }
-            printer.file = Some(name.clone());
+        if args.summary {
+            let report = crate::summary::report(dissector.topology(), &frames.session);
+            printer.out.buf.extend_from_slice(report.as_bytes());
         }
-        let result = open_capture(path).and_then(|mut r| frames.run(&name, &mut r, &mut printer));
-        if let Err(message) = result {
-            printer.out.flush();
-            eprintln!("vxscope: {message}");
-            failed = true;
+        printer.out.flush();
+        return if result.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    let results = if args.summary || stream.is_some() {
+        // One session follows every file (the summary counts them all); a plugin's stream is not shared
+        // between threads: one file after the other.
+        let engine = match stream.as_mut() {
+            Some(s) => Engine::Plugin(s),
+            None => Engine::Builtin(&dissector),
+        };
+        let mut frames = FrameLoop::new(engine, selection(args), record).filtered(filter);
+        let results = batch::run_in_order(&jobs, &settings, |j, io| job(&mut frames, j, io));
+        if args.summary && !batch::stopped() {
+            let report = crate::summary::report(dissector.topology(), &frames.session);
+            let mut out = Output::new();
+            out.buf.extend_from_slice(report.as_bytes());
+            out.flush();
         }
-    }
-    if args.summary {
-        let report = crate::summary::report(dissector.topology(), &frames.session);
-        printer.out.buf.extend_from_slice(report.as_bytes());
-    }
-    printer.out.flush();
-    if failed {
-        ExitCode::FAILURE
+        results
     } else {
-        ExitCode::SUCCESS
-    }
+        // Each file on its own, as if it were the only one.
+        batch::run(&jobs, &settings, |j, io| {
+            let mut frames =
+                FrameLoop::new(Engine::Builtin(&dissector), selection(args), record.clone())
+                    .filtered(filter.clone());
+            job(&mut frames, j, io)
+        })
+    };
+    results.finish(&settings)
 }
 
 /// `vxscope` without arguments: the bundled sample, in full.
@@ -234,7 +314,7 @@ pub fn run_bundled_sample() -> ExitCode {
     }
 }
 
-impl Consumer for Printer {
+impl Consumer for Printer<'_> {
     fn frame(
         &mut self,
         frame: &Frame<'_>,
@@ -258,7 +338,7 @@ impl Consumer for Printer {
     }
 }
 
-impl Printer {
+impl Printer<'_> {
     fn write(&mut self, p: &Frame<'_>, view: &impl FrameView) {
         let out = &mut self.out.buf;
         match self.mode {

@@ -2,15 +2,17 @@
 //! HTML, in English or Chinese.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use vxscope_dissector::filter::Filter;
 use vxscope_dissector::render::FrameView;
 use vxscope_dissector::render::hexdump::{self, Format, Lang};
-use vxscope_dissector::{Dissection, LinkType, hextext};
+use vxscope_dissector::{Dissection, Dissector, LinkType, hextext};
 
+use crate::batch::{self, BatchArgs, Destination, Job, Outcome, Progress, Report, Settings, Watch};
 use crate::decode::DecodeArgs;
 use crate::frames::{
     Consumer, Ended, Engine, Flow, Frame, FrameLoop, HexFrames, Record, Selection,
@@ -27,13 +29,14 @@ use crate::output::Output;
     vxscope hexdump --from-text pasted.txt --link-type raw   # tcpdump -x: the dump starts at IP\n  \
     vxscope hexdump ens192.pcap --frame 3 --nodes nodes.json  # with the flannel annotations")]
 pub struct HexdumpArgs {
-    /// Capture file (pcap or pcapng), or - for standard input
+    /// Capture files (pcap or pcapng), directories (walked for *.pcap, *.pcapng, *.cap), or - for standard
+    /// input
     #[arg(
         value_name = "FILE",
         required_unless_present = "from_text",
         conflicts_with = "from_text"
     )]
-    pub file: Option<PathBuf>,
+    pub files: Vec<PathBuf>,
     /// Read frames from a hex dump instead (tcpdump -x/-xx/-X/-XX, xxd, od -Ax -tx1, text2pcap input,
     /// a hex stream), or - for standard input
     #[arg(long, value_name = "FILE")]
@@ -51,11 +54,15 @@ pub struct HexdumpArgs {
     /// the dump starts at the IP header), ipv4, ipv6, sll, sll2, null, or a LINKTYPE_ number
     #[arg(long, value_name = "TYPE", value_parser = parse_link_type, requires = "from_text")]
     pub link_type: Option<LinkType>,
-    /// Write to FILE instead of standard output
-    #[arg(short, long, value_name = "FILE")]
+    /// Write to FILE instead of standard output; with several inputs (or a directory as input, or an existing
+    /// directory as FILE), into that directory: one file an input, under its name with the format's
+    /// extension (.txt, .md, .html, .svg)
+    #[arg(short, long, value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub decode: DecodeArgs,
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,62 +102,17 @@ fn parse_link_type(s: &str) -> Result<LinkType, String> {
     Ok(named)
 }
 
-/// Where the dump goes.
-enum Sink {
-    Stdout(Output),
-    File(PathBuf, File),
-}
-
-impl Sink {
-    /// Writes and clears `bytes`. Returns whether the reader still reads (false once a pipe closed: `| head`).
-    fn write(&mut self, bytes: &mut Vec<u8>) -> Result<bool, String> {
-        let result = match self {
-            Sink::Stdout(out) => {
-                out.buf.append(bytes);
-                Ok(out.maybe_flush())
-            }
-            Sink::File(path, f) => f
-                .write_all(bytes)
-                .map(|()| true)
-                .map_err(|e| format!("{}: {e}", path.display())),
-        };
-        bytes.clear();
-        result
-    }
-
-    fn finish(&mut self) -> Result<(), String> {
-        match self {
-            Sink::Stdout(out) => {
-                out.flush();
-                Ok(())
-            }
-            Sink::File(path, f) => f.flush().map_err(|e| format!("{}: {e}", path.display())),
-        }
-    }
-}
-
-pub fn run(args: &HexdumpArgs) -> ExitCode {
-    match dump(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("vxscope: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
 /// The consumer of `vxscope hexdump`: writes frames into the sink as they come.
-struct Dumper<'t> {
+struct Dumper<'t, 'w> {
     format: Format,
     lang: Lang,
-    sink: Sink,
-    buf: Vec<u8>,
+    out: Output<'w>,
     /// The hex text read, when frames come from one whose link type was not given: each frame dumped that
     /// looks like IP is said to be so.
     warn_ip: Option<(&'t str, &'t [hextext::HexPacket])>,
 }
 
-impl Consumer for Dumper<'_> {
+impl Consumer for Dumper<'_, '_> {
     fn frame(
         &mut self,
         frame: &Frame<'_>,
@@ -170,8 +132,8 @@ impl Consumer for Dumper<'_> {
             bytes: frame.data,
             dissection,
         };
-        hexdump::write_frame(&mut self.buf, &frame, self.format, self.lang);
-        Ok(if self.sink.write(&mut self.buf)? {
+        hexdump::write_frame(&mut self.out.buf, &frame, self.format, self.lang);
+        Ok(if self.out.maybe_flush() {
             Flow::Continue
         } else {
             Flow::Stop
@@ -179,16 +141,64 @@ impl Consumer for Dumper<'_> {
     }
 }
 
-impl Dumper<'_> {
+impl Dumper<'_, '_> {
     /// Closes the document (also after an error, so what was written is a whole page) and flushes.
-    fn finish(mut self) -> Result<(), String> {
-        hexdump::write_end(&mut self.buf, self.format, self.lang);
-        self.sink.write(&mut self.buf)?;
-        self.sink.finish()
+    fn finish(mut self) -> std::io::Result<()> {
+        hexdump::write_end(&mut self.out.buf, self.format, self.lang);
+        self.out.finish()
     }
 }
 
-fn dump(args: &HexdumpArgs) -> Result<(), String> {
+impl FormatArg {
+    /// The extension of an output file in a directory.
+    fn extension(self) -> &'static str {
+        match self {
+            FormatArg::Text => "txt",
+            FormatArg::Markdown => "md",
+            FormatArg::Html => "html",
+            FormatArg::Svg => "svg",
+        }
+    }
+}
+
+/// The jobs: the hex text, or the captures; to standard output, to one file, or into a directory.
+fn plan(args: &HexdumpArgs) -> Result<(Vec<Job>, Report), String> {
+    let inputs = match &args.from_text {
+        Some(path) => std::slice::from_ref(path),
+        None => args.files.as_slice(),
+    };
+    let one_file = inputs.len() == 1 && !inputs[0].is_dir();
+    let jobs = match &args.output {
+        Some(out) if one_file && !out.is_dir() => {
+            let jobs = vec![Job::new(inputs[0].clone(), Destination::File(out.clone()))];
+            batch::refuse_collisions(&jobs)?;
+            jobs
+        }
+        Some(dir) if args.from_text.is_some() => {
+            let name = inputs[0].file_name().map(PathBuf::from).unwrap_or_default();
+            let out = dir.join(name).with_extension(args.format.extension());
+            let jobs = vec![Job {
+                make_directory: true,
+                ..Job::new(inputs[0].clone(), Destination::File(out))
+            }];
+            batch::refuse_collisions(&jobs)?;
+            jobs
+        }
+        Some(dir) => batch::plan(inputs, Some(dir), |relative| {
+            relative.with_extension(args.format.extension())
+        })?,
+        None if args.from_text.is_some() => vec![Job::new(inputs[0].clone(), Destination::Stdout)],
+        None => batch::plan(inputs, None, Path::to_path_buf)?,
+    };
+    let report = if one_file && args.output.as_ref().is_none_or(|o| !o.is_dir()) {
+        Report::Detail
+    } else {
+        Report::Table
+    };
+    Ok((jobs, report))
+}
+
+pub fn run(args: &HexdumpArgs) -> ExitCode {
     let format = match args.format {
         FormatArg::Text => Format::Text,
         FormatArg::Markdown => Format::Markdown,
@@ -196,43 +206,107 @@ fn dump(args: &HexdumpArgs) -> Result<(), String> {
         FormatArg::Svg => Format::Svg,
     };
     if format == Format::Svg && args.frame.is_none() {
-        return Err(
-            "--format svg draws one frame: give --frame N (--format html draws every frame)"
-                .to_string(),
+        eprintln!(
+            "vxscope: --format svg draws one frame: give --frame N (--format html draws every frame)"
         );
+        return ExitCode::FAILURE;
     }
     let lang = match args.lang {
         LangArg::En => Lang::En,
         LangArg::Zh => Lang::Zh,
     };
-    let dissector = args.decode.dissector()?;
+    let dissector = match args.decode.dissector() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("vxscope: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let filter = match args.decode.filter() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("vxscope: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (jobs, report) = match plan(args) {
+        Ok(planned) => planned,
+        Err(e) => {
+            eprintln!("vxscope: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Dumps printed one after the other are each headed by their file's name.
+    let named = jobs.len() > 1
+        && jobs[0].output == Destination::Stdout
+        && matches!(format, Format::Text | Format::Markdown);
+    let settings = Settings {
+        who: "vxscope",
+        workers: args.batch.workers(),
+        quiet: args.batch.quiet,
+        report,
+    };
+    batch::run(&jobs, &settings, |job, io| {
+        // Hex text is read whole and checked before anything is written.
+        let text = match &args.from_text {
+            Some(_) => match read_hex_text(&job.input) {
+                Ok(text) => Some(text),
+                Err(e) => return Outcome::failed(e),
+            },
+            None => None,
+        };
+        batch::write_output(job, io, |out, progress| {
+            let mut dumper = Dumper {
+                format,
+                lang,
+                out: Output::to(out),
+                warn_ip: None,
+            };
+            if named {
+                let heading = format!("# {}\n\n", job.name);
+                dumper.out.buf.extend_from_slice(heading.as_bytes());
+            }
+            let result = dump(
+                args,
+                &dissector,
+                job,
+                text.as_ref(),
+                &mut dumper,
+                progress,
+                filter.as_ref(),
+            );
+            let written = dumper.finish();
+            let outcome = match result {
+                Ok(ended) => Outcome {
+                    packets: ended.last_frame,
+                    counts: vec![("dumped", ended.consumed)],
+                    ..Outcome::default()
+                },
+                Err(message) => Outcome::failed(message),
+            };
+            (outcome, written)
+        })
+    })
+    .finish(&settings)
+}
 
-    // Hex text is read whole and checked before anything is written.
-    let text = match &args.from_text {
-        Some(path) => Some(read_hex_text(path)?),
-        None => None,
-    };
-    let sink = match &args.output {
-        Some(path) => Sink::File(
-            path.clone(),
-            File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
-        ),
-        None => Sink::Stdout(Output::new()),
-    };
-    let mut dumper = Dumper {
-        format,
-        lang,
-        sink,
-        buf: Vec::new(),
-        warn_ip: None,
-    };
-    hexdump::write_start(&mut dumper.buf, format, lang);
+/// Dumps one input (its hex text, or its capture) into `dumper`.
+fn dump<'t>(
+    args: &HexdumpArgs,
+    dissector: &Dissector,
+    job: &Job,
+    text: Option<&'t (String, Vec<hextext::HexPacket>)>,
+    dumper: &mut Dumper<'t, '_>,
+    progress: &mut Progress<'_>,
+    filter: Option<&Filter>,
+) -> Result<Ended, String> {
+    hexdump::write_start(&mut dumper.out.buf, dumper.format, dumper.lang);
     // Frames before the one asked for are dissected too, as `vxscope dissect` does: what the session learns
     // from them shapes the notes of later ones.
     let selection = args.frame.map_or(Selection::ALL, Selection::only);
-    let mut frames = FrameLoop::new(Engine::Builtin(&dissector), selection, Record::Everything)
-        .filtered(args.decode.filter()?);
-    let filtered = args.decode.display_filter.is_some();
+    let mut frames = FrameLoop::new(Engine::Builtin(dissector), selection, Record::Everything)
+        .filtered(filter.cloned());
+    let filtered = filter.is_some();
     let missing = |name: &str, ended: Ended, input: &str, unit: &str| match args.frame {
         Some(f) if ended.consumed == 0 && filtered && f <= ended.last_frame => Err(format!(
             "{name}: frame {f} does not pass the display filter"
@@ -242,28 +316,33 @@ fn dump(args: &HexdumpArgs) -> Result<(), String> {
             ended.last_frame,
             if ended.last_frame == 1 { "" } else { "s" }
         )),
-        _ => Ok(()),
+        _ => Ok(ended),
     };
-    let result = match (&text, &args.file) {
-        (Some((name, packets)), _) => {
+    match text {
+        Some((name, packets)) => {
             if args.link_type.is_none() {
                 dumper.warn_ip = Some((name, packets));
             }
             let link_type = args.link_type.unwrap_or(LinkType::ETHERNET);
+            let mut watch = Watch {
+                progress,
+                inner: dumper,
+            };
             frames
-                .run(name, &mut HexFrames::new(packets, link_type), &mut dumper)
+                .run(name, &mut HexFrames::new(packets, link_type), &mut watch)
                 .and_then(|ended| missing(name, ended, "text", "packet"))
         }
-        (None, Some(path)) => {
-            let name = path.display().to_string();
-            open_capture(path)
-                .and_then(|mut r| frames.run(&name, &mut r, &mut dumper))
-                .and_then(|ended| missing(&name, ended, "capture", "frame"))
+        None => {
+            let name = &job.name;
+            let mut watch = Watch {
+                progress,
+                inner: dumper,
+            };
+            open_capture(&job.input)
+                .and_then(|mut r| frames.run(name, &mut r, &mut watch))
+                .and_then(|ended| missing(name, ended, "capture", "frame"))
         }
-        (None, None) => Err("give a capture FILE or --from-text FILE".to_string()),
-    };
-    let finished = dumper.finish();
-    result.and(finished)
+    }
 }
 
 /// Reads and parses hex text; errors name the file and the line.

@@ -1,5 +1,6 @@
 //! `vxscope`: read flannel's VXLAN traffic (UDP 8472) byte by byte.
 
+mod batch;
 mod clock;
 mod compare;
 mod decode;
@@ -69,7 +70,8 @@ enum Command {
 
 #[derive(Args, Clone)]
 pub struct DissectArgs {
-    /// Capture files (pcap or pcapng), or - for standard input
+    /// Capture files (pcap or pcapng), directories (walked for *.pcap, *.pcapng, *.cap), or - for standard
+    /// input
     #[arg(value_name = "FILE", required_unless_present = "interface")]
     pub files: Vec<PathBuf>,
     /// Capture live on this network interface instead (libpcap; `any` for all); Ctrl-C ends it
@@ -96,6 +98,17 @@ pub struct DissectArgs {
         requires = "interface"
     )]
     pub write: Option<PathBuf>,
+    /// Write each input's dissection into DIR, under the input's name with the extension .txt (.jsonl with
+    /// --json), instead of standard output
+    #[arg(
+        short = 'o',
+        long = "output-dir",
+        value_name = "DIR",
+        conflicts_with = "interface"
+    )]
+    pub output_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub batch: batch::BatchArgs,
     /// Print every field with its offset and length (the full tree)
     #[arg(short = 'V', long)]
     pub verbose: bool,

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use vxscope_capture::{CaptureReader, OutputFormat};
-use vxscope_dissector::{Dissector, PORT_LINUX_VXLAN, flannel};
+use vxscope_dissector::{Dissector, PORT_LINUX_VXLAN, filter::Filter, flannel};
 use vxscope_rewriter::encap::{self, Encap, EncapConfig, FlannelRoute, Outer, Route, SourcePort};
 use vxscope_rewriter::locate::{self, Damage};
 use vxscope_rewriter::output::{self, AtomicFile, BackgroundWriter};
@@ -19,21 +19,25 @@ use vxscope_rewriter::run::{
 use vxscope_rewriter::select::Selected;
 use vxscope_rewriter::strip::Strip;
 
+use crate::batch::{self, BatchArgs, Destination, Job, JobIo, Outcome, Report as Shown, Settings};
 use crate::decode::DecodeArgs;
 
 /// Bytes buffered before each write to the output, and how many such buffers the writer thread cycles.
 const OUTPUT_BUFFER: usize = 1 << 20;
 const OUTPUT_BUFFERS: usize = 3;
 
-/// The input, the output and what to do with the packets that are not rewritten.
+/// The inputs, the outputs and what to do with the packets that are not rewritten.
 #[derive(Args, Clone, Debug)]
 pub struct RewriteIo {
-    /// Input capture (pcap or pcapng), or - for standard input
-    #[arg(value_name = "IN")]
-    pub input: PathBuf,
-    /// Output capture (written beside it under a temporary name, then put in its place); - for standard output
-    #[arg(value_name = "OUT")]
-    pub output: PathBuf,
+    /// `IN OUT`: the input capture (pcap or pcapng; - for standard input) and the output capture (written
+    /// beside it under a temporary name, then put in its place; - for standard output). With -o DIR: the
+    /// input captures, and directories walked for *.pcap, *.pcapng and *.cap
+    #[arg(value_name = "IN", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Write each input's output into DIR, under the input's name (a directory's captures under the
+    /// directory's name and their path in it), its extension changed by --format
+    #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
     /// Output container [default: the input's; pcap keeps nanoseconds when the input has them]
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
@@ -44,6 +48,8 @@ pub struct RewriteIo {
     /// Comment each rewritten packet with the outer headers' summary (pcapng output only)
     #[arg(long)]
     pub annotate: bool,
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -192,8 +198,11 @@ pub fn strip(args: &StripArgs) -> ExitCode {
         Ok(d) => d,
         Err(status) => return status,
     };
-    let strip = Strip::new(&dissector, args.io.annotate);
-    execute_selected(&args.io, "strip", "stripped", &args.decode, strip)
+    let annotate = args.io.annotate;
+    batch_run(&args.io, "strip", &args.decode, |job, io, filter| {
+        let strip = Strip::new(&dissector, annotate);
+        execute_selected(&args.io, job, io, "strip", "stripped", filter, strip)
+    })
 }
 
 pub fn encap(args: &EncapArgs) -> ExitCode {
@@ -246,8 +255,10 @@ pub fn encap(args: &EncapArgs) -> ExitCode {
         Ok(d) => d,
         Err(status) => return status,
     };
-    let encap = Encap::new(&dissector, config, route, args.io.annotate);
-    execute_selected(&args.io, "encap", "encapsulated", &args.decode, encap)
+    batch_run(&args.io, "encap", &args.decode, |job, io, filter| {
+        let encap = Encap::new(&dissector, config, route.clone(), args.io.annotate);
+        execute_selected(&args.io, job, io, "encap", "encapsulated", filter, encap)
+    })
 }
 
 pub fn remap(args: &RemapArgs) -> ExitCode {
@@ -268,60 +279,138 @@ pub fn remap(args: &RemapArgs) -> ExitCode {
         Ok(d) => d,
         Err(status) => return status,
     };
-    let remap = Remap::new(&dissector, maps, mode, args.io.annotate);
-    execute_selected(&args.io, "remap", "remapped", &args.decode, remap)
+    batch_run(&args.io, "remap", &args.decode, |job, io, filter| {
+        let remap = Remap::new(&dissector, maps.clone(), mode, args.io.annotate);
+        execute_selected(&args.io, job, io, "remap", "remapped", filter, remap)
+    })
 }
 
 fn is_stdio(p: &Path) -> bool {
     p.as_os_str() == "-"
 }
 
-/// Runs a rewrite from `io.input` to `io.output` and reports on standard error.
+/// The jobs of a rewrite: `IN OUT`, or inputs and `-o DIR` (outputs renamed by `--format`).
+fn plan(io: &RewriteIo) -> Result<(Vec<Job>, Shown), String> {
+    let Some(dir) = &io.output_dir else {
+        return match io.paths.as_slice() {
+            [input, output] => {
+                let output = if is_stdio(output) {
+                    Destination::Stdout
+                } else {
+                    Destination::File(output.clone())
+                };
+                Ok((vec![Job::new(input.clone(), output)], Shown::Detail))
+            }
+            _ => {
+                Err("give one input and its output (IN OUT), or the inputs and -o DIR".to_string())
+            }
+        };
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!("-o {}: not a directory", dir.display()));
+    }
+    let extension = io.format.map(|f| match f {
+        FormatArg::Pcap => "pcap",
+        FormatArg::Pcapng => "pcapng",
+    });
+    let jobs = batch::plan(&io.paths, Some(dir), |relative| match extension {
+        Some(e) => relative.with_extension(e),
+        None => relative.to_path_buf(),
+    })?;
+    Ok((jobs, Shown::Table))
+}
+
+/// The display filter (`-Y`) of a rewrite, and the dissector (the decoding options', with every field)
+/// that reads the packets it is matched against.
+pub struct DisplayFilter {
+    filter: Filter,
+    dissector: Dissector,
+}
+
+/// Plans the jobs of a rewrite and runs `work` over them, with the display filter if one is given.
+fn batch_run<F>(io: &RewriteIo, command: &str, decode: &DecodeArgs, work: F) -> ExitCode
+where
+    F: Fn(&Job, &mut JobIo<'_>, Option<&DisplayFilter>) -> Outcome + Sync,
+{
+    let filter = decode.filter().and_then(|filter| {
+        filter
+            .map(|filter| {
+                decode
+                    .dissector()
+                    .map(|dissector| DisplayFilter { filter, dissector })
+            })
+            .transpose()
+    });
+    let filter = match filter {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("vxscope {command}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (jobs, report) = match plan(io) {
+        Ok(planned) => planned,
+        Err(e) => {
+            eprintln!("vxscope {command}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let who = format!("vxscope {command}");
+    let settings = Settings {
+        who: &who,
+        workers: io.batch.workers(),
+        quiet: io.batch.quiet,
+        report,
+    };
+    batch::run(&jobs, &settings, |job, job_io| {
+        work(job, job_io, filter.as_ref())
+    })
+    .finish(&settings)
+}
+
 /// [`execute`] over the packets the display filter (`-Y`) selects, if one is given; the others go by `--other`.
 fn execute_selected(
     io: &RewriteIo,
+    job: &Job,
+    job_io: &mut JobIo<'_>,
     command: &str,
-    verb: &str,
-    decode: &DecodeArgs,
+    verb: &'static str,
+    filter: Option<&DisplayFilter>,
     mut rewrite: impl Rewrite,
-) -> ExitCode {
-    let fail = |message: String| {
-        eprintln!("vxscope {command}: {message}");
-        ExitCode::FAILURE
-    };
-    let filter = match decode.filter() {
-        Ok(filter) => filter,
-        Err(e) => return fail(e),
-    };
+) -> Outcome {
     match filter {
-        None => execute(io, command, verb, &mut rewrite),
-        Some(filter) => match decode.dissector() {
-            Ok(dissector) => execute(
-                io,
-                command,
-                verb,
-                &mut Selected::new(rewrite, &dissector, filter),
-            ),
-            Err(e) => fail(e),
-        },
+        None => execute(io, job, job_io, command, verb, &mut rewrite),
+        Some(f) => {
+            let mut selected = Selected::new(rewrite, &f.dissector, f.filter.clone());
+            execute(io, job, job_io, command, verb, &mut selected)
+        }
     }
 }
 
-fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite) -> ExitCode {
-    let in_name = io.input.display().to_string();
-    let out_name = io.output.display().to_string();
-    let fail = |message: String| {
-        eprintln!("vxscope {command}: {message}");
-        ExitCode::FAILURE
+/// Runs a rewrite of one job's input into its output.
+fn execute(
+    io: &RewriteIo,
+    job: &Job,
+    job_io: &mut JobIo<'_>,
+    command: &str,
+    verb: &'static str,
+    rewrite: &mut dyn Rewrite,
+) -> Outcome {
+    let input = &job.input;
+    let in_name = job.name.clone();
+    let out_name = match &job.output {
+        Destination::Stdout => "-".to_string(),
+        Destination::File(p) => p.display().to_string(),
     };
+    let fail = Outcome::failed;
 
-    let reader = if is_stdio(&io.input) {
+    let reader = if is_stdio(input) {
         let stdin = io::stdin();
-        if !is_stdio(&io.output) {
+        if let Some(out) = job.output_file() {
             // Standard input may be redirected from the output file.
             let fd = std::os::fd::AsFd::as_fd(&stdin).try_clone_to_owned();
             if let Ok(fd) = fd
-                && output::is_file_at(&File::from(fd), &io.output).unwrap_or(false)
+                && output::is_file_at(&File::from(fd), out).unwrap_or(false)
             {
                 return fail(format!(
                     "refusing to write {out_name}: it is the input (standard input)"
@@ -330,8 +419,8 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
         }
         CaptureReader::new(Box::new(stdin.lock()) as Box<dyn Read>)
     } else {
-        if !is_stdio(&io.output) {
-            match output::same_file(&io.input, &io.output) {
+        if let Some(out) = job.output_file() {
+            match output::same_file(input, out) {
                 Ok(false) => {}
                 Ok(true) => {
                     return fail(format!(
@@ -341,7 +430,7 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
                 Err(e) => return fail(format!("{out_name}: {e}")),
             }
         }
-        match File::open(&io.input) {
+        match File::open(input) {
             Ok(f) => CaptureReader::from_file(f),
             Err(e) => return fail(format!("{in_name}: {e}")),
         }
@@ -362,24 +451,36 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
     };
     let format = OutputFormatChoice::resolve(options.format, reader.format());
     if io.annotate && format != OutputFormat::PcapNg {
-        eprintln!(
-            "vxscope {command}: --annotate writes packet comments, which only pcapng holds: add --format pcapng"
-        );
-        return ExitCode::from(2);
+        return Outcome {
+            bad_arguments: true,
+            ..fail(format!(
+                "{in_name}: --annotate writes packet comments, which only pcapng holds: add --format pcapng"
+            ))
+        };
     }
 
-    let (file, target): (Option<AtomicFile>, Box<dyn Write + Send>) = if is_stdio(&io.output) {
-        (None, Box::new(io::stdout()))
-    } else {
-        let created = AtomicFile::create(&io.output)
-            .and_then(|mut f| f.file().try_clone().map(|clone| (f, clone)));
-        match created {
-            Ok((f, clone)) => (Some(f), Box::new(clone)),
-            Err(e) => return fail(format!("cannot create {out_name}: {e}")),
+    let (file, target): (Option<AtomicFile>, Box<dyn Write + Send>) = match job.output_file() {
+        None => (None, Box::new(io::stdout())),
+        Some(out) => {
+            if job.make_directory
+                && let Err(e) = batch::create_parent(out)
+            {
+                return fail(e);
+            }
+            let created = AtomicFile::create(out)
+                .and_then(|mut f| f.file().try_clone().map(|clone| (f, clone)));
+            match created {
+                Ok((f, clone)) => (Some(f), Box::new(batch::Stoppable(clone))),
+                Err(e) => return fail(format!("cannot create {out_name}: {e}")),
+            }
         }
     };
     let mut out = BackgroundWriter::new(target, OUTPUT_BUFFER, OUTPUT_BUFFERS);
-    let result = run::run(&mut reader, &mut out, rewrite, options);
+    let mut watched = batch::WatchRewrite {
+        progress: &mut job_io.progress,
+        inner: rewrite,
+    };
+    let result = run::run(&mut reader, &mut out, &mut watched, options);
     let (report, error) = match result {
         Ok(report) => (report, None),
         Err(failure) => {
@@ -388,28 +489,59 @@ fn execute(io: &RewriteIo, command: &str, verb: &str, rewrite: &mut dyn Rewrite)
         }
     };
     let finished = out.finish();
+    let mut outcome = Outcome {
+        packets: report.read,
+        counts: counts(command, verb, &report),
+        damaged: Some(report.damaged),
+        ..Outcome::default()
+    };
+    // Stopped by Ctrl-C: the temporary file is removed when `file` is dropped.
+    if batch::interrupted() {
+        outcome.interrupted = true;
+        return outcome;
+    }
     // On an error writing, the temporary file is removed when `file` is dropped.
     if let Some(RunError::Output(e)) = &error {
-        return fail(format!("cannot write {out_name}: {e}"));
+        outcome.failure = Some(format!("cannot write {out_name}: {e}"));
+        return outcome;
     }
     if let Err(e) = finished {
-        return fail(format!("cannot write {out_name}: {e}"));
+        outcome.failure = Some(format!("cannot write {out_name}: {e}"));
+        return outcome;
     }
     if let Some(f) = file
         && let Err(e) = f.commit()
     {
-        return fail(format!("cannot rename the output into {out_name}: {e}"));
+        outcome.failure = Some(format!("cannot rename the output into {out_name}: {e}"));
+        return outcome;
     }
-    print_report(command, verb, &in_name, &out_name, &report, io, rewrite);
-    match error {
-        Some(e) => fail(format!(
-            "{in_name}: {e}\n  (every packet before it was written to {out_name})"
-        )),
-        None => ExitCode::SUCCESS,
-    }
+    outcome.detail = report_text(
+        command,
+        verb,
+        &in_name,
+        &out_name,
+        &report,
+        io,
+        watched.inner,
+    );
+    outcome.failure = error
+        .map(|e| format!("{in_name}: {e}\n  (every packet before it was written to {out_name})"));
+    outcome
 }
 
-fn print_report(
+/// The summary's columns of a rewrite.
+fn counts(command: &str, verb: &'static str, r: &Report) -> Vec<(&'static str, u64)> {
+    let mut counts = vec![(verb, r.rewritten)];
+    if command == "remap" {
+        counts.push(("unchanged", r.unchanged));
+    }
+    counts.push(("kept", r.kept));
+    counts.push(("dropped", r.dropped));
+    counts
+}
+
+/// The report of one file, as a one-file run prints it.
+fn report_text(
     command: &str,
     verb: &str,
     in_name: &str,
@@ -417,7 +549,7 @@ fn print_report(
     r: &Report,
     io: &RewriteIo,
     rewrite: &dyn Rewrite,
-) {
+) -> String {
     let mut text = format!(
         "vxscope {command}: {} packets read from {in_name}: {} {verb}",
         r.read, r.rewritten
@@ -472,7 +604,7 @@ fn print_report(
     if let Some(OutputFormat::Pcap { .. }) = r.output_format {
         text += &format!(", link type {link}");
     }
-    eprintln!("{text}");
+    text
 }
 
 #[cfg(test)]

@@ -84,6 +84,30 @@ fn wait(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus
     }
 }
 
+/// Waits until the child has `path` open (one of its descriptors in /proc links to it), or has ended: a cut
+/// made before the reader opened the file would only test a shorter file.
+fn wait_until_open(child: &mut std::process::Child, path: &Path) {
+    let path = path.canonicalize().unwrap();
+    let fds = PathBuf::from(format!("/proc/{}/fd", child.id()));
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        let open = std::fs::read_dir(&fds)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == path));
+        if open {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{} not opened after a minute",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 fn cut_file(path: &Path, len: u64) {
     File::options()
         .write(true)
@@ -256,7 +280,8 @@ fn strip_of_a_file_cut_while_read_writes_every_frame_before_the_cut_then_a_clear
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(5 + rng.below(30)));
+        wait_until_open(&mut child, &path);
+        std::thread::sleep(Duration::from_millis(rng.below(30)));
         cut_file(&path, cut);
         let mut err = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();

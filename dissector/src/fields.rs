@@ -82,6 +82,9 @@ pub struct FieldDef {
     pub base: Base,
     /// Bit mask within the field's bytes (big-endian), 0 for whole-byte fields.
     pub mask: u64,
+    /// What the masked bits count in units of the value (4 for a header length counted in 32-bit words and
+    /// shown in bytes); 1 for most fields. See [`FieldDef::extract`].
+    pub scale: u64,
     /// Names of well-known values.
     pub vals: &'static [ValueName],
     /// One sentence on what the field means.
@@ -97,6 +100,7 @@ impl FieldDef {
         kind: Kind::Bytes,
         base: Base::Dec,
         mask: 0,
+        scale: 1,
         vals: &[],
         blurb: "",
         short: "",
@@ -105,6 +109,19 @@ impl FieldDef {
     /// The name of a value, if the field has a value-string table and knows it.
     pub fn value_name(&self, value: u64) -> Option<&'static str> {
         self.vals.iter().find(|(v, _)| *v == value).map(|(_, n)| *n)
+    }
+
+    /// The value of this field in `raw`, the big-endian integer of the field's bytes: the bits of the mask,
+    /// shifted down to its lowest bit, times the scale (`((raw & mask) >> shift) * scale`); `raw * scale` for a
+    /// field without a mask. The one place a field's bit positions are applied: the layers record masked
+    /// fields through it (`Ctx::bits`, `Ctx::flag`).
+    #[inline(always)]
+    pub const fn extract(&self, raw: u64) -> u64 {
+        if self.mask == 0 {
+            raw * self.scale
+        } else {
+            ((raw & self.mask) >> self.mask.trailing_zeros()) * self.scale
+        }
     }
 
     /// Width in hex digits of an integer field, for [`Base::Hex`].
@@ -154,7 +171,7 @@ impl FieldId {
 
     /// The registry row of this field.
     #[inline]
-    pub fn def(self) -> &'static FieldDef {
+    pub const fn def(self) -> &'static FieldDef {
         &FIELDS[self as usize]
     }
 
@@ -458,7 +475,7 @@ registry! {
     // IPv4.
     Ip "ip" "Internet Protocol Version 4" Protocol { short: "IPv4" };
     IpVersion "ip.version" "Version" U8 { mask: 0xf0 };
-    IpHdrLen "ip.hdr_len" "Header length" U8 { mask: 0x0f, blurb: "Header length in bytes (4 times the IHL field)" };
+    IpHdrLen "ip.hdr_len" "Header length" U8 { mask: 0x0f, scale: 4, blurb: "Header length in bytes (4 times the IHL field)" };
     IpDsfield "ip.dsfield" "Differentiated services" U8 { base: Base::Hex };
     IpDscp "ip.dsfield.dscp" "DSCP" U8 { mask: 0xfc };
     IpEcn "ip.dsfield.ecn" "ECN" U8 { mask: 0x03 };
@@ -468,7 +485,7 @@ registry! {
     IpFlagRb "ip.flags.rb" "Reserved bit" Bool { mask: 0x80 };
     IpFlagDf "ip.flags.df" "Don't fragment" Bool { mask: 0x40 };
     IpFlagMf "ip.flags.mf" "More fragments" Bool { mask: 0x20 };
-    IpFragOffset "ip.frag_offset" "Fragment offset" U16 { mask: 0x1fff, blurb: "Offset of this fragment in bytes (8 times the field)" };
+    IpFragOffset "ip.frag_offset" "Fragment offset" U16 { mask: 0x1fff, scale: 8, blurb: "Offset of this fragment in bytes (8 times the field)" };
     IpTtl "ip.ttl" "Time to live" U8;
     IpProto "ip.proto" "Protocol" U8 { vals: IP_PROTOCOLS };
     IpChecksum "ip.checksum" "Header checksum" U16 { base: Base::Hex };
@@ -504,7 +521,7 @@ registry! {
     Ipv6RoutingSegleft "ipv6.routing.segleft" "Segments left" U8;
     Ipv6RoutingData "ipv6.routing.data" "Routing data" Bytes;
     Ipv6FragReserved "ipv6.fragment.reserved" "Reserved" U8;
-    Ipv6FragOffset "ipv6.fragment.offset" "Fragment offset" U16 { mask: 0xfff8, blurb: "Offset of this fragment in bytes" };
+    Ipv6FragOffset "ipv6.fragment.offset" "Fragment offset" U16 { mask: 0xfff8, scale: 8, blurb: "Offset of this fragment in bytes" };
     Ipv6FragMore "ipv6.fragment.more" "More fragments" Bool { mask: 0x0001 };
     Ipv6FragId "ipv6.fragment.id" "Identification" U32 { base: Base::Hex };
 
@@ -522,7 +539,7 @@ registry! {
     TcpDstport "tcp.dstport" "Destination port" U16;
     TcpSeq "tcp.seq" "Sequence number" U32 { blurb: "Absolute sequence number as on the wire" };
     TcpAck "tcp.ack" "Acknowledgment number" U32;
-    TcpHdrLen "tcp.hdr_len" "Header length" U8 { mask: 0xf0, blurb: "Header length in bytes (4 times the data offset)" };
+    TcpHdrLen "tcp.hdr_len" "Header length" U8 { mask: 0xf0, scale: 4, blurb: "Header length in bytes (4 times the data offset)" };
     TcpFlags "tcp.flags" "Flags" U16 { base: Base::Hex, mask: 0x0fff };
     TcpFlagRes "tcp.flags.res" "Reserved" U16 { mask: 0x0e00 };
     TcpFlagAe "tcp.flags.ae" "Accurate ECN" Bool { mask: 0x0100 };

@@ -188,6 +188,7 @@ fn write_arg(out: &mut Vec<u8>, arg: &Value<'_>, hex: bool) {
         kind: crate::fields::Kind::U64,
         base: crate::fields::Base::Dec,
         mask: 0,
+        scale: 1,
         vals: &[],
         blurb: "",
         short: "",

@@ -81,9 +81,9 @@ pub(crate) fn vlan(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, tags: u8) ->
     let layer = cx.begin(F::Vlan, offset);
     let tci = be(&h[vlan_field::TCI]);
     let at = offset + vlan_field::TCI.start;
-    cx.uint(F::VlanPriority, at, 2, tci >> 13);
-    cx.field(F::VlanDei, at, 2, Value::Bool(tci & 0x1000 != 0));
-    cx.uint(F::VlanId, at, 2, tci & 0x0fff);
+    cx.bits(F::VlanPriority, at, 2, tci);
+    cx.flag(F::VlanDei, at, 2, tci);
+    cx.bits(F::VlanId, at, 2, tci);
     let next = be(&h[vlan_field::ETHERTYPE]) as u16;
     cx.uint(
         F::VlanEtype,

@@ -31,40 +31,40 @@ pub(crate) fn ipv4(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     let Some(h) = cx.take("IPv4 header", offset, f::HEADER_LEN, end) else {
         return data(cx, offset, end);
     };
-    let version = h[0] >> 4;
+    let version = F::IpVersion.def().extract(u64::from(h[0]));
     if version != 4 {
         cx.note(
             NoteCode::BadVersion,
             offset,
             1,
-            [Value::UInt(u64::from(version)), Value::UInt(4), Value::None],
+            [Value::UInt(version), Value::UInt(4), Value::None],
         );
         return data(cx, offset, end);
     }
     let layer = cx.begin(F::Ip, offset);
-    let hdr_len = usize::from(h[0] & 0x0f) * 4;
-    cx.uint(F::IpVersion, offset, 1, u64::from(version));
-    cx.uint(F::IpHdrLen, offset, 1, hdr_len as u64);
+    let first = u64::from(h[0]);
+    cx.bits(F::IpVersion, offset, 1, first);
+    let hdr_len = cx.bits(F::IpHdrLen, offset, 1, first) as usize;
     let ds = u64::from(h[f::DSCP_ECN.start]);
     cx.uint(F::IpDsfield, offset + f::DSCP_ECN.start, 1, ds);
     cx.nested(|cx| {
-        cx.uint(F::IpDscp, offset + f::DSCP_ECN.start, 1, ds >> 2);
-        cx.uint(F::IpEcn, offset + f::DSCP_ECN.start, 1, ds & 3);
+        cx.bits(F::IpDscp, offset + f::DSCP_ECN.start, 1, ds);
+        cx.bits(F::IpEcn, offset + f::DSCP_ECN.start, 1, ds);
     });
     let total_len = be(&h[f::LENGTH]) as usize;
     cx.uint(F::IpLen, offset + f::LENGTH.start, 2, total_len as u64);
     cx.uint(F::IpId, offset + f::IDENT.start, 2, be(&h[f::IDENT]));
     let flg_off = be(&h[f::FLG_OFF]);
     let at = offset + f::FLG_OFF.start;
-    let more_fragments = flg_off & 0x2000 != 0;
-    let frag_offset = (flg_off & 0x1fff) * 8;
-    cx.uint(F::IpFlags, at, 1, flg_off >> 13);
-    cx.nested(|cx| {
-        cx.field(F::IpFlagRb, at, 1, Value::Bool(flg_off & 0x8000 != 0));
-        cx.field(F::IpFlagDf, at, 1, Value::Bool(flg_off & 0x4000 != 0));
-        cx.field(F::IpFlagMf, at, 1, Value::Bool(more_fragments));
+    // The flags are bits of the first byte; the fragment offset spans both bytes.
+    let flags = u64::from(h[f::FLG_OFF.start]);
+    cx.bits(F::IpFlags, at, 1, flags);
+    let more_fragments = cx.nested(|cx| {
+        cx.flag(F::IpFlagRb, at, 1, flags);
+        cx.flag(F::IpFlagDf, at, 1, flags);
+        cx.flag(F::IpFlagMf, at, 1, flags)
     });
-    cx.uint(F::IpFragOffset, at, 2, frag_offset);
+    let frag_offset = cx.bits(F::IpFragOffset, at, 2, flg_off);
     cx.uint(
         F::IpTtl,
         offset + f::TTL.start,

@@ -49,21 +49,21 @@ pub(crate) fn ipv6(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     let Some(h) = cx.take("IPv6 header", offset, f::HEADER_LEN, end) else {
         return data(cx, offset, end);
     };
-    let version = h[0] >> 4;
+    let first = be(&h[f::VER_TC_FLOW]);
+    let version = F::Ipv6Version.def().extract(first);
     if version != 6 {
         cx.note(
             NoteCode::BadVersion,
             offset,
             1,
-            [Value::UInt(u64::from(version)), Value::UInt(6), Value::None],
+            [Value::UInt(version), Value::UInt(6), Value::None],
         );
         return data(cx, offset, end);
     }
     let layer = cx.begin(F::Ipv6, offset);
-    let first = be(&h[f::VER_TC_FLOW]);
-    cx.uint(F::Ipv6Version, offset, 4, first >> 28);
-    cx.uint(F::Ipv6Tclass, offset, 4, (first >> 20) & 0xff);
-    cx.uint(F::Ipv6Flow, offset, 4, first & 0xf_ffff);
+    cx.bits(F::Ipv6Version, offset, 4, first);
+    cx.bits(F::Ipv6Tclass, offset, 4, first);
+    cx.bits(F::Ipv6Flow, offset, 4, first);
     let plen = be(&h[f::LENGTH]) as usize;
     cx.uint(F::Ipv6Plen, offset + f::LENGTH.start, 2, plen as u64);
     let mut next = h[f::NXT_HDR.start];
@@ -218,25 +218,16 @@ fn extension(cx: &mut Ctx<'_, '_>, kind: u8, at: usize, end: usize) -> Option<Ex
                     u64::from(h[e::LENGTH.start]),
                 );
                 let off_m = be(&h[e::FRAG_OFFSET]);
-                cx.uint(
-                    F::Ipv6FragOffset,
-                    at + e::FRAG_OFFSET.start,
-                    2,
-                    off_m & 0xfff8,
-                );
-                cx.field(
-                    F::Ipv6FragMore,
-                    at + e::FRAG_OFFSET.start,
-                    2,
-                    Value::Bool(off_m & 1 != 0),
-                );
+                let frag_at = at + e::FRAG_OFFSET.start;
+                let frag_offset = cx.bits(F::Ipv6FragOffset, frag_at, 2, off_m);
+                let more = cx.flag(F::Ipv6FragMore, frag_at, 2, off_m);
                 cx.uint(
                     F::Ipv6FragId,
                     at + e::FRAG_IDENT.start,
                     4,
                     be(&h[e::FRAG_IDENT]),
                 );
-                ext.fragment = Some((off_m & 0xfff8, off_m & 1 != 0));
+                ext.fragment = Some((frag_offset, more));
             }
             ROUTING => {
                 ext.final_dst = final_destination(h);

@@ -101,6 +101,24 @@ impl<'a, 'd> Ctx<'a, 'd> {
         self.field(id, offset, len, Value::UInt(value));
     }
 
+    /// A field of some bits of the `len` bytes at `offset`, whose big-endian integer is `raw`: records and
+    /// returns the value the registry row's mask and scale give ([`crate::fields::FieldDef::extract`]).
+    #[inline(always)]
+    pub(crate) fn bits(&mut self, id: FieldId, offset: usize, len: usize, raw: u64) -> u64 {
+        let value = id.def().extract(raw);
+        self.uint(id, offset, len, value);
+        value
+    }
+
+    /// A one-bit flag of the `len` bytes at `offset`, whose big-endian integer is `raw`, at the bit of the
+    /// registry row's mask: records and returns whether it is set.
+    #[inline(always)]
+    pub(crate) fn flag(&mut self, id: FieldId, offset: usize, len: usize, raw: u64) -> bool {
+        let set = id.def().extract(raw) != 0;
+        self.field(id, offset, len, Value::Bool(set));
+        set
+    }
+
     /// A field of `len` bytes holding the bytes themselves.
     pub(crate) fn bytes(&mut self, id: FieldId, offset: usize, len: usize) {
         self.field(id, offset, len, Value::Bytes);
@@ -343,7 +361,11 @@ pub(crate) fn dissect_vxlan_payload<'d>(
 
 /// IPv4 or IPv6, told apart by the version nibble.
 pub(crate) fn raw_ip(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
-    match cx.frame.get(offset).map(|b| b >> 4) {
+    match cx
+        .frame
+        .get(offset)
+        .map(|&b| FieldId::IpVersion.def().extract(u64::from(b)))
+    {
         Some(6) => ipv6::ipv6(cx, offset, end),
         Some(4) => ipv4::ipv4(cx, offset, end),
         Some(v) => {
@@ -351,11 +373,7 @@ pub(crate) fn raw_ip(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
                 NoteCode::BadVersion,
                 offset,
                 1,
-                [
-                    Value::UInt(u64::from(v)),
-                    Value::Text("4 or 6"),
-                    Value::None,
-                ],
+                [Value::UInt(v), Value::Text("4 or 6"), Value::None],
             );
             data(cx, offset, end)
         }

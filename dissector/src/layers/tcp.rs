@@ -24,16 +24,16 @@ pub mod field {
 const PROTOCOL: u8 = 6;
 
 /// The flag bits in the order of the flags field, with their fields.
-const FLAG_BITS: [(u64, F); 9] = [
-    (0x100, F::TcpFlagAe),
-    (0x080, F::TcpFlagCwr),
-    (0x040, F::TcpFlagEce),
-    (0x020, F::TcpFlagUrg),
-    (0x010, F::TcpFlagAck),
-    (0x008, F::TcpFlagPush),
-    (0x004, F::TcpFlagReset),
-    (0x002, F::TcpFlagSyn),
-    (0x001, F::TcpFlagFin),
+const FLAG_BITS: [F; 9] = [
+    F::TcpFlagAe,
+    F::TcpFlagCwr,
+    F::TcpFlagEce,
+    F::TcpFlagUrg,
+    F::TcpFlagAck,
+    F::TcpFlagPush,
+    F::TcpFlagReset,
+    F::TcpFlagSyn,
+    F::TcpFlagFin,
 ];
 
 pub(crate) fn tcp(cx: &mut Ctx<'_, '_>, offset: usize, end: usize, net: Net) -> usize {
@@ -132,15 +132,14 @@ fn fixed_fields(cx: &mut Ctx<'_, '_>, h: &[u8], offset: usize) -> (usize, u16, O
     let mut hdr_len = 0;
     if has(&f::FLAGS) {
         let off_flags = be(&h[f::FLAGS]);
-        hdr_len = ((off_flags >> 12) * 4) as usize;
         let at = offset + f::FLAGS.start;
-        cx.uint(F::TcpHdrLen, at, 1, hdr_len as u64);
-        let flags = off_flags & 0x0fff;
-        cx.uint(F::TcpFlags, at, 2, flags);
+        // The data offset is bits of the first byte; the flags span both bytes.
+        hdr_len = cx.bits(F::TcpHdrLen, at, 1, u64::from(h[f::FLAGS.start])) as usize;
+        cx.bits(F::TcpFlags, at, 2, off_flags);
         cx.nested(|cx| {
-            cx.uint(F::TcpFlagRes, at, 2, (flags >> 9) & 7);
-            for (bit, id) in FLAG_BITS {
-                cx.field(id, at, 2, Value::Bool(flags & bit != 0));
+            cx.bits(F::TcpFlagRes, at, 2, off_flags);
+            for id in FLAG_BITS {
+                cx.flag(id, at, 2, off_flags);
             }
         });
     }

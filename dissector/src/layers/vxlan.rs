@@ -41,12 +41,8 @@ pub mod gpe_field {
     pub const HEADER_LEN: usize = 8;
 }
 
-pub const FLAG_G: u8 = 0x80;
-pub const FLAG_I: u8 = 0x08;
-pub const FLAGS_RESERVED: u8 = 0x77;
-pub const GBP_FLAG_D: u8 = 0x40;
-pub const GBP_FLAG_A: u8 = 0x08;
-pub const GBP_FLAGS_RESERVED: u8 = 0xb7;
+/// The I flag (VNI valid), at the bit the registry gives it.
+pub const FLAG_I: u8 = F::VxlanFlagI.def().mask as u8;
 /// Largest VNI (24 bits).
 pub const MAX_VNI: u32 = 0xff_ffff;
 
@@ -82,41 +78,23 @@ pub(crate) fn vxlan(
     let layer = cx.begin(F::Vxlan, offset);
     let flags = h[f::FLAGS.start];
     cx.uint(F::VxlanFlags, offset, 1, u64::from(flags));
-    let g = flags & FLAG_G != 0;
-    cx.nested(|cx| {
-        cx.field(F::VxlanFlagG, offset, 1, Value::Bool(g));
-        cx.field(F::VxlanFlagI, offset, 1, Value::Bool(flags & FLAG_I != 0));
-        cx.uint(
-            F::VxlanFlagsReserved,
-            offset,
-            1,
-            u64::from(flags & FLAGS_RESERVED),
-        );
+    let raw = u64::from(flags);
+    let (g, i, mut reserved) = cx.nested(|cx| {
+        (
+            cx.flag(F::VxlanFlagG, offset, 1, raw),
+            cx.flag(F::VxlanFlagI, offset, 1, raw),
+            cx.bits(F::VxlanFlagsReserved, offset, 1, raw),
+        )
     });
-    let mut reserved = u64::from(flags & FLAGS_RESERVED);
     if g {
         let gbp_flags = h[f::GBP_FLAGS.start];
         let at = offset + f::GBP_FLAGS.start;
         cx.uint(F::VxlanGbpFlags, at, 1, u64::from(gbp_flags));
-        cx.nested(|cx| {
-            cx.field(
-                F::VxlanFlagD,
-                at,
-                1,
-                Value::Bool(gbp_flags & GBP_FLAG_D != 0),
-            );
-            cx.field(
-                F::VxlanFlagA,
-                at,
-                1,
-                Value::Bool(gbp_flags & GBP_FLAG_A != 0),
-            );
-            cx.uint(
-                F::VxlanGbpFlagsReserved,
-                at,
-                1,
-                u64::from(gbp_flags & GBP_FLAGS_RESERVED),
-            );
+        let gbp_reserved = cx.nested(|cx| {
+            let raw = u64::from(gbp_flags);
+            cx.flag(F::VxlanFlagD, at, 1, raw);
+            cx.flag(F::VxlanFlagA, at, 1, raw);
+            cx.bits(F::VxlanGbpFlagsReserved, at, 1, raw)
         });
         cx.uint(
             F::VxlanGbp,
@@ -124,7 +102,7 @@ pub(crate) fn vxlan(
             2,
             be(&h[f::GROUP_POLICY_ID]),
         );
-        reserved |= u64::from(gbp_flags & GBP_FLAGS_RESERVED);
+        reserved |= gbp_reserved;
     } else {
         let r = be(&h[f::RESERVED24]);
         cx.uint(F::VxlanReserved, offset + f::RESERVED24.start, 3, r);
@@ -136,7 +114,7 @@ pub(crate) fn vxlan(
     cx.uint(F::VxlanReserved8, offset + f::RESERVED8.start, 1, reserved8);
     reserved |= reserved8;
 
-    let problem = if flags & FLAG_I == 0 {
+    let problem = if !i {
         Some("the I flag is clear")
     } else if g && !cx.dissector.config().gbp {
         Some("the G flag (group based policy) is set, but GBP is not configured")
@@ -225,13 +203,15 @@ pub(crate) fn gpe(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     let layer = cx.begin(F::VxlanGpe, offset);
     let flags = h[f::FLAGS.start];
     cx.uint(F::VxlanFlags, offset, 1, u64::from(flags));
-    cx.nested(|cx| {
-        cx.uint(F::VxlanGpeVersion, offset, 1, u64::from((flags >> 4) & 3));
-        cx.field(F::VxlanFlagI, offset, 1, Value::Bool(flags & FLAG_I != 0));
-        cx.field(F::VxlanFlagP, offset, 1, Value::Bool(flags & 0x04 != 0));
-        cx.field(F::VxlanFlagB, offset, 1, Value::Bool(flags & 0x02 != 0));
-        cx.field(F::VxlanFlagO, offset, 1, Value::Bool(flags & 0x01 != 0));
-        cx.uint(F::VxlanGpeFlagsReserved, offset, 1, u64::from(flags & 0xc0));
+    let next_proto_present = cx.nested(|cx| {
+        let raw = u64::from(flags);
+        cx.bits(F::VxlanGpeVersion, offset, 1, raw);
+        cx.flag(F::VxlanFlagI, offset, 1, raw);
+        let p = cx.flag(F::VxlanFlagP, offset, 1, raw);
+        cx.flag(F::VxlanFlagB, offset, 1, raw);
+        cx.flag(F::VxlanFlagO, offset, 1, raw);
+        cx.bits(F::VxlanGpeFlagsReserved, offset, 1, raw);
+        p
     });
     cx.uint(
         F::VxlanReserved16,
@@ -256,7 +236,7 @@ pub(crate) fn gpe(cx: &mut Ctx<'_, '_>, offset: usize, end: usize) -> usize {
     cx.end(layer, offset + f::HEADER_LEN);
     let payload = offset + f::HEADER_LEN;
     // Without the P flag the payload is Ethernet, as in plain VXLAN.
-    let next = if flags & 0x04 == 0 { 3 } else { next };
+    let next = if next_proto_present { next } else { 3 };
     match next {
         1 => encapsulated(cx, payload, end, ipv4::ipv4),
         2 => encapsulated(cx, payload, end, ipv6::ipv6),

@@ -206,7 +206,7 @@ fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope, tu
             tcp_flags(out, flags);
         }
         num(out, b" seq ", d.uint(F::TcpSeq, scope));
-        if flags.is_some_and(|f| f & 0x10 != 0) {
+        if flags.is_some_and(|f| f & F::TcpFlagAck.def().mask != 0) {
             num(out, b" ack ", d.uint(F::TcpAck, scope));
         }
         num(out, b" win ", d.uint(F::TcpWindow, scope));
@@ -251,21 +251,24 @@ fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope, tu
 /// ` [S.]`: the flags as tcpdump writes them.
 fn tcp_flags(out: &mut Vec<u8>, flags: u64) {
     out.extend_from_slice(b" [");
-    for (bit, letter) in [
-        (0x01, b'F'),
-        (0x02, b'S'),
-        (0x04, b'R'),
-        (0x08, b'P'),
-        (0x10, b'.'),
-        (0x20, b'U'),
-        (0x40, b'E'),
-        (0x80, b'W'),
+    let mut any = false;
+    for (flag, letter) in [
+        (F::TcpFlagFin, b'F'),
+        (F::TcpFlagSyn, b'S'),
+        (F::TcpFlagReset, b'R'),
+        (F::TcpFlagPush, b'P'),
+        (F::TcpFlagAck, b'.'),
+        (F::TcpFlagUrg, b'U'),
+        (F::TcpFlagEce, b'E'),
+        (F::TcpFlagCwr, b'W'),
     ] {
-        if flags & bit != 0 {
+        // The flag's mask applies to tcp.flags, which shares its bytes and has no shift.
+        if flags & flag.def().mask != 0 {
             out.push(letter);
+            any = true;
         }
     }
-    if flags & 0xff == 0 {
+    if !any {
         out.extend_from_slice(b"none");
     }
     out.push(b']');

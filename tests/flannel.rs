@@ -39,6 +39,10 @@ const DIAGNOSES: &[(&str, &str, &str)] = &[
     ("malformed.truncated", "truncated.pcap", "nodes.json"),
 ];
 
+/// The diagnosis that is no fault, and the sample that raises it: what a capture on the sending host shows.
+const NOT_FAULT_DIAGNOSES: &[(&str, &str, &str)] =
+    &[("flannel.offload_artefact", "offload.pcap", "nodes.json")];
+
 /// Notes that are no fault: what a capture on the sending host shows, and the explanation of port 8472.
 const NOT_FAULTS: &[&str] = &[
     "flannel.offload_artefact",
@@ -330,4 +334,73 @@ fn bad_topology_sources_fail_clearly() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Every diagnosis of the note registry (every `flannel.*` code, and the codes of the table) has a row in
+/// [`DIAGNOSES`] or [`NOT_FAULT_DIAGNOSES`], its sample raises every registry row of that code (one code may
+/// have several: an MTU exceeded three ways), and every sample in `samples/flannel/diagnoses/` is in a row.
+#[test]
+fn every_diagnosis_has_a_sample_raising_it_and_a_row_here() {
+    use std::collections::{BTreeSet, HashSet};
+    use std::fs::File;
+    use vxscope_capture::CaptureReader;
+    use vxscope_dissector::flannel::{Session, TopologyBuilder, TopologySource};
+    use vxscope_dissector::notes::NoteCode;
+    use vxscope_dissector::{Config, Dissection, Dissector};
+
+    let rows: Vec<&(&str, &str, &str)> = DIAGNOSES.iter().chain(NOT_FAULT_DIAGNOSES).collect();
+    let diagnoses: BTreeSet<&str> = NoteCode::ALL
+        .iter()
+        .map(|c| c.def().code)
+        .filter(|code| code.starts_with("flannel.") || rows.iter().any(|r| r.0 == *code))
+        .collect();
+    let missing: Vec<&&str> = diagnoses
+        .iter()
+        .filter(|code| !rows.iter().any(|r| r.0 == **code))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "diagnoses without a row in DIAGNOSES: {missing:?}"
+    );
+
+    for (code, file, nodes) in &rows {
+        assert!(
+            NoteCode::from_code(code).is_some(),
+            "{code}: not in the note registry"
+        );
+        let nodes = sample(&format!("flannel/{nodes}"));
+        let mut topology = TopologyBuilder::new();
+        topology
+            .add(&TopologySource::Nodes {
+                text: std::fs::read_to_string(&nodes).unwrap(),
+                label: "nodes".into(),
+            })
+            .unwrap();
+        let dissector = Dissector::with_topology(Config::default(), topology.build());
+        let path = sample(&format!("flannel/diagnoses/{file}"));
+        let mut reader = CaptureReader::from_file(File::open(&path).unwrap()).unwrap();
+        let (mut session, mut d, mut raised) = (Session::new(), Dissection::new(), HashSet::new());
+        while let Some(p) = reader.next_packet().unwrap() {
+            session.dissect(&dissector, p.link_type, p.data, p.orig_len, &mut d);
+            raised.extend(d.notes().iter().map(|n| n.code));
+        }
+        for row in NoteCode::ALL.iter().filter(|c| c.def().code == *code) {
+            assert!(
+                raised.contains(row),
+                "{file}: raises no {code} of the registry row {row:?} (\"{}\"): give it a packet that does",
+                row.def().template
+            );
+        }
+    }
+
+    let dir = sample("flannel/diagnoses");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+            assert!(
+                rows.iter().any(|r| r.1 == name),
+                "samples/flannel/diagnoses/{name} is in no row of DIAGNOSES"
+            );
+        }
+    }
 }

@@ -164,12 +164,15 @@ fn one_liner_lines_are_the_json_summaries() {
 }
 
 /// The one-line view records only the fields the summary and the flannel annotations read
-/// (`Dissection::recording`): on every capture of the repository and of the shared corpus, each line equals the
-/// line of a dissection that records every field. (Debug builds also check each lookup is of a recorded field.)
+/// (`Dissection::recording`): on every capture of the repository and of the shared corpus, with flannel's
+/// defaults and with the topology of `samples/flannel/nodes.json` (which the diagnoses need), each line equals
+/// the line of a dissection that records every field, notes included: a field a diagnosis reads but
+/// `flannel::FIELDS_READ` forgets drops the diagnosis from the recorded line. (Debug builds also check each
+/// lookup is of a recorded field; this test holds in release builds too.)
 #[test]
 fn one_line_view_of_recorded_fields_equals_the_full_one() {
     use vxscope_capture::CaptureReader;
-    use vxscope_dissector::flannel::{self, Session};
+    use vxscope_dissector::flannel::{self, Session, TopologyBuilder, TopologySource};
     use vxscope_dissector::render::summary;
     use vxscope_dissector::{Config, Dissection, Dissector};
 
@@ -179,9 +182,25 @@ fn one_line_view_of_recorded_fields_equals_the_full_one() {
         captures.extend(vxscope_tests::captures_under(&shared));
     }
     let recorded = [summary::FIELDS_READ, flannel::FIELDS_READ].concat();
-    let dissector = Dissector::new(Config::default());
-    let (mut frames, mut fewer) = (0, 0);
-    for capture in &captures {
+    let mut nodes = TopologyBuilder::new();
+    nodes
+        .add(&TopologySource::Nodes {
+            text: std::fs::read_to_string(root().join("samples/flannel/nodes.json")).unwrap(),
+            label: "nodes.json".into(),
+        })
+        .unwrap();
+    let dissectors = [
+        ("defaults", Dissector::new(Config::default())),
+        (
+            "nodes.json",
+            Dissector::with_topology(Config::default(), nodes.build()),
+        ),
+    ];
+    let (mut frames, mut fewer, mut diagnosed) = (0, 0, 0);
+    for (capture, (topology, dissector)) in captures
+        .iter()
+        .flat_map(|c| dissectors.iter().map(move |d| (c, d)))
+    {
         let file = std::fs::File::open(capture).unwrap();
         let Ok(mut reader) = CaptureReader::from_file(file) else {
             continue;
@@ -190,8 +209,8 @@ fn one_line_view_of_recorded_fields_equals_the_full_one() {
         let (mut full_session, mut few_session) = (Session::new(), Session::new());
         let (mut full_line, mut few_line) = (Vec::new(), Vec::new());
         while let Ok(Some(p)) = reader.next_packet() {
-            full_session.dissect(&dissector, p.link_type, p.data, p.orig_len, &mut full);
-            few_session.dissect(&dissector, p.link_type, p.data, p.orig_len, &mut few);
+            full_session.dissect(dissector, p.link_type, p.data, p.orig_len, &mut full);
+            few_session.dissect(dissector, p.link_type, p.data, p.orig_len, &mut few);
             full_line.clear();
             few_line.clear();
             summary::write(&mut full_line, &full, p.data);
@@ -199,16 +218,23 @@ fn one_line_view_of_recorded_fields_equals_the_full_one() {
             assert_eq!(
                 String::from_utf8_lossy(&few_line),
                 String::from_utf8_lossy(&full_line),
-                "{} frame {}",
+                "{} frame {} ({topology})",
                 capture.display(),
                 p.number
             );
             fewer += full.fields().len() - few.fields().len();
+            diagnosed += full
+                .notes()
+                .iter()
+                .filter(|n| n.code.def().code.starts_with("flannel."))
+                .count();
             frames += 1;
         }
     }
-    // The repository alone holds some 600 frames; the shared corpus, when present, thousands more.
-    assert!(frames > 500, "only {frames} frames compared");
+    // The repository alone holds some 600 frames (twice: two topologies); the shared corpus, when present,
+    // thousands more.
+    assert!(frames > 1000, "only {frames} frames compared");
+    assert!(diagnosed > 10, "only {diagnosed} flannel notes compared");
     assert!(
         fewer > 10 * frames,
         "{fewer} fields fewer over {frames} frames"

@@ -140,8 +140,13 @@ def diagnoses():
     # flannel.inner_ttl: a pod's packet on the wire with TTL 64: not routed through the node.
     write("diagnoses/inner_ttl.pcap", stamp([vxlan(n1, n2, inner_frame(n1, n2, ping("10.244.1.12", "10.244.2.14", 3143, 12, ttl=64)))]))
 
-    # flannel.subnet_conflict: with nodes-conflict.json, node2 and a second node both claim 10.244.2.0/24.
-    write("diagnoses/subnet_conflict.pcap", stamp([vxlan(n1, n2, good(13))]))
+    # flannel.subnet_conflict: with nodes-conflict.json, node2 and a second node both claim 10.244.2.0/24; then
+    # the master sends with node1's VTEP MAC, which node1 sent with first: a VTEP MAC claimed by two nodes.
+    claimed = ping("10.244.0.5", "10.244.2.14", 3143, 15)
+    write("diagnoses/subnet_conflict.pcap", stamp([
+        vxlan(n1, n2, good(13)),
+        vxlan("k8s-master", n2, inner_frame("k8s-master", n2, claimed, src_mac=NODES[n1]["vtep"]), sport=45001),
+    ]))
 
     # malformed.truncated: captured with a 74-byte snap length, the inner IPv4 header is cut short.
     t = vxlan(n1, n2, good(14))

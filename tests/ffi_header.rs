@@ -32,7 +32,7 @@ fn generate_header() -> String {
 fn header_is_generated_from_the_code() {
     let generated = generate_header();
     let path = header_path();
-    if std::env::var_os("VXSCOPE_BLESS").is_some() {
+    if vxscope_tests::blessing() {
         std::fs::write(&path, &generated).expect("write the header");
         return;
     }

@@ -5,7 +5,7 @@
 //! After a deliberate change of output, rewrite them and review the difference:
 //!
 //! ```sh
-//! UPDATE_GOLDEN=1 cargo test -p vxscope-tests --test golden && git diff samples/golden/
+//! VXSCOPE_BLESS=1 cargo test -p vxscope-tests --test golden && git diff samples/golden/
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -55,11 +55,11 @@ fn dissect(capture: &Path, options: &[&str]) -> String {
     stdout(&out)
 }
 
-/// Compares `actual` with the golden file `name` (or rewrites it under UPDATE_GOLDEN); returns a description of
+/// Compares `actual` with the golden file `name` (or rewrites it under VXSCOPE_BLESS); returns a description of
 /// the difference, if any.
 fn check(name: &str, actual: &str) -> Option<String> {
     let path = golden_dir().join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+    if vxscope_tests::blessing() {
         std::fs::create_dir_all(golden_dir()).expect("create samples/golden");
         std::fs::write(&path, actual).expect("write golden file");
         return None;
@@ -125,7 +125,7 @@ fn outputs_match_the_golden_files() {
         }
     }
     // A golden file no capture produces is a leftover.
-    if std::env::var_os("UPDATE_GOLDEN").is_none() {
+    if !vxscope_tests::blessing() {
         for e in std::fs::read_dir(golden_dir())
             .expect("samples/golden")
             .flatten()
@@ -141,7 +141,7 @@ fn outputs_match_the_golden_files() {
     }
     assert!(
         problems.is_empty(),
-        "{} golden files differ (after a deliberate change: UPDATE_GOLDEN=1 cargo test -p vxscope-tests --test golden, then review git diff samples/golden/):\n{}",
+        "{} golden files differ (after a deliberate change: VXSCOPE_BLESS=1 cargo test -p vxscope-tests --test golden, then review git diff samples/golden/):\n{}",
         problems.len(),
         problems.join("\n")
     );

@@ -3,7 +3,7 @@
 //! dumps, tcpdump's `-XX`/`-xx`/`-x`, xxd's and od's (cross-checked with text2pcap) — errors that name the
 //! file and the line, and the HTML page in headless Chromium.
 //!
-//! Golden files live in `samples/golden/hexdump/`; `VXSCOPE_UPDATE_GOLDEN=1 cargo test -p vxscope-tests
+//! Golden files live in `samples/golden/hexdump/`; `VXSCOPE_BLESS=1 cargo test -p vxscope-tests
 //! --test hexdump` rewrites them (review the diff).
 
 use std::path::{Path, PathBuf};
@@ -122,7 +122,7 @@ fn run(cmd: &mut Command) -> Output {
 
 #[test]
 fn golden_dumps_of_the_seed_packet() {
-    let update = std::env::var_os("VXSCOPE_UPDATE_GOLDEN").is_some();
+    let update = vxscope_tests::blessing();
     let seed = sample("seed.pcap");
     let flannel = root().join("samples").join("flannel");
     let topology = [
@@ -163,15 +163,11 @@ fn golden_dumps_of_the_seed_packet() {
             std::fs::write(&golden, &got).unwrap();
             continue;
         }
-        let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (VXSCOPE_UPDATE_GOLDEN=1 writes it)",
-                golden.display()
-            )
-        });
+        let want = std::fs::read_to_string(&golden)
+            .unwrap_or_else(|e| panic!("{}: {e} (VXSCOPE_BLESS=1 writes it)", golden.display()));
         assert!(
             got == want,
-            "{} differs from the output (VXSCOPE_UPDATE_GOLDEN=1 rewrites it):\n{}",
+            "{} differs from the output (VXSCOPE_BLESS=1 rewrites it):\n{}",
             golden.display(),
             first_difference(&want, &got)
         );

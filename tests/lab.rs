@@ -12,7 +12,7 @@
 //! Every check runs on the captures of one run of each scenario kept in `samples/lab/` (made by
 //! `samples/lab/make_lab_samples.sh`), and on a fresh run of the lab when this machine can run it (root, `ip`,
 //! `tcpdump`): in CI (`CI=true`) it must, and a missing piece fails the tests instead of skipping them.
-//! `UPDATE_GOLDEN=1 cargo test -p vxscope-tests --test lab` rewrites the expected outputs in `samples/lab/`.
+//! `VXSCOPE_BLESS=1 cargo test -p vxscope-tests --test lab` rewrites the expected outputs in `samples/lab/`.
 
 #[path = "rewrite_common.rs"]
 mod common;
@@ -825,7 +825,7 @@ fn the_kernels_local_checksum_offload_is_told_from_a_wrong_checksum() {
 
 #[test]
 fn lab_samples_print_their_expected_outputs() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let update = vxscope_tests::blessing();
     let mut differ = Vec::new();
     for run in sample_runs() {
         let nics: Vec<String> = run
@@ -859,7 +859,7 @@ fn lab_samples_print_their_expected_outputs() {
     }
     assert!(
         differ.is_empty(),
-        "expected outputs differ (after a deliberate change: UPDATE_GOLDEN=1 cargo test -p vxscope-tests --test lab, then review git diff samples/lab/): {differ:?}"
+        "expected outputs differ (after a deliberate change: VXSCOPE_BLESS=1 cargo test -p vxscope-tests --test lab, then review git diff samples/lab/): {differ:?}"
     );
 }
 

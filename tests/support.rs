@@ -7,6 +7,16 @@ use std::sync::OnceLock;
 
 use vxscope_capture::CaptureReader;
 
+/// The one environment switch that rewrites the expected outputs the tests compare with — golden files, the C
+/// header, the lab's expected outputs — from what the code produces, to be reviewed with `git diff`:
+/// `VXSCOPE_BLESS=1 cargo test -p vxscope-tests` (or `--test NAME` for one file).
+pub const BLESS: &str = "VXSCOPE_BLESS";
+
+/// Whether this run rewrites expected outputs instead of comparing with them ([`BLESS`] is set).
+pub fn blessing() -> bool {
+    std::env::var_os(BLESS).is_some()
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

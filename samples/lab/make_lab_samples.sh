@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds samples/lab/: one run of scripts/flannel-lab for each scenario (as root), of which the NIC captures of
 # both nodes, lab-node1's cni0 and flannel.1 captures, the kubectl and node outputs are kept. Then rewrite the
-# expected outputs with `UPDATE_GOLDEN=1 cargo test -p vxscope-tests --test lab` and review `git diff samples/lab`.
+# expected outputs with `VXSCOPE_BLESS=1 cargo test -p vxscope-tests --test lab` and review `git diff samples/lab`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)

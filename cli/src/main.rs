@@ -5,6 +5,7 @@ mod clock;
 mod compare;
 mod decode;
 mod dissect;
+mod docs;
 mod fields;
 mod frames;
 mod hexdump;
@@ -37,7 +38,7 @@ pub const BUNDLED_SAMPLE_NAME: &str = "samples/seed.pcap (bundled)";
     long_about = "Decode VXLAN traffic on UDP 8472 (Linux and flannel) and 4789, every byte labelled.\n\n\
                   Without a command, dissects the bundled sample packet (a pod-to-pod ping through flannel) in full."
 )]
-struct Cli {
+pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -61,6 +62,10 @@ enum Command {
     Topology(topology::TopologyCommand),
     /// Annotated hex dump of frames (from a capture or pasted hex text) as text, Markdown or HTML
     Hexdump(hexdump::HexdumpArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(docs::CompletionsArgs),
+    /// Print the man page, or write one a command into a directory (--dir)
+    Man(docs::ManArgs),
     /// Follow packets across captures of successive hops of a path (given in path order): matched, lost,
     /// latency, and what changed on the way
     Compare(compare::CompareArgs),
@@ -193,6 +198,8 @@ fn main() -> ExitCode {
         Some(Command::Remap(args)) => rewrite::remap(&args),
         Some(Command::Topology(args)) => topology::run(&args),
         Some(Command::Hexdump(args)) => hexdump::run(&args),
+        Some(Command::Completions(args)) => docs::completions(&args),
+        Some(Command::Man(args)) => docs::man(&args),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Wireshark(args)) => wireshark::run(&args),
     }

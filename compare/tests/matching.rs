@@ -530,3 +530,70 @@ fn memory_holds_the_packets_in_flight_not_the_captures() {
     let report = cmp.finish();
     assert_eq!(report.hops[0].matched, 20_000);
 }
+
+fn ipv6_udp(hlim: u8, tclass: u8, flow: u32, seq: u8) -> Vec<u8> {
+    let payload = [seq; 32];
+    let mut udp = vec![0x13, 0x88, 0x13, 0x89];
+    udp.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    udp.extend_from_slice(&[0, 0]);
+    udp.extend_from_slice(&payload);
+    let first = 6u32 << 28 | u32::from(tclass) << 20 | (flow & 0xf_ffff);
+    let mut ip = first.to_be_bytes().to_vec();
+    ip.extend_from_slice(&(udp.len() as u16).to_be_bytes());
+    ip.extend_from_slice(&[17, hlim]);
+    ip.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    ip.extend_from_slice(&[0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    ip.extend_from_slice(&udp);
+    let mut f = Vec::new();
+    f.extend_from_slice(&GW1_MAC);
+    f.extend_from_slice(&POD1_MAC);
+    f.extend_from_slice(&[0x86, 0xdd]);
+    f.extend_from_slice(&ip);
+    f
+}
+
+#[test]
+fn ipv6_matched_on_flow_label_and_payload_with_hop_limit_and_dscp_ecn_changes_counted() {
+    // DSCP 46 (EF) set and ECN marked CE on the way; the hop limit down by one.
+    let a: Vec<Frame> = (0..10u8)
+        .map(|i| Frame {
+            ts: i64::from(i) * 1_000_000,
+            data: ipv6_udp(64, 0, 0x12345, i),
+        })
+        .collect();
+    let b: Vec<Frame> = (0..10u8)
+        .filter(|i| *i != 4)
+        .map(|i| Frame {
+            ts: i64::from(i) * 1_000_000 + 20_000,
+            data: ipv6_udp(63, 46 << 2 | 3, 0x12345, i),
+        })
+        .collect();
+    let report = compare(&[a, b], 1_000_000_000);
+    let fwd = &report.hops[0];
+    assert_eq!(fwd.matched, 9);
+    assert_eq!(
+        fwd.only_in_from.iter().map(|u| u.frame).collect::<Vec<_>>(),
+        [5]
+    );
+    let mut changes: Vec<String> = fwd
+        .changes
+        .iter()
+        .map(|(c, n)| format!("{n} {}", c.describe(&report.topology)))
+        .collect();
+    changes.sort();
+    assert_eq!(
+        changes,
+        ["9 DSCP 0 → 46", "9 ECN 0 → 3", "9 TTL 64 → 63 (−1)"]
+    );
+    // Another flow label is another packet.
+    let c = vec![Frame {
+        ts: 0,
+        data: ipv6_udp(64, 0, 0x54321, 0),
+    }];
+    let d = vec![Frame {
+        ts: 20_000,
+        data: ipv6_udp(64, 0, 0x12345, 0),
+    }];
+    let report = compare(&[c, d], 1_000_000_000);
+    assert_eq!(report.hops[0].matched + report.hops[1].matched, 0);
+}

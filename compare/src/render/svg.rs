@@ -64,6 +64,14 @@ pub fn picture(report: &Report, inline: Option<&str>) -> String {
         &[("font-size", 14.0.into()), ("font-weight", "bold".into())],
         &title,
     );
+    // What the boxes' fills say.
+    let x = svg.legend_entry(
+        width - MARGIN - 330.0,
+        MARGIN + 12.0,
+        Category::InnerLink,
+        "capture of plain frames",
+    );
+    svg.legend_entry(x, MARGIN + 12.0, Category::Tunnel, "inside VXLAN");
     let top = MARGIN + 24.0;
     for (i, c) in report.captures.iter().enumerate() {
         let y = top + i as f64 * (BOX_H + GAP);
@@ -73,7 +81,7 @@ pub fn picture(report: &Report, inline: Option<&str>) -> String {
             Category::InnerLink
         };
         svg.open("g", &[("class", "capture".into())]);
-        let hatch = svg.url(&format!("hatch-{}", category.css()));
+        let hatch = svg.hatch(category);
         svg.rect(
             MARGIN,
             y,

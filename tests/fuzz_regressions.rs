@@ -41,13 +41,14 @@ fn whole_capture(data: &[u8]) {
 /// A fuzz target's check of one input.
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 7] = [
+const TARGETS: [(&str, Check); 8] = [
     ("dissect", checks::dissect),
     ("hex_text", checks::hex_text),
     ("capture", checks::capture),
     ("topology", checks::topology),
     ("ffi", checks::ffi),
     ("rewrite", checks::rewrite_frame),
+    ("filter", checks::filter),
     ("whole_capture", whole_capture),
 ];
 
@@ -60,7 +61,7 @@ fn inputs_the_fuzzers_found_faults_with_pass() {
 
 #[test]
 fn the_seed_corpora_pass_the_fuzz_checks() {
-    for (target, check) in &TARGETS[..6] {
+    for (target, check) in &TARGETS[..7] {
         let n = each_input(&root().join("fuzz/seeds").join(target), *check);
         assert!(n > 0, "no seeds for {target}: run scripts/fuzz-seeds");
     }

@@ -640,3 +640,33 @@ pub fn whole_capture(data: &[u8], variant: u8, frames: usize) {
         other,
     );
 }
+
+/// The display-filter target: the input is a filter's text. One that parses parses again from its own text and
+/// selects the same frames (the seed packet under the cluster's topology, and its mutilated copies).
+pub fn filter(data: &[u8]) {
+    use vxscope_dissector::filter::{Filter, FrameFacts};
+    let text = String::from_utf8_lossy(data);
+    let Ok(filter) = Filter::parse(&text) else {
+        return;
+    };
+    let again = Filter::parse(filter.text()).expect("a filter's own text parses");
+    let _ = filter.fields_read();
+    let seed = seed_frame();
+    for frame in [seed, &seed[..60], &seed[..14]] {
+        let mut d = Dissection::new();
+        dissectors()[4].dissect(LinkType::ETHERNET, frame, seed.len() as u32, &mut d);
+        let facts = FrameFacts {
+            number: 1,
+            ts_sec: 1_700_000_000,
+            ts_nsec: 5,
+            ts_digits: 6,
+            len: seed.len() as u32,
+            cap_len: frame.len() as u32,
+        };
+        assert_eq!(
+            filter.matches(&d, frame, &facts),
+            again.matches(&d, frame, &facts),
+            "the filter and its text disagree"
+        );
+    }
+}

@@ -260,3 +260,37 @@ fn csv_cells_are_read_back_exactly() {
         );
     }
 }
+
+#[test]
+fn fields_output_with_double_quotes_is_csv_read_back_exactly() {
+    // `dissect -T fields -E separator=, -E quote=d` (tshark's CSV): a pod name with a comma and quotes is one
+    // cell, read back exactly by Python's csv module.
+    let dir = TempDir::new("escape-fields");
+    let pods = std::fs::read_to_string(sample("flannel/seed-pods.txt")).unwrap();
+    let name = "a,\"b\"c</td>";
+    let path = dir.path("pods.txt");
+    std::fs::write(&path, pods.replace("busybox-deployment-6576988595-dbpq7", name)).unwrap();
+    let mut args: Vec<String> = ["dissect", "-T", "fields", "-e", "flannel.src_pod", "-e", "ip.src"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["-E", "separator=,", "-E", "quote=d", "-E", "header=y"].map(String::from));
+    args.push(sample("seed.pcap").display().to_string());
+    args.extend(topology_args(&path));
+    let out = vxscope(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = dir.path("out.csv");
+    std::fs::write(&csv, &out.stdout).unwrap();
+    let read = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import csv,sys,json; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='')))))",
+        ])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(read.status.success(), "{}", stderr(&read));
+    let rows: Vec<Vec<String>> = serde_json::from_slice(&read.stdout).unwrap();
+    assert_eq!(rows[0], ["flannel.src_pod", "ip.src"]);
+    assert_eq!(rows[1], [name, "172.16.100.101"]);
+}

@@ -269,11 +269,23 @@ fn fields_output_with_double_quotes_is_csv_read_back_exactly() {
     let pods = std::fs::read_to_string(sample("flannel/seed-pods.txt")).unwrap();
     let name = "a,\"b\"c</td>";
     let path = dir.path("pods.txt");
-    std::fs::write(&path, pods.replace("busybox-deployment-6576988595-dbpq7", name)).unwrap();
-    let mut args: Vec<String> = ["dissect", "-T", "fields", "-e", "flannel.src_pod", "-e", "ip.src"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    std::fs::write(
+        &path,
+        pods.replace("busybox-deployment-6576988595-dbpq7", name),
+    )
+    .unwrap();
+    let mut args: Vec<String> = [
+        "dissect",
+        "-T",
+        "fields",
+        "-e",
+        "flannel.src_pod",
+        "-e",
+        "ip.src",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     args.extend(["-E", "separator=,", "-E", "quote=d", "-E", "header=y"].map(String::from));
     args.push(sample("seed.pcap").display().to_string());
     args.extend(topology_args(&path));

@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 use vxscope_dissector::flannel::{self, Role};
 use vxscope_dissector::render::summary;
+use vxscope_dissector::value::IpBytes;
 use vxscope_dissector::{Dissection, Dissector};
 
 use crate::change::{Change, changes_between};
@@ -302,13 +303,14 @@ impl<'d> Comparison<'d> {
         } else {
             hop.duplicates_to += u64::from(obs.duplicate);
         }
-        // ARP, and packets from or to a node's own addresses (flannel.1's X.0, cni0's X.1), begin or end
-        // beside the path: not forwarding them is not a loss.
+        // ARP, packets from or to a node's own addresses (flannel.1's X.0, cni0's X.1), and packets whose
+        // addresses never leave their link (IGMP and MLD reports, link-local multicast, link-local
+        // unicast) begin or end beside the path: not forwarding them is not a loss.
         let topo = self.dissector.topology();
         let local = key.rest.family == 0
-            || [key.src, key.dst]
-                .iter()
-                .any(|ip| matches!(topo.role_of(ip), Role::Vtep | Role::Gateway));
+            || [key.src, key.dst].iter().any(|ip| {
+                stays_on_its_link(ip) || matches!(topo.role_of(ip), Role::Vtep | Role::Gateway)
+            });
         let other = &self.captures[pair + 1 - side];
         // Outside the time the other capture covers (before its first packet, or after its last once it
         // ended): it may not have been capturing, nothing can be said.
@@ -429,4 +431,20 @@ fn clock_suspicions(hop: &Hop) -> Vec<ClockSuspicion> {
         });
     }
     out
+}
+
+/// An address no router forwards: the unspecified and broadcast addresses, IPv4 link-local (169.254/16) and
+/// the local network control block (224.0.0.0/24: IGMP reports, routing protocols), IPv6 link-local unicast
+/// (fe80::/10) and multicast of interface or link scope (ff01::/16, ff02::/16: MLD, neighbour discovery).
+fn stays_on_its_link(ip: &IpBytes) -> bool {
+    match ip {
+        IpBytes::V4(a) => {
+            *a == [0; 4] || *a == [255; 4] || a[..2] == [169, 254] || a[..3] == [224, 0, 0]
+        }
+        IpBytes::V6(a) => {
+            *a == [0; 16]
+                || (a[0] == 0xfe && a[1] & 0xc0 == 0x80)
+                || (a[0] == 0xff && a[1] & 0x0f <= 2)
+        }
+    }
 }

@@ -139,7 +139,8 @@ pub struct Hop {
     /// Seen at `to`, not at `from`.
     pub only_in_to: Vec<Unmatched>,
     /// Unmatched packets that begin or end beside the path, seen at `from` and at `to`: ARP (it stays on its
-    /// link) and packets from or to a node's own flannel addresses (flannel.1's X.0, cni0's X.1).
+    /// link), packets from or to a node's own flannel addresses (flannel.1's X.0, cni0's X.1), and packets whose
+    /// addresses no router forwards (IGMP and MLD reports, link-local multicast and unicast).
     pub local_from: Vec<Unmatched>,
     pub local_to: Vec<Unmatched>,
     /// Duplicates (the same key again within the window) among this hop's packets, at each capture.

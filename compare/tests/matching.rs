@@ -597,3 +597,39 @@ fn ipv6_matched_on_flow_label_and_payload_with_hop_limit_and_dscp_ecn_changes_co
     let report = compare(&[c, d], 1_000_000_000);
     assert_eq!(report.hops[0].matched + report.hops[1].matched, 0);
 }
+
+/// An IGMPv3 membership report (0.0.0.0 > 224.0.0.22, what the kernel sends when an interface comes up),
+/// seen at the node NIC only: it never leaves its link, so it is beside the path, not lost or extra.
+#[test]
+fn link_local_multicast_seen_at_one_hop_is_beside_the_path() {
+    let (pod, mut nic) = ping_pair(&[]);
+    let report_v3 = [0x22, 0, 0xf9, 0x02, 0, 0, 0, 1, 4, 0, 0, 0, 224, 0, 0, 251];
+    let mut igmp = ipv4([0; 4], [224, 0, 0, 22], 2, 0, 1, &report_v3);
+    igmp[6] = 0; // DF clear, as the kernel sends it
+    nic.insert(
+        3,
+        Frame {
+            ts: nic[2].ts + 1_000,
+            data: ethernet([0x01, 0x00, 0x5e, 0, 0, 0x16], VTEP1, &igmp),
+        },
+    );
+    let report = compare(&[pod, nic], 1_000_000_000);
+    for hop in &report.hops {
+        assert!(
+            hop.only_in_from.is_empty() && hop.only_in_to.is_empty(),
+            "{:?} {:?}",
+            hop.only_in_from,
+            hop.only_in_to
+        );
+    }
+    let beside: Vec<(u64, &str)> = report
+        .hops
+        .iter()
+        .flat_map(|h| h.local_from.iter().chain(&h.local_to))
+        .map(|u| (u.frame, u.summary.as_str()))
+        .collect();
+    assert_eq!(beside.len(), 1, "{beside:?}");
+    assert_eq!(beside[0].0, 4);
+    assert!(beside[0].1.contains("224.0.0.22"), "{beside:?}");
+    assert_eq!(report.hops[0].matched + report.hops[1].matched, 200);
+}

@@ -128,9 +128,14 @@ fn the_lab_path_matched_at_every_hop_and_removed_frames_missing_where_they_were_
         assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
         assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
         assert_eq!(h["not_compared"], 0, "{h}");
-        assert_eq!(h["clock_skew_suspected"], false, "{h}");
-        // tcpdump writes microseconds: the shortest hops take less than one.
-        assert!(h["latency_us"]["min"].as_f64().unwrap() >= 0.0, "{h}");
+        // One host, one clock, but each hop's tcpdump has its own packet socket, and the kernel stamps a
+        // packet when that socket's tap sees it: across a veth into another namespace the stamps of two
+        // taps can come out of order by some microseconds. A packet or two of a hop may so seem to arrive
+        // before it left (and the hop's clock is then suspected); more, or by more than 100 µs, is wrong.
+        let negative = h["latency_us"]["negative"].as_u64().unwrap();
+        assert!(negative <= 2, "{h}");
+        assert!(h["latency_us"]["min"].as_f64().unwrap() > -100.0, "{h}");
+        assert!(h["latency_us"]["median"].as_f64().unwrap() >= 0.0, "{h}");
         assert!(h["matched"].as_u64().unwrap() > 0, "{h}");
     }
     for (i, file) in files.iter().enumerate().take(PATH.len() - 1) {

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use vxscope_tests::TempDir;
 use vxscope_tests::{
     chromium, console_messages, require_tool, root, sample, stderr, stdout, vxscope,
 };
@@ -16,25 +17,6 @@ const HOSTILE: [&str; 3] = [
     "</script><script>document.title='pwned'</script>",
     "``<img/src=x/onerror=document.title='pwned'>``|**x**&lt;b&gt;",
 ];
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("vxscope-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The seed's pods list with the two pods of the seed packet renamed to two of the hostile names: `which` 0
 /// for the first two, 1 for the last and the first; `None` for the list as it is.

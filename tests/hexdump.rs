@@ -8,11 +8,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use vxscope_capture::CaptureReader;
 use vxscope_dissector::LinkType;
 use vxscope_dissector::hextext;
+use vxscope_tests::TempDir;
 use vxscope_tests::{
     captures_under, console_messages, require_tool, root, sample, shared_corpus, stderr, stdout,
     vxscope,
@@ -23,33 +23,6 @@ const FORMATS: [(&str, &str); 3] = [("text", "txt"), ("markdown", "md"), ("html"
 
 fn golden_dir() -> PathBuf {
     root().join("samples").join("golden").join("hexdump")
-}
-
-/// A fresh directory for one test's files, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static COUNT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "vxscope-hexdump-{name}-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Every packet of a capture: link type and captured bytes.

@@ -4,44 +4,17 @@
 //! 802.1Q tag, an IPv6 outer header and TCP, and the picture in headless Chromium (a screenshot, no console
 //! error). The golden pictures are compared in `tests/hexdump.rs` with the other golden dumps.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use vxscope_capture::CaptureReader;
 use vxscope_dissector::i18n::{self, Lang};
 use vxscope_dissector::{Config, Dissection, Dissector};
+use vxscope_tests::TempDir;
 use vxscope_tests::{
     captures_under, chromium, console_messages, require_tool, root, sample, shared_corpus, stderr,
     stdout, vxscope,
 };
-
-/// A fresh directory for one test's files, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static COUNT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "vxscope-svg-{name}-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `vxscope hexdump CAPTURE --format svg ARGS...`, which must succeed.
 fn picture(capture: &Path, args: &[&str]) -> String {

@@ -6,13 +6,14 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use vxscope_capture::{
     CaptureReader, CaptureWriter, ErrorKind, MAX_BLOCK_LEN, MAX_CAPLEN, Timestamp,
 };
 use vxscope_dissector::LinkType;
+use vxscope_tests::TempDir;
 use vxscope_tests::{data, sample, stderr, stdout, vxscope};
 
 /// Counts the bytes this thread holds allocated, and their peak, so that a test can see what reading a hostile
@@ -162,25 +163,6 @@ fn capture_lengths_over_the_bound_are_refused_before_any_allocation() {
         "{}",
         stderr(&out)
     );
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("vxscope-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// The JSON objects `vxscope dissect --json` prints for a capture.

@@ -243,17 +243,29 @@ fn errors_name_the_column_before_reading() {
             "column 27: flannel.vtep_mac_mismatch is a note",
         ),
     ];
+    // A filter that does not parse is a bad argument: status 2, as tshark's, before any file is opened.
     for (expr, want) in cases {
-        for command in ["dissect", "hexdump", "topology"] {
-            let o = vxscope([command, "-Y", expr, "no-such-file.pcap"]);
-            assert_eq!(o.status.code(), Some(1), "{command} -Y {expr}");
+        for command in ["dissect", "hexdump", "topology", "compare"] {
+            let o = vxscope([
+                command,
+                "-Y",
+                expr,
+                "no-such-file.pcap",
+                "no-such-file.pcap",
+            ]);
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{command} -Y {expr}: {}",
+                stderr(&o)
+            );
             let err = stderr(&o);
             assert!(err.contains(want), "{command} -Y {expr}: {err}");
             assert!(!err.contains("no-such-file"), "{command}: {err}");
         }
     }
     let o = vxscope(["strip", "-Y", "ip.src ==", "no-such-file.pcap", "/dev/null"]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("column 10: expected a value"),
         "{}",

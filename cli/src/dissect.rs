@@ -167,7 +167,8 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         Ok(f) => f,
         Err(message) => {
             eprintln!("vxscope: {message}");
-            return ExitCode::FAILURE;
+            // A filter that does not parse is a bad argument, as with tshark.
+            return ExitCode::from(2);
         }
     };
     let job = |frames: &mut FrameLoop<'_, '_>, job: &Job, io: &mut JobIo<'_>| {

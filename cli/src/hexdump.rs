@@ -226,7 +226,8 @@ pub fn run(args: &HexdumpArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => {
             eprintln!("vxscope: {e}");
-            return ExitCode::FAILURE;
+            // A filter that does not parse is a bad argument, as with tshark.
+            return ExitCode::from(2);
         }
     };
     let (jobs, report) = match plan(args) {

@@ -332,15 +332,21 @@ fn batch_run<F>(io: &RewriteIo, command: &str, decode: &DecodeArgs, work: F) -> 
 where
     F: Fn(&Job, &mut JobIo<'_>, Option<&DisplayFilter>) -> Outcome + Sync,
 {
-    let filter = decode.filter().and_then(|filter| {
-        filter
-            .map(|filter| {
-                decode
-                    .dissector()
-                    .map(|dissector| DisplayFilter { filter, dissector })
-            })
-            .transpose()
-    });
+    let filter = match decode.filter() {
+        Ok(filter) => filter,
+        Err(e) => {
+            // A filter that does not parse is a bad argument, as with tshark.
+            eprintln!("vxscope {command}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = filter
+        .map(|filter| {
+            decode
+                .dissector()
+                .map(|dissector| DisplayFilter { filter, dissector })
+        })
+        .transpose();
     let filter = match filter {
         Ok(f) => f,
         Err(e) => {

@@ -153,7 +153,8 @@ pub fn run(args: &TopologyCommand) -> ExitCode {
         Ok(f) => f,
         Err(e) => {
             eprintln!("vxscope: {e}");
-            return ExitCode::FAILURE;
+            // A filter that does not parse is a bad argument, as with tshark.
+            return ExitCode::from(2);
         }
     };
     let mut learn = Learn {

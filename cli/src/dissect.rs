@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use vxscope_capture::CaptureReader;
 use vxscope_dissector::flannel;
+use vxscope_dissector::render::columns::Columns;
 use vxscope_dissector::render::fields::{self, FieldList};
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{FrameView, tree};
@@ -13,6 +14,7 @@ use vxscope_dissector::{Config, Dissection, Dissector};
 
 use crate::batch::{self, Job, JobIo, Outcome, Report, Settings, Watch};
 use crate::clock::Clock;
+use crate::columnar::ParquetWriter;
 use crate::frames::{Consumer, Engine, Flow, Frame, FrameLoop, Record, Selection};
 use crate::input::open_capture;
 use crate::live::LiveCapture;
@@ -27,6 +29,10 @@ enum Mode {
     Json,
     /// `-T fields`: the printer's field list.
     Fields,
+    /// `-T ek`: Elasticsearch bulk-API lines.
+    Ek,
+    /// `-T parquet`: a Parquet file (not the printer: [`ParquetWriter`]).
+    Parquet,
 }
 
 /// The columns of `-T fields`, from `-e` and `-E`.
@@ -72,6 +78,8 @@ impl Mode {
         match self {
             Mode::OneLine | Mode::Tree | Mode::Fields => "txt",
             Mode::Json => "jsonl",
+            Mode::Ek => "ek.jsonl",
+            Mode::Parquet => "parquet",
         }
     }
 }
@@ -83,6 +91,10 @@ pub fn run(args: &DissectArgs) -> ExitCode {
     }
     let mode = if args.output_format == Some(OutputFormat::Fields) {
         Mode::Fields
+    } else if args.output_format == Some(OutputFormat::Ek) {
+        Mode::Ek
+    } else if args.output_format == Some(OutputFormat::Parquet) {
+        Mode::Parquet
     } else if args.json {
         Mode::Json
     } else if args.verbose {
@@ -90,9 +102,23 @@ pub fn run(args: &DissectArgs) -> ExitCode {
     } else {
         Mode::OneLine
     };
-    let jobs = match batch::plan(&args.files, args.output_dir.as_deref(), |relative| {
-        relative.with_extension(mode.extension())
-    }) {
+    if let Err(message) = check_format_options(args, mode) {
+        eprintln!("vxscope: {message}");
+        return ExitCode::from(2);
+    }
+    let output_file = mode == Mode::Parquet
+        && args
+            .output_dir
+            .as_deref()
+            .is_some_and(|o| o.extension().is_some_and(|e| e == "parquet"));
+    let planned = if output_file {
+        plan_one_file(args)
+    } else {
+        batch::plan(&args.files, args.output_dir.as_deref(), |relative| {
+            relative.with_extension(mode.extension())
+        })
+    };
+    let jobs = match planned {
         Ok(jobs) => jobs,
         Err(e) => {
             eprintln!("vxscope: {e}");
@@ -103,7 +129,7 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         who: "vxscope",
         workers: args.batch.workers(),
         quiet: args.batch.quiet,
-        report: if jobs.len() > 1 || args.output_dir.is_some() {
+        report: if !output_file && (jobs.len() > 1 || args.output_dir.is_some()) {
             Report::Table
         } else {
             Report::Detail
@@ -154,14 +180,29 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         },
         _ => None,
     };
-    let record = match (mode, &columns) {
-        (Mode::Fields, Some(list)) => Record::Fields(
+    let table = match mode {
+        Mode::Parquet => match parquet_columns(args) {
+            Ok(columns) => Some(columns),
+            Err(message) => {
+                eprintln!("vxscope: {message}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => None,
+    };
+    let record = match (mode, &columns, &table) {
+        (Mode::Fields, Some(list), _) => Record::Fields(
             [&list.fields_read()[..], flannel::FIELDS_READ]
                 .concat()
                 .into(),
         ),
-        (Mode::OneLine | Mode::Fields, _) => Record::OneLine,
-        (Mode::Tree | Mode::Json, _) => Record::Everything,
+        (Mode::Parquet, _, Some(table)) => Record::Fields(
+            [&table.fields_read()[..], flannel::FIELDS_READ]
+                .concat()
+                .into(),
+        ),
+        (Mode::OneLine | Mode::Fields | Mode::Parquet, _, _) => Record::OneLine,
+        (Mode::Tree | Mode::Json | Mode::Ek, _, _) => Record::Everything,
     };
     let filter = match args.decode.filter() {
         Ok(f) => f,
@@ -172,6 +213,9 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         }
     };
     let job = |frames: &mut FrameLoop<'_, '_>, job: &Job, io: &mut JobIo<'_>| {
+        if let Some(table) = &table {
+            return write_parquet(frames, table, job, io);
+        }
         batch::write_output(job, io, |out, progress| {
             let mut printer = Printer {
                 mode,
@@ -188,7 +232,7 @@ pub fn run(args: &DissectArgs) -> ExitCode {
             {
                 list.write_header(&mut printer.out.buf);
             }
-            if named && mode != Mode::Json && mode != Mode::Fields {
+            if named && matches!(mode, Mode::OneLine | Mode::Tree) {
                 printer
                     .out
                     .buf
@@ -281,6 +325,88 @@ pub fn run(args: &DissectArgs) -> ExitCode {
     results.finish(&settings)
 }
 
+/// Refuses options that mean nothing with the output format chosen, before anything is read.
+fn check_format_options(args: &DissectArgs, mode: Mode) -> Result<(), String> {
+    match mode {
+        Mode::Ek if !args.fields.is_empty() || !args.field_options.is_empty() => {
+            Err("-T ek writes every field: -e and -E belong to -T fields and -T parquet".into())
+        }
+        Mode::Parquet if args.output_dir.is_none() => Err(
+            "-T parquet writes a binary file: give -o FILE.parquet (one input) or -o DIR (one file an \
+             input), not standard output"
+                .into(),
+        ),
+        Mode::Parquet if args.interface.is_some() => {
+            Err("-T parquet reads capture files, not a live interface".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `-o FILE.parquet`: the one input's job, writing that file (never an input).
+fn plan_one_file(args: &DissectArgs) -> Result<Vec<Job>, String> {
+    let output = args.output_dir.clone().unwrap_or_default();
+    match &args.files[..] {
+        [input] if !input.is_dir() => {
+            let job = Job::new(input.clone(), batch::Destination::File(output));
+            batch::refuse_collisions(std::slice::from_ref(&job))?;
+            Ok(vec![job])
+        }
+        _ => Err(format!(
+            "-o {}: a file name takes one capture file; give -o DIR for several inputs or a directory",
+            output.display()
+        )),
+    }
+}
+
+/// The columns of `-T parquet`: those named by `-e` (the default set without), and `-E occurrence=`.
+fn parquet_columns(args: &DissectArgs) -> Result<Columns, String> {
+    let mut format = fields::Format {
+        occurrence: fields::Occurrence::First,
+        ..Default::default()
+    };
+    for option in &args.field_options {
+        if !option.starts_with("occurrence=") {
+            return Err(format!(
+                "-E {option}: -T parquet takes only -E occurrence=f|l|a (the first, the last, or a list of all)"
+            ));
+        }
+        format.set(option)?;
+    }
+    Columns::new(&args.fields, format.occurrence)
+}
+
+/// One job of `-T parquet`: the frames of the input, a row each, into the job's file (a temporary file put in
+/// place once whole).
+fn write_parquet(
+    frames: &mut FrameLoop<'_, '_>,
+    table: &Columns,
+    job: &Job,
+    io: &mut JobIo<'_>,
+) -> Outcome {
+    batch::write_output(job, io, |out, progress| {
+        let mut writer = match ParquetWriter::new(table, out) {
+            Ok(w) => w,
+            Err(e) => return (Outcome::failed(e), Ok(())),
+        };
+        let mut watch = Watch {
+            progress,
+            inner: &mut writer,
+        };
+        let result =
+            open_capture(&job.input).and_then(|mut r| frames.run(&job.name, &mut r, &mut watch));
+        let outcome = match result {
+            Ok(ended) => Outcome {
+                packets: ended.last_frame,
+                counts: vec![("rows", ended.consumed)],
+                ..Outcome::default()
+            },
+            Err(message) => Outcome::failed(message),
+        };
+        (outcome, writer.finish().map_err(std::io::Error::other))
+    })
+}
+
 /// `vxscope` without arguments: the bundled sample, in full.
 pub fn run_bundled_sample() -> ExitCode {
     let dissector = Dissector::new(Config::default());
@@ -366,9 +492,9 @@ impl Printer<'_> {
                 tree::write(out, view);
                 out.push(b'\n');
             }
-            // Written by the field list, from the native dissection.
-            Mode::Fields => {}
-            Mode::Json => {
+            // Written by the field list, from the native dissection; Parquet by its own consumer.
+            Mode::Fields | Mode::Parquet => {}
+            Mode::Json | Mode::Ek => {
                 let info = FrameInfo {
                     number: p.number,
                     ts_sec: p.ts.sec,
@@ -377,7 +503,11 @@ impl Printer<'_> {
                     len: p.orig_len,
                     file: self.file.as_deref(),
                 };
-                self.json.write_frame(out, &info, view);
+                if self.mode == Mode::Ek {
+                    self.json.write_ek(out, &info, view);
+                } else {
+                    self.json.write_frame(out, &info, view);
+                }
             }
         }
     }

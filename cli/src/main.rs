@@ -2,6 +2,7 @@
 
 mod batch;
 mod clock;
+mod columnar;
 mod compare;
 mod decode;
 mod dissect;
@@ -104,7 +105,8 @@ pub struct DissectArgs {
     )]
     pub write: Option<PathBuf>,
     /// Write each input's dissection into DIR, under the input's name with the extension .txt (.jsonl with
-    /// --json), instead of standard output
+    /// --json, .ek.jsonl with -T ek, .parquet with -T parquet), instead of standard output; with -T parquet
+    /// and one input, a name ending in .parquet is the output file itself
     #[arg(
         short = 'o',
         long = "output-dir",
@@ -120,11 +122,14 @@ pub struct DissectArgs {
     /// Print one JSON object a frame (JSON lines)
     #[arg(long, conflicts_with = "verbose")]
     pub json: bool,
-    /// Output format: `fields` writes the values of the fields named by -e, one line a frame (tshark's -T fields)
-    #[arg(short = 'T', value_enum, value_name = "FORMAT", conflicts_with_all = ["verbose", "json", "plugin"])]
+    /// Output format: `fields` writes the values of the fields named by -e, one line a frame (tshark's -T
+    /// fields); `ek`, Elasticsearch bulk-API lines (tshark's -T ek); `parquet`, a Parquet file (needs -o), a
+    /// column a field of -e (or the default set), a row a frame
+    #[arg(short = 'T', long = "format", value_enum, value_name = "FORMAT", conflicts_with_all = ["verbose", "json", "plugin"])]
     pub output_format: Option<OutputFormat>,
-    /// A field for -T fields (repeatable, in column order): any name of `vxscope fields` with its scope
-    /// (`inner.ip.src`), `frame.number`, `frame.time_epoch`, `frame.len`, `frame.cap_len`, or a note code
+    /// A field for -T fields or -T parquet (repeatable, in column order): any name of `vxscope fields` with its
+    /// scope (`inner.ip.src`), `frame.number`, `frame.time_epoch`, `frame.len`, `frame.cap_len`, or a note
+    /// code; with -T parquet also `notes`, the list of the frame's note codes
     #[arg(short = 'e', value_name = "FIELD", requires = "output_format")]
     pub fields: Vec<String>,
     /// How -T fields writes: header=y|n, separator=/t|/s|C, aggregator=/s|C, quote=d|s|n, occurrence=f|l|a
@@ -158,6 +163,10 @@ pub struct DissectArgs {
 pub enum OutputFormat {
     /// The fields named by -e, one line a frame
     Fields,
+    /// Elasticsearch bulk-API lines: an index line and a document a frame
+    Ek,
+    /// A Parquet file: a row a frame, a column a field (-o FILE.parquet or -o DIR)
+    Parquet,
 }
 
 #[derive(Args)]

@@ -106,16 +106,7 @@ impl FieldList {
         }
         let mut columns = Vec::with_capacity(names.len());
         for name in names {
-            let resolved = resolve(name).ok_or_else(|| match suggest(name) {
-                Some(s) => format!("-e {name}: unknown field (did you mean {s}?)"),
-                None => format!("-e {name}: unknown field (`vxscope fields` lists them)"),
-            })?;
-            if resolved.kind() == Kind::Protocol {
-                return Err(format!(
-                    "-e {name}: a protocol has no value; name one of its fields (`vxscope fields {name}.`)"
-                ));
-            }
-            columns.push((name.clone(), resolved));
+            columns.push((name.clone(), resolve_column(name)?));
         }
         Ok(FieldList { columns, format })
     }
@@ -225,6 +216,21 @@ impl FieldList {
     }
 }
 
+/// The meaning of `-e NAME`: a name a display filter takes that has a value (not a protocol); an unknown
+/// one is an error with a suggestion. Every output of named fields (`-T fields`, Parquet) resolves through it.
+pub fn resolve_column(name: &str) -> Result<Name, String> {
+    let resolved = resolve(name).ok_or_else(|| match suggest(name) {
+        Some(s) => format!("-e {name}: unknown field (did you mean {s}?)"),
+        None => format!("-e {name}: unknown field (`vxscope fields` lists them)"),
+    })?;
+    if resolved.kind() == Kind::Protocol {
+        return Err(format!(
+            "-e {name}: a protocol has no value; name one of its fields (`vxscope fields {name}.`)"
+        ));
+    }
+    Ok(resolved)
+}
+
 fn push_char(out: &mut Vec<u8>, c: char) {
     let mut buf = [0u8; 4];
     out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
@@ -264,7 +270,7 @@ fn write_field(out: &mut Vec<u8>, f: &Field<'_>, frame: &[u8]) {
 }
 
 /// Seconds since the epoch with nine decimals, as tshark writes `frame.time_epoch`.
-fn write_epoch(out: &mut Vec<u8>, sec: i64, nsec: u32) {
+pub(crate) fn write_epoch(out: &mut Vec<u8>, sec: i64, nsec: u32) {
     if sec < 0 {
         // Before 1970: the fraction counts towards the past, as for tshark (-1.5 s is "-2.500000000" + 1 s).
         let total = i128::from(sec) * 1_000_000_000 + i128::from(nsec);

@@ -50,43 +50,81 @@ impl JsonWriter {
         write::u64_dec(out, u64::from(info.caplen));
         out.extend_from_slice(b",\"len\":");
         write::u64_dec(out, u64::from(info.len));
-        out.extend_from_slice(b",\"summary\":");
-        let start = out.len();
-        out.push(b'"');
-        view.summary(out);
-        escape_tail(out, start + 1);
-        out.push(b'"');
+        out.push(b',');
+        summary(out, view);
         out.extend_from_slice(b",\"fields\":{");
-        self.fields(out, view);
-        out.extend_from_slice(b"},\"notes\":[");
-        for i in 0..view.note_count() {
-            let n = view.note(i);
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"severity\":");
-            string(out, n.severity.as_bytes());
-            out.extend_from_slice(b",\"code\":");
-            string(out, n.code.as_bytes());
-            out.extend_from_slice(b",\"message\":\"");
-            let start = out.len();
-            view.write_note_message(i, out);
-            escape_tail(out, start);
-            out.push(b'"');
-            if !n.advice.is_empty() {
-                out.extend_from_slice(b",\"advice\":");
-                string(out, n.advice.as_bytes());
-            }
-            out.extend_from_slice(b",\"offset\":");
-            write::u64_dec(out, u64::from(n.offset));
-            out.extend_from_slice(b",\"length\":");
-            write::u64_dec(out, u64::from(n.len));
-            out.push(b'}');
-        }
-        out.extend_from_slice(b"]}\n");
+        self.fields(out, view, Names::Dotted, |_| true);
+        out.extend_from_slice(b"},");
+        notes(out, view);
+        out.extend_from_slice(b"}\n");
     }
 
-    fn fields(&mut self, out: &mut Vec<u8>, view: &impl FrameView) {
+    /// Appends the two lines of Elasticsearch's bulk API that `tshark -T ek` writes for a frame: the index
+    /// line (`{"index":{"_index":"packets-YYYY-MM-DD","_type":"doc"}}`, the frame's UTC date) and the
+    /// document: `{"timestamp":"<milliseconds since the epoch>","layers":{"frame":{...},"eth":{...},
+    /// "inner_ip":{...},...},"summary":"...","notes":[...]}`. The layers object holds an object a protocol
+    /// in its scope (the layer's name with `_` for `.`), and in it the layer's fields, each named as in
+    /// [`JsonWriter::write_frame`] with `_` for `.` (`inner_ip_src`: a name with dots would be an object
+    /// path to Elasticsearch, and `ip.flags` both a value and the object of `ip.flags.df`), with the values
+    /// `--json` writes; `frame` holds `frame_number`, `frame_time_epoch`, `frame_len`, `frame_cap_len`
+    /// (and `frame_file` when several files are dissected).
+    pub fn write_ek(&mut self, out: &mut Vec<u8>, info: &FrameInfo<'_>, view: &impl FrameView) {
+        out.extend_from_slice(b"{\"index\":{\"_index\":\"packets-");
+        utc_date(out, info.ts_sec);
+        out.extend_from_slice(b"\",\"_type\":\"doc\"}}\n{\"timestamp\":\"");
+        let ms = (i128::from(info.ts_sec) * 1000 + i128::from(info.ts_nsec) / 1_000_000) as i64;
+        if ms < 0 {
+            out.push(b'-');
+        }
+        write::u64_dec(out, ms.unsigned_abs());
+        out.extend_from_slice(b"\",\"layers\":{\"frame\":{\"frame_number\":");
+        write::u64_dec(out, info.number);
+        if let Some(file) = info.file {
+            out.extend_from_slice(b",\"frame_file\":");
+            string(out, file.as_bytes());
+        }
+        out.extend_from_slice(b",\"frame_time_epoch\":\"");
+        timestamp(out, info.ts_sec, info.ts_nsec);
+        out.extend_from_slice(b"\",\"frame_len\":");
+        write::u64_dec(out, u64::from(info.len));
+        out.extend_from_slice(b",\"frame_cap_len\":");
+        write::u64_dec(out, u64::from(info.caplen));
+        out.push(b'}');
+        for i in 0..view.layer_count() {
+            let layer = view.layer(i);
+            let same = |j: usize| {
+                let other = view.layer(j);
+                other.prefix == layer.prefix && other.abbrev == layer.abbrev
+            };
+            // Layers of one protocol in one scope (two VLAN tags) make one object.
+            if (0..i).any(same) {
+                continue;
+            }
+            out.extend_from_slice(b",\"");
+            let start = out.len();
+            out.extend_from_slice(layer.prefix.as_bytes());
+            out.extend_from_slice(layer.abbrev.as_bytes());
+            underscores(out, start);
+            out.extend_from_slice(b"\":{");
+            self.fields(out, view, Names::Underscored, |f| same(f.layer));
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"},");
+        summary(out, view);
+        out.push(b',');
+        notes(out, view);
+        out.extend_from_slice(b"}\n");
+    }
+
+    /// The fields `keep` selects, as `"name":value` pairs (an array for a name that occurs more than once in
+    /// the frame).
+    fn fields(
+        &mut self,
+        out: &mut Vec<u8>,
+        view: &impl FrameView,
+        names: Names,
+        keep: impl Fn(&super::FieldMeta<'_>) -> bool,
+    ) {
         let n = view.field_count();
         self.done.clear();
         self.done.resize(n, false);
@@ -100,7 +138,7 @@ impl JsonWriter {
         let mut first = true;
         for i in 0..n {
             let meta = view.field(i);
-            if meta.json == JsonKind::Skip || self.done[i] {
+            if meta.json == JsonKind::Skip || self.done[i] || !keep(&meta) {
                 continue;
             }
             if !first {
@@ -108,8 +146,12 @@ impl JsonWriter {
             }
             first = false;
             out.push(b'"');
+            let start = out.len();
             out.extend_from_slice(meta.prefix.as_bytes());
             out.extend_from_slice(meta.abbrev.as_bytes());
+            if names == Names::Underscored {
+                underscores(out, start);
+            }
             out.extend_from_slice(b"\":");
             if self.counts[meta.key] > 1 {
                 out.push(b'[');
@@ -132,6 +174,91 @@ impl JsonWriter {
             self.counts[key] = 0;
         }
     }
+}
+
+/// How field names are written: as they are (`ip.flags.df`), or with `_` for `.` (`ip_flags_df`, for
+/// Elasticsearch).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Names {
+    Dotted,
+    Underscored,
+}
+
+/// Replaces every `.` written since `start` by `_`.
+fn underscores(out: &mut [u8], start: usize) {
+    for b in &mut out[start..] {
+        if *b == b'.' {
+            *b = b'_';
+        }
+    }
+}
+
+/// `"summary":"..."`.
+fn summary(out: &mut Vec<u8>, view: &impl FrameView) {
+    out.extend_from_slice(b"\"summary\":");
+    let start = out.len();
+    out.push(b'"');
+    view.summary(out);
+    escape_tail(out, start + 1);
+    out.push(b'"');
+}
+
+/// The date (UTC) of a time in seconds since the epoch, `YYYY-MM-DD` (Howard Hinnant's `civil_from_days`).
+fn utc_date(out: &mut Vec<u8>, sec: i64) {
+    let z = sec.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if year < 0 {
+        out.push(b'-');
+    }
+    let two = |out: &mut Vec<u8>, v: i64| {
+        out.push(b'0' + (v / 10) as u8);
+        out.push(b'0' + (v % 10) as u8);
+    };
+    let y = year.unsigned_abs();
+    for d in [y / 1000 % 10, y / 100 % 10, y / 10 % 10, y % 10] {
+        out.push(b'0' + d as u8);
+    }
+    out.push(b'-');
+    two(out, month);
+    out.push(b'-');
+    two(out, day);
+}
+
+/// `"notes":[{"severity","code","message","advice","offset","length"},...]`.
+fn notes(out: &mut Vec<u8>, view: &impl FrameView) {
+    out.extend_from_slice(b"\"notes\":[");
+    for i in 0..view.note_count() {
+        let n = view.note(i);
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"severity\":");
+        string(out, n.severity.as_bytes());
+        out.extend_from_slice(b",\"code\":");
+        string(out, n.code.as_bytes());
+        out.extend_from_slice(b",\"message\":\"");
+        let start = out.len();
+        view.write_note_message(i, out);
+        escape_tail(out, start);
+        out.push(b'"');
+        if !n.advice.is_empty() {
+            out.extend_from_slice(b",\"advice\":");
+            string(out, n.advice.as_bytes());
+        }
+        out.extend_from_slice(b",\"offset\":");
+        write::u64_dec(out, u64::from(n.offset));
+        out.extend_from_slice(b",\"length\":");
+        write::u64_dec(out, u64::from(n.len));
+        out.push(b'}');
+    }
+    out.push(b']');
 }
 
 fn value(out: &mut Vec<u8>, view: &impl FrameView, index: usize, kind: JsonKind) {
@@ -276,6 +403,29 @@ mod tests {
         }
     }
     use super::*;
+
+    #[test]
+    fn ek_names_stay_distinct() {
+        // `_` for `.` must not make two registry names one (a scope's prefix is the same for every name).
+        let mut names = std::collections::HashSet::new();
+        for def in crate::fields::FIELDS {
+            assert!(names.insert(def.abbrev.replace('.', "_")), "{}", def.abbrev);
+        }
+    }
+
+    #[test]
+    fn utc_dates() {
+        let date = |sec| {
+            let mut out = Vec::new();
+            utc_date(&mut out, sec);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(1_630_859_447), "2021-09-05");
+        assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(date(-1), "1969-12-31");
+        assert_eq!(date(253_402_300_799), "9999-12-31");
+    }
 
     #[test]
     fn escapes_and_timestamps() {

@@ -4,6 +4,7 @@
 //! native dissection provides ([`NativeView`]) and so does a dissection obtained from a plugin through the C
 //! ABI, so both paths print the same bytes.
 
+pub mod columns;
 pub mod fields;
 pub mod hexdump;
 pub mod json;

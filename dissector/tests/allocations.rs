@@ -8,6 +8,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use common::{flannel, hex, inner_ping};
+use vxscope_dissector::filter::FrameFacts;
+use vxscope_dissector::render::columns::Columns;
+use vxscope_dissector::render::fields::Occurrence;
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{NativeView, summary, tree};
 use vxscope_dissector::{Config, Dissection, Dissector, LinkType};
@@ -76,8 +79,12 @@ fn frames_after_the_first_allocate_nothing() {
     let mut few = Dissection::recording(&fields);
     let mut json = JsonWriter::new();
     let mut out = Vec::new();
+    // Parquet's rows: the default columns, the batch emptied as a row group is written.
+    let columns = Columns::new(&[], Occurrence::First).unwrap();
+    let mut batch = columns.batch();
     let mut run = |rounds: usize| {
         for _ in 0..rounds {
+            batch.clear();
             for (link, frame) in &frames {
                 dissector.dissect(*link, frame, frame.len() as u32, &mut few);
                 out.clear();
@@ -98,6 +105,16 @@ fn frames_after_the_first_allocate_nothing() {
                     file: None,
                 };
                 json.write_frame(&mut out, &info, &view);
+                json.write_ek(&mut out, &info, &view);
+                let facts = FrameFacts {
+                    number: 1,
+                    ts_sec: 1_630_859_447,
+                    ts_nsec: 124_500_000,
+                    ts_digits: 6,
+                    len: frame.len() as u32,
+                    cap_len: frame.len() as u32,
+                };
+                columns.push(&mut batch, &d, frame, &facts);
             }
         }
     };

@@ -7,10 +7,12 @@
 //! Either way memory does not grow with the file, and each packet the reader returns borrows its bytes. Damage stops the stream with a
 //! [`CaptureError`] that says which frame and which byte offset; every packet before it has been returned.
 
+mod compressed;
 mod format;
 mod read;
 mod write;
 
+pub use compressed::{Compression, MAX_ZSTD_WINDOW};
 pub use read::{CaptureReader, Packet};
 pub use write::{CaptureWriter, OutputFormat};
 

@@ -5,6 +5,7 @@ use std::io::Read;
 use nom::number::Endianness;
 use vxscope_dissector::LinkType;
 
+use super::compressed::Compression;
 use super::format::{self as fmt, Options};
 use super::{
     CaptureError, ErrorKind, FileFormat, Interface, MAX_BLOCK_LEN, MAX_CAPLEN, Timestamp,
@@ -92,6 +93,8 @@ pub struct CaptureReader<R> {
     sections: u32,
     frames: u64,
     done: bool,
+    /// The file's compression, when its bytes are decompressed as read.
+    compression: Option<Compression>,
 }
 
 impl<'a> CaptureReader<Box<dyn Read + 'a>> {
@@ -103,9 +106,22 @@ impl<'a> CaptureReader<Box<dyn Read + 'a>> {
     /// Only a file sealed against shrinking and writing (a memfd with `F_SEAL_SHRINK` and `F_SEAL_WRITE`:
     /// the kernel refuses to change it) is mapped, with no copy. Reads the file header like
     /// [`new`](Self::new).
+    ///
+    /// A file compressed with gzip or Zstandard (known by its first bytes, whatever its name) is decompressed
+    /// as it is read; the byte offsets of its errors then count decompressed bytes, and
+    /// [`compression`](Self::compression) says so.
     pub fn from_file(file: std::fs::File) -> Result<Self, CaptureError> {
         let meta = file.metadata().ok();
         let len = meta.as_ref().filter(|m| m.is_file()).map(|m| m.len());
+        if let Some(len) = len {
+            let mut start = [0u8; 4];
+            let have = std::os::unix::fs::FileExt::read_at(&file, &mut start, 0).unwrap_or(0);
+            if let Some(compression) = Compression::sniff(&start[..have]) {
+                let mut reader = Self::new(compression.decoder(file.take(len)))?;
+                reader.compression = Some(compression);
+                return Ok(reader);
+            }
+        }
         let map = match len {
             Some(len) if len > 0 && sealed(&file) => {
                 // SAFETY: the file's seals forbid shrinking it and writing to it, for every process, for as
@@ -177,6 +193,7 @@ impl<R: Read> CaptureReader<R> {
             sections: 0,
             frames: 0,
             done: false,
+            compression: None,
         };
         let at = |kind| CaptureError {
             kind,
@@ -200,6 +217,11 @@ impl<R: Read> CaptureReader<R> {
             return Err(at(ErrorKind::NotACapture { magic }));
         }
         Ok(r)
+    }
+
+    /// How the file was compressed (its offsets then count decompressed bytes), if it was.
+    pub fn compression(&self) -> Option<Compression> {
+        self.compression
     }
 
     pub fn format(&self) -> FileFormat {

@@ -554,3 +554,114 @@ fn an_interrupt_keeps_completed_outputs_and_leaves_no_temporary_file() {
         assert!(got == expected, "{} is not whole", p.display());
     }
 }
+
+/// Compresses `plain` with `tool` (`gzip` or `zstd`, the tools themselves) into `packed`.
+fn compress(tool: &str, plain: &Path, packed: &Path) {
+    support::require_tool(tool);
+    let out = Command::new(tool)
+        .args(["-q", "-c"])
+        .arg(plain)
+        .output()
+        .unwrap_or_else(|e| panic!("run {tool}: {e}"));
+    assert!(out.status.success(), "{tool}: {}", stderr(&out));
+    fs::write(packed, out.stdout).unwrap();
+}
+
+#[test]
+fn compressed_captures_read_as_their_decompressed_bytes() {
+    let dir = scratch("compressed");
+    let (plain, damaged) = make_captures(&dir);
+    let packed_dir = dir.join("packed");
+    let mut packed = Vec::new();
+    for (i, input) in plain.iter().enumerate() {
+        let relative = input.strip_prefix(dir.join("in")).unwrap();
+        let tool = if i % 2 == 0 { "gzip" } else { "zstd" };
+        let extension = if tool == "gzip" { "gz" } else { "zst" };
+        let mut name = packed_dir.join(relative).into_os_string();
+        name.push(format!(".{extension}"));
+        let name = PathBuf::from(name);
+        fs::create_dir_all(name.parent().unwrap()).unwrap();
+        compress(tool, input, &name);
+        packed.push(name);
+    }
+    // strip of the directory of compressed captures: each output named after its input without the
+    // compression's extension, and the same bytes as strip of the uncompressed capture.
+    let out_dir = dir.join("out");
+    let o = run([
+        OsStr::new("strip"),
+        packed_dir.as_os_str(),
+        OsStr::new("-o"),
+        out_dir.as_os_str(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("total: 20 files"), "{err}");
+    assert!(err.contains("18 ok, 2 failed"), "{err}");
+    for d in &damaged {
+        // The same damage, at the same frame and (decompressed) byte offset as in the uncompressed file.
+        assert!(
+            err.lines()
+                .any(|l| l.contains(".pcap") && l.contains(&d.place)),
+            "no error at {}: {err}",
+            d.place
+        );
+    }
+    let single = dir.join("single.pcap");
+    for (input, compressed) in plain.iter().zip(&packed) {
+        let alone = run([OsStr::new("strip"), input.as_os_str(), single.as_os_str()]);
+        let relative = Path::new("packed").join(input.strip_prefix(dir.join("in")).unwrap());
+        let got = out_dir.join(&relative);
+        let is_damaged = damaged.iter().any(|d| &d.path == input);
+        assert_eq!(alone.status.code(), Some(if is_damaged { 1 } else { 0 }));
+        // A damaged capture's output holds the packets before the damage, as the one-file command's.
+        assert!(
+            fs::read(&got).unwrap() == fs::read(&single).unwrap(),
+            "{}: not what strip writes of the uncompressed capture",
+            got.display()
+        );
+        // dissect --json of the compressed file: the lines of the uncompressed one.
+        let a = run([
+            OsStr::new("dissect"),
+            OsStr::new("--json"),
+            input.as_os_str(),
+        ]);
+        let b = run([
+            OsStr::new("dissect"),
+            OsStr::new("--json"),
+            compressed.as_os_str(),
+        ]);
+        assert_eq!(b.status.code(), a.status.code(), "{}", stderr(&b));
+        assert!(a.stdout == b.stdout, "{}", compressed.display());
+    }
+
+    // A compressed stream cut short: the frames before the cut, then an error naming the file, the frame
+    // and the decompression, status 1.
+    let big = dir.join("big.pcap");
+    repeated("flannel/cluster.pcap", 2000, &big);
+    for (tool, extension) in [("gzip", "gz"), ("zstd", "zst")] {
+        let whole = dir.join(format!("big.pcap.{extension}"));
+        compress(tool, &big, &whole);
+        let bytes = fs::read(&whole).unwrap();
+        let cut = dir.join(format!("cut.pcap.{extension}"));
+        // Three quarters in: past the first block, which holds most of what a repetitive file compresses to.
+        fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
+        let o = run([OsStr::new("dissect"), cut.as_os_str()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{tool}: {err}");
+        assert!(
+            err.contains(&*cut.to_string_lossy())
+                && err.contains("frame ")
+                && err.contains(&format!("{tool} decompression")),
+            "{tool}: {err}"
+        );
+        let full = run([OsStr::new("dissect"), big.as_os_str()]);
+        assert!(
+            !o.stdout.is_empty(),
+            "{tool}: nothing printed before the cut"
+        );
+        assert!(
+            full.stdout.starts_with(&o.stdout),
+            "{tool}: the frames before the cut are not those of the whole file"
+        );
+    }
+}

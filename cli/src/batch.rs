@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use vxscope_capture::Packet;
+use vxscope_capture::{Compression, Packet};
 use vxscope_dissector::render::FrameView;
 use vxscope_dissector::{Dissection, LinkType};
 use vxscope_rewriter::output::AtomicFile;
@@ -689,11 +689,24 @@ impl Results<'_> {
     }
 }
 
-/// Whether `path` ends in one of [`CAPTURE_EXTENSIONS`] (any case).
+/// Whether `path` ends in one of [`CAPTURE_EXTENSIONS`] (any case), alone or followed by a compression's
+/// (`a.pcap.gz`, `b.pcapng.zst`).
 fn is_capture_name(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| CAPTURE_EXTENSIONS.iter().any(|c| c.eq_ignore_ascii_case(e)))
+    let has_capture_extension = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| CAPTURE_EXTENSIONS.iter().any(|c| c.eq_ignore_ascii_case(e)))
+    };
+    has_capture_extension(path) || has_capture_extension(&without_compression(path))
+}
+
+/// `path` without a compression's extension (`a.pcap.gz` → `a.pcap`): the name its output is given after,
+/// since what a command writes is not compressed.
+fn without_compression(path: &Path) -> PathBuf {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if Compression::of_extension(e).is_some() => path.with_extension(""),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// The captures under `dir` (sorted by name, subdirectories walked, `skip` left out), each with its path
@@ -759,6 +772,7 @@ pub fn plan(
                     "{}: no capture in this directory (looked for {})",
                     input.display(),
                     CAPTURE_EXTENSIONS.map(|e| format!("*.{e}")).join(", ")
+                        + ", each also compressed (.gz, .zst)"
                 ));
             }
         } else {
@@ -770,7 +784,7 @@ pub fn plan(
         }
         for (path, rel) in found {
             let output = match out_dir {
-                Some(dir) => Destination::File(dir.join(name_output(&rel))),
+                Some(dir) => Destination::File(dir.join(name_output(&without_compression(&rel)))),
                 None => Destination::Stdout,
             };
             jobs.push(Job {
@@ -842,6 +856,18 @@ mod tests {
         assert!(is_capture_name(Path::new("b.cap")));
         assert!(!is_capture_name(Path::new("b.txt")));
         assert!(!is_capture_name(Path::new("pcap")));
+        assert!(is_capture_name(Path::new("a/b.pcap.gz")));
+        assert!(is_capture_name(Path::new("b.pcapng.ZST")));
+        assert!(!is_capture_name(Path::new("b.gz")));
+        assert!(!is_capture_name(Path::new("b.txt.gz")));
+        assert_eq!(
+            without_compression(Path::new("d/b.pcap.gz")),
+            Path::new("d/b.pcap")
+        );
+        assert_eq!(
+            without_compression(Path::new("d/b.pcap")),
+            Path::new("d/b.pcap")
+        );
     }
 
     #[test]

@@ -285,8 +285,14 @@ impl Columns {
                             data.rep.push(0);
                         }
                     } else {
-                        let found = match self.occurrence {
-                            Occurrence::Last => each.next_back(),
+                        let found = match (self.occurrence, ids) {
+                            (Occurrence::Last, _) => each.next_back(),
+                            // One field's first occurrence: the dissection's index, in constant time.
+                            (_, [id]) => match d.find(*id, scope) {
+                                Some(f) if has_value(f) => Some(f),
+                                Some(_) => each.next(),
+                                None => None,
+                            },
                             _ => each.next(),
                         };
                         let pushed = found

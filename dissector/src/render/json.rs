@@ -29,6 +29,15 @@ pub struct JsonWriter {
     counts: Vec<u16>,
     /// Fields already written as part of an array.
     done: Vec<bool>,
+    /// The layer of each field of the current frame.
+    field_layer: Vec<u16>,
+    /// For `-T ek`: the object each layer's fields go into, the index of the first layer of its protocol and
+    /// scope.
+    layer_group: Vec<u16>,
+    /// For `-T ek`: the fields' indices ordered by the group of their layer (a counting sort), and where each
+    /// group's run starts in it.
+    order: Vec<u32>,
+    group_start: Vec<u32>,
 }
 
 impl JsonWriter {
@@ -53,7 +62,9 @@ impl JsonWriter {
         out.push(b',');
         summary(out, view);
         out.extend_from_slice(b",\"fields\":{");
-        self.fields(out, view, Names::Dotted, |_| true);
+        self.count(view);
+        self.fields(out, view, Names::Dotted, None);
+        self.uncount(view);
         out.extend_from_slice(b"},");
         notes(out, view);
         out.extend_from_slice(b"}\n");
@@ -90,25 +101,35 @@ impl JsonWriter {
         out.extend_from_slice(b",\"frame_cap_len\":");
         write::u64_dec(out, u64::from(info.caplen));
         out.push(b'}');
+        // Layers of one protocol in one scope (two VLAN tags) make one object: the first one's.
+        self.layer_group.clear();
         for i in 0..view.layer_count() {
             let layer = view.layer(i);
-            let same = |j: usize| {
-                let other = view.layer(j);
-                other.prefix == layer.prefix && other.abbrev == layer.abbrev
-            };
-            // Layers of one protocol in one scope (two VLAN tags) make one object.
-            if (0..i).any(same) {
+            let first = (0..i)
+                .find(|&j| {
+                    let other = view.layer(j);
+                    other.prefix == layer.prefix && other.abbrev == layer.abbrev
+                })
+                .unwrap_or(i);
+            self.layer_group.push(first as u16);
+        }
+        self.count(view);
+        self.order_by_group();
+        for i in 0..view.layer_count() {
+            if usize::from(self.layer_group[i]) != i {
                 continue;
             }
+            let layer = view.layer(i);
             out.extend_from_slice(b",\"");
             let start = out.len();
             out.extend_from_slice(layer.prefix.as_bytes());
             out.extend_from_slice(layer.abbrev.as_bytes());
             underscores(out, start);
             out.extend_from_slice(b"\":{");
-            self.fields(out, view, Names::Underscored, |f| same(f.layer));
+            self.fields(out, view, Names::Underscored, Some(i as u16));
             out.push(b'}');
         }
+        self.uncount(view);
         out.extend_from_slice(b"},");
         summary(out, view);
         out.push(b',');
@@ -116,29 +137,90 @@ impl JsonWriter {
         out.extend_from_slice(b"}\n");
     }
 
-    /// The fields `keep` selects, as `"name":value` pairs (an array for a name that occurs more than once in
-    /// the frame).
+    /// Counts the occurrences of each field key of the frame, and notes each field's layer.
+    fn count(&mut self, view: &impl FrameView) {
+        let n = view.field_count();
+        self.done.clear();
+        self.done.resize(n, false);
+        self.field_layer.clear();
+        for i in 0..n {
+            let meta = view.field(i);
+            if meta.key >= self.counts.len() {
+                self.counts.resize(meta.key + 1, 0);
+            }
+            self.counts[meta.key] = self.counts[meta.key].saturating_add(1);
+            self.field_layer.push(meta.layer as u16);
+        }
+    }
+
+    /// Orders the fields by the group of their layer, in frame order within a group.
+    fn order_by_group(&mut self) {
+        let groups = self.layer_group.len();
+        self.group_start.clear();
+        self.group_start.resize(groups + 1, 0);
+        for &layer in &self.field_layer {
+            if let Some(&g) = self.layer_group.get(usize::from(layer)) {
+                self.group_start[usize::from(g) + 1] += 1;
+            }
+        }
+        for g in 0..groups {
+            self.group_start[g + 1] += self.group_start[g];
+        }
+        self.order.clear();
+        self.order.resize(self.field_layer.len(), u32::MAX);
+        // The next free place of each group: the starts, moved along as fields are placed.
+        let mut next = std::mem::take(&mut self.group_start);
+        for (i, &layer) in self.field_layer.iter().enumerate() {
+            if let Some(&g) = self.layer_group.get(usize::from(layer)) {
+                let at = &mut next[usize::from(g)];
+                self.order[*at as usize] = i as u32;
+                *at += 1;
+            }
+        }
+        // `next[g]` is now where group g ends, the start of group g + 1: shift back by one group.
+        for g in (1..=groups).rev() {
+            next[g] = next[g - 1];
+        }
+        next[0] = 0;
+        self.group_start = next;
+    }
+
+    /// Clears the counts of [`JsonWriter::count`] for the next frame.
+    fn uncount(&mut self, view: &impl FrameView) {
+        for i in 0..view.field_count() {
+            let key = view.field(i).key;
+            self.counts[key] = 0;
+        }
+    }
+
+    /// The fields (of the layers of one `group` of [`JsonWriter::layer_group`], or all), as `"name":value`
+    /// pairs (an array for a name that occurs more than once in the frame). [`JsonWriter::count`] first.
     fn fields(
         &mut self,
         out: &mut Vec<u8>,
         view: &impl FrameView,
         names: Names,
-        keep: impl Fn(&super::FieldMeta<'_>) -> bool,
+        group: Option<u16>,
     ) {
         let n = view.field_count();
-        self.done.clear();
-        self.done.resize(n, false);
-        for i in 0..n {
-            let key = view.field(i).key;
-            if key >= self.counts.len() {
-                self.counts.resize(key + 1, 0);
-            }
-            self.counts[key] = self.counts[key].saturating_add(1);
-        }
+        let (from, to) = match group {
+            Some(g) => (
+                self.group_start[usize::from(g)] as usize,
+                self.group_start[usize::from(g) + 1] as usize,
+            ),
+            None => (0, n),
+        };
         let mut first = true;
-        for i in 0..n {
+        for k in from..to {
+            let i = match group {
+                Some(_) => self.order[k] as usize,
+                None => k,
+            };
+            if self.done[i] {
+                continue;
+            }
             let meta = view.field(i);
-            if meta.json == JsonKind::Skip || self.done[i] || !keep(&meta) {
+            if meta.json == JsonKind::Skip {
                 continue;
             }
             if !first {
@@ -168,10 +250,6 @@ impl JsonWriter {
             } else {
                 value(out, view, i, meta.json);
             }
-        }
-        for i in 0..n {
-            let key = view.field(i).key;
-            self.counts[key] = 0;
         }
     }
 }

@@ -10,8 +10,11 @@ use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
 
 use vxscope_capture::{CaptureReader, CaptureWriter, MAX_CAPLEN, Timestamp};
+use vxscope_dissector::filter::FrameFacts;
 use vxscope_dissector::flannel::{TopologyBuilder, TopologySource};
 use vxscope_dissector::i18n::Lang;
+use vxscope_dissector::render::columns::{Columns, Values};
+use vxscope_dissector::render::fields::Occurrence;
 use vxscope_dissector::render::hexdump::{self, Format};
 use vxscope_dissector::render::json::{FrameInfo, JsonWriter};
 use vxscope_dissector::render::{NativeView, summary, tree};
@@ -122,9 +125,78 @@ pub fn dissect_frame(
         len: wire_len,
         file: None,
     };
-    JsonWriter::new().write_frame(&mut out, &info, &view);
-    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&out) {
-        panic!("invalid JSON ({e}): {}", String::from_utf8_lossy(&out));
+    let mut json = JsonWriter::new();
+    json.write_frame(&mut out, &info, &view);
+    let frame_json = match serde_json::from_slice::<serde_json::Value>(&out) {
+        Ok(v) => v,
+        Err(e) => panic!("invalid JSON ({e}): {}", String::from_utf8_lossy(&out)),
+    };
+    // -T ek: an index line and a document holding the JSON's values, each field once.
+    out.clear();
+    json.write_ek(&mut out, &info, &view);
+    let text = std::str::from_utf8(&out).expect("ek not UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "ek: {text}");
+    let doc: serde_json::Value = serde_json::from_str(lines[1])
+        .unwrap_or_else(|e| panic!("invalid ek document ({e}): {}", lines[1]));
+    let mut ek_fields = serde_json::Map::new();
+    for (layer, fields) in doc["layers"].as_object().expect("ek layers") {
+        if layer != "frame" {
+            for (k, v) in fields.as_object().expect("ek layer object") {
+                assert!(
+                    ek_fields.insert(k.clone(), v.clone()).is_none(),
+                    "ek: {k} twice"
+                );
+            }
+        }
+    }
+    let renamed: serde_json::Map<String, serde_json::Value> = frame_json["fields"]
+        .as_object()
+        .expect("JSON fields")
+        .iter()
+        .map(|(k, v)| (k.replace('.', "_"), v.clone()))
+        .collect();
+    assert_eq!(ek_fields, renamed, "ek values differ from JSON's");
+    // Parquet rows: every column of the default set, every occurrence, levels consistent with the values.
+    let columns = Columns::new(&[], Occurrence::All).expect("the default columns");
+    let mut batch = columns.batch();
+    columns.push(&mut batch, &d, frame, &FrameFacts::default());
+    for (column, data) in columns.columns().iter().zip(&batch.columns) {
+        let values = match &data.values {
+            Values::Int(v) => v.len(),
+            Values::Bool(v) => v.len(),
+            Values::Text { bytes, ends } => {
+                assert!(ends.windows(2).all(|w| w[0] <= w[1]), "{}", column.name);
+                assert!(
+                    ends.last().is_none_or(|&e| e == bytes.len()),
+                    "{}",
+                    column.name
+                );
+                assert!(
+                    std::str::from_utf8(bytes).is_ok(),
+                    "{} not UTF-8",
+                    column.name
+                );
+                ends.len()
+            }
+        };
+        assert_eq!(
+            values,
+            data.def.iter().filter(|&&l| l == 1).count(),
+            "{}",
+            column.name
+        );
+        if column.list {
+            assert_eq!(data.rep.len(), data.def.len(), "{}", column.name);
+            assert_eq!(
+                data.rep.iter().filter(|&&r| r == 0).count(),
+                1,
+                "{}",
+                column.name
+            );
+        } else {
+            assert_eq!(data.def.len(), 1, "{}", column.name);
+        }
     }
     let formats: &[Format] = if every_dump {
         &[Format::Text, Format::Markdown, Format::Html, Format::Svg]

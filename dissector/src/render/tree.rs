@@ -45,10 +45,19 @@ pub fn write<V: FrameView>(out: &mut Vec<u8>, view: &V) {
             let value_at = out.len();
             view.write_value(i, out);
             if out.len() - value_at > MAX_VALUE_WIDTH {
-                out.truncate(value_at + MAX_VALUE_WIDTH - 16);
-                out.extend_from_slice("… (".as_bytes());
-                write::u64_dec(out, u64::from(f.len));
-                out.extend_from_slice(b" bytes)");
+                // Cut at a character's start: a value may be text of many bytes a character (a pod or node
+                // name from a topology file).
+                let mut cut = value_at + MAX_VALUE_WIDTH - 16;
+                while cut > value_at && out[cut] & 0xc0 == 0x80 {
+                    cut -= 1;
+                }
+                out.truncate(cut);
+                out.extend_from_slice("…".as_bytes());
+                if f.len > 0 {
+                    out.extend_from_slice(b" (");
+                    write::u64_dec(out, u64::from(f.len));
+                    out.extend_from_slice(b" bytes)");
+                }
             }
             let mark = out.len();
             out.extend_from_slice(b" (");

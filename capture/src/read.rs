@@ -220,6 +220,12 @@ impl<R: Read> CaptureReader<R> {
     }
 
     /// How the file was compressed (its offsets then count decompressed bytes), if it was.
+    /// The length of the regular file read (as it was when opened), or `None` for a stream, a sealed memfd
+    /// read through a map, or a compressed file.
+    pub fn length_at_open(&self) -> Option<u64> {
+        self.length_at_open
+    }
+
     pub fn compression(&self) -> Option<Compression> {
         self.compression
     }

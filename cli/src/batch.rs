@@ -26,7 +26,7 @@ use vxscope_dissector::{Dissection, LinkType};
 use vxscope_rewriter::output::AtomicFile;
 use vxscope_rewriter::run::{Rewrite, Rewritten, Verdict};
 
-use crate::frames::{Consumer, Flow, Frame};
+use crate::frames::{Consumer, Flow, Frame, Render};
 
 /// The options of a batch run, flattened into every command that takes many inputs.
 #[derive(Args, Clone, Debug, Default)]
@@ -224,6 +224,18 @@ impl<C: Consumer> Consumer for Watch<'_, '_, C> {
             return Ok(Flow::Stop);
         }
         self.inner.frame(frame, view, dissection)
+    }
+
+    fn renderer(&self) -> Option<Render> {
+        self.inner.renderer()
+    }
+
+    fn rendered(&mut self, bytes: &[u8], last_offset: u64) -> Result<Flow, String> {
+        self.progress.at(last_offset);
+        if stopped() {
+            return Ok(Flow::Stop);
+        }
+        self.inner.rendered(bytes, last_offset)
     }
 }
 

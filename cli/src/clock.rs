@@ -5,6 +5,7 @@ use std::io::Write as _;
 use vxscope_capture::Timestamp;
 
 /// Turns epoch seconds into local (or UTC) dates and times, caching the UTC offset for the current hour.
+#[derive(Clone)]
 pub struct Clock {
     utc: bool,
     cached_hour: i64,

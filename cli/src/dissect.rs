@@ -15,7 +15,7 @@ use vxscope_dissector::{Config, Dissection, Dissector};
 use crate::batch::{self, Job, JobIo, Outcome, Report, Settings, Watch};
 use crate::clock::Clock;
 use crate::columnar::ParquetWriter;
-use crate::frames::{Consumer, Engine, Flow, Frame, FrameLoop, Record, Selection};
+use crate::frames::{Consumer, Engine, Flow, Frame, FrameLoop, Record, Render, Selection};
 use crate::input::open_capture;
 use crate::live::LiveCapture;
 use crate::output::Output;
@@ -463,14 +463,68 @@ impl Consumer for Printer<'_> {
             Flow::Stop
         })
     }
+
+    /// Frames rendered on a decoding thread: the same views, into a buffer joined in frame order (not for a
+    /// live capture, printed as it comes).
+    fn renderer(&self) -> Option<Render> {
+        if self.live {
+            return None;
+        }
+        let (mode, mut clock, mut json) = (self.mode, self.clock.clone(), JsonWriter::new());
+        let (columns, file) = (self.columns.clone(), self.file.clone());
+        Some(Box::new(move |frame, view, d, out| match &columns {
+            Some(list) => list.write_frame(out, d, frame.data, &frame.facts()),
+            None => write_frame(
+                out,
+                mode,
+                &mut clock,
+                &mut json,
+                file.as_deref(),
+                frame,
+                view,
+            ),
+        }))
+    }
+
+    fn rendered(&mut self, bytes: &[u8], _last_offset: u64) -> Result<Flow, String> {
+        self.out.buf.extend_from_slice(bytes);
+        Ok(if self.out.maybe_flush() {
+            Flow::Continue
+        } else {
+            Flow::Stop
+        })
+    }
 }
 
 impl Printer<'_> {
     fn write(&mut self, p: &Frame<'_>, view: &impl FrameView) {
         let out = &mut self.out.buf;
-        match self.mode {
+        write_frame(
+            out,
+            self.mode,
+            &mut self.clock,
+            &mut self.json,
+            self.file.as_deref(),
+            p,
+            view,
+        );
+    }
+}
+
+/// Writes a frame in the one-line, tree or JSON view.
+fn write_frame(
+    out: &mut Vec<u8>,
+    mode: Mode,
+    clock: &mut Clock,
+    json: &mut JsonWriter,
+    file: Option<&str>,
+    p: &Frame<'_>,
+    view: &impl FrameView,
+) {
+    {
+        match mode {
             Mode::OneLine => {
-                self.clock.time_of_day(out, p.ts, p.ts_digits);
+                clock.time_of_day(out, p.ts, p.ts_digits);
                 out.push(b' ');
                 view.summary(out);
                 out.push(b'\n');
@@ -484,7 +538,7 @@ impl Printer<'_> {
                     p.orig_len,
                     p.data.len()
                 );
-                self.clock.write_date_time(out, p.ts, p.ts_digits);
+                clock.write_date_time(out, p.ts, p.ts_digits);
                 let _ = writeln!(out, ", link type {}", p.link_type);
                 out.extend_from_slice(b"Summary: ");
                 view.summary(out);
@@ -501,12 +555,12 @@ impl Printer<'_> {
                     ts_nsec: p.ts.nsec,
                     caplen: p.data.len() as u32,
                     len: p.orig_len,
-                    file: self.file.as_deref(),
+                    file,
                 };
-                if self.mode == Mode::Ek {
-                    self.json.write_ek(out, &info, view);
+                if mode == Mode::Ek {
+                    json.write_ek(out, &info, view);
                 } else {
-                    self.json.write_frame(out, &info, view);
+                    json.write_frame(out, &info, view);
                 }
             }
         }

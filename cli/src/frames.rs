@@ -10,11 +10,13 @@
 
 use std::borrow::Cow;
 use std::io::Read;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Condvar, Mutex};
 
 use vxscope_capture::{CaptureReader, Timestamp};
 use vxscope_dissector::fields::FieldId;
 use vxscope_dissector::filter::{Filter, FrameFacts};
-use vxscope_dissector::flannel::{self, Session};
+use vxscope_dissector::flannel::{self, Gathered, Session};
 use vxscope_dissector::render::{FrameView, NativeView, summary};
 use vxscope_dissector::{Dissection, Dissector, LinkType, hextext};
 
@@ -56,6 +58,11 @@ pub trait FrameSource {
     /// The next frame, or `None` at the end. An error says where (frame, byte offset) but not which input:
     /// the loop adds the input's name.
     fn next_frame(&mut self) -> Result<Option<Frame<'_>>, String>;
+
+    /// The length of the regular file read, if it is one: a file long enough is decoded on several threads.
+    fn file_length(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl<R: Read> FrameSource for CaptureReader<R> {
@@ -74,6 +81,10 @@ impl<R: Read> FrameSource for CaptureReader<R> {
             Ok(None) => Ok(None),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    fn file_length(&self) -> Option<u64> {
+        self.length_at_open()
     }
 }
 
@@ -171,7 +182,26 @@ pub trait Consumer {
         view: &impl FrameView,
         dissection: Option<&Dissection<'_>>,
     ) -> Result<Flow, String>;
+
+    /// A renderer for one decoding thread, if the consumer's output is bytes that can be written on another
+    /// thread and joined in frame order ([`rendered`](Self::rendered)); `None` keeps the loop on one thread.
+    fn renderer(&self) -> Option<Render> {
+        None
+    }
+
+    /// What a decoding thread rendered for a run of consecutive frames, handed on in frame order;
+    /// `last_offset` is the byte offset of the run's last frame. Called only when
+    /// [`renderer`](Self::renderer) gave renderers.
+    fn rendered(&mut self, bytes: &[u8], last_offset: u64) -> Result<Flow, String> {
+        let _ = (bytes, last_offset);
+        Err("this command's output cannot be rendered on several threads".to_string())
+    }
 }
+
+/// Renders a selected frame on a decoding thread: appends to the buffer what [`Consumer::frame`] would have
+/// written for it.
+pub type Render =
+    Box<dyn FnMut(&Frame<'_>, &NativeView<'_, '_>, &Dissection<'_>, &mut Vec<u8>) + Send>;
 
 /// How the loop over one input ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -233,45 +263,103 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
                 let dissector: &Dissector = dissector;
                 // The filter's fields are recorded beside the consumer's: a filter naming few costs little.
                 let filtered = self.filter.as_ref().map_or(Vec::new(), Filter::fields_read);
-                let mut d = match &self.record {
-                    Record::Everything => Dissection::new(),
-                    Record::OneLine => Dissection::recording(
-                        &[summary::FIELDS_READ, flannel::FIELDS_READ, &filtered].concat(),
-                    ),
-                    Record::Fields(ids) => Dissection::recording(&[ids, &filtered[..]].concat()),
+                let recorded: Option<Vec<FieldId>> = match &self.record {
+                    Record::Everything => None,
+                    Record::OneLine => {
+                        Some([summary::FIELDS_READ, flannel::FIELDS_READ, &filtered].concat())
+                    }
+                    Record::Fields(ids) => Some([ids, &filtered[..]].concat()),
                 };
-                while let Some(frame) = source.next_frame().map_err(|e| format!("{name}: {e}"))? {
-                    ended.last_frame = frame.number;
-                    if frame.number > selection.last {
-                        break;
+                let recorded = recorded.as_deref();
+                // Several threads when the file is long enough and the consumer's output can be joined; `-c`
+                // counts frames the filter passes, one after the other: one thread.
+                let threads = match selection.count {
+                    None => threads(source.file_length()),
+                    Some(_) => 1,
+                };
+                let renderers = match threads {
+                    1 => None,
+                    n => (0..n)
+                        .map(|_| consumer.renderer())
+                        .collect::<Option<Vec<_>>>(),
+                };
+                let filter = self.filter.as_ref();
+                let session = &mut self.session;
+                // The session is the pool's when there is one (its threads learn in frame order).
+                let (mut alone, turns) = match renderers {
+                    Some(_) => (
+                        None,
+                        Some(Turns {
+                            state: Mutex::new((session, 0)),
+                            next: Condvar::new(),
+                        }),
+                    ),
+                    None => (Some(session), None),
+                };
+                std::thread::scope(|scope| -> Result<(), String> {
+                    let mut pool = renderers.zip(turns.as_ref()).map(|(renderers, turns)| {
+                        Pool::start(
+                            scope, dissector, turns, selection, filter, recorded, renderers,
+                        )
+                    });
+                    let mut d = dissection(recorded);
+                    loop {
+                        let frame = match source.next_frame() {
+                            Ok(Some(frame)) => frame,
+                            Ok(None) => break,
+                            Err(e) => {
+                                // What the frames before the damage gave comes first, as on one thread.
+                                if let Some(pool) = &mut pool {
+                                    pool.finish(consumer, &mut ended)?;
+                                }
+                                return Err(format!("{name}: {e}"));
+                            }
+                        };
+                        ended.last_frame = frame.number;
+                        if frame.number > selection.last {
+                            break;
+                        }
+                        let (Some(session), None) = (&mut alone, &mut pool) else {
+                            let pool = pool.as_mut().expect("the pool when not alone");
+                            if pool.push(&frame, consumer, &mut ended)? == Flow::Stop
+                                || frame.number == selection.last
+                            {
+                                break;
+                            }
+                            continue;
+                        };
+                        session.dissect(
+                            dissector,
+                            frame.link_type,
+                            frame.data,
+                            frame.orig_len,
+                            &mut d,
+                        );
+                        if frame.number < selection.first {
+                            continue;
+                        }
+                        if let Some(filter) = filter
+                            && !filter.matches(&d, frame.data, &frame.facts())
+                        {
+                            continue;
+                        }
+                        let view = NativeView {
+                            dissection: &d,
+                            frame: frame.data,
+                        };
+                        ended.consumed += 1;
+                        if consumer.frame(&frame, &view, Some(&d))? == Flow::Stop
+                            || frame.number == selection.last
+                            || selection.count == Some(ended.consumed)
+                        {
+                            break;
+                        }
                     }
-                    self.session.dissect(
-                        dissector,
-                        frame.link_type,
-                        frame.data,
-                        frame.orig_len,
-                        &mut d,
-                    );
-                    if frame.number < selection.first {
-                        continue;
+                    if let Some(pool) = &mut pool {
+                        pool.finish(consumer, &mut ended)?;
                     }
-                    if let Some(filter) = &self.filter
-                        && !filter.matches(&d, frame.data, &frame.facts())
-                    {
-                        continue;
-                    }
-                    let view = NativeView {
-                        dissection: &d,
-                        frame: frame.data,
-                    };
-                    ended.consumed += 1;
-                    if consumer.frame(&frame, &view, Some(&d))? == Flow::Stop
-                        || frame.number == selection.last
-                        || selection.count == Some(ended.consumed)
-                    {
-                        break;
-                    }
-                }
+                    Ok(())
+                })?;
             }
             Engine::Plugin(_) if self.filter.is_some() => {
                 return Err(
@@ -307,5 +395,259 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
             }
         }
         Ok(ended)
+    }
+}
+
+/// A dissection recording every field (`None`) or those named.
+fn dissection<'d>(recorded: Option<&[FieldId]>) -> Dissection<'d> {
+    match recorded {
+        None => Dissection::new(),
+        Some(ids) => Dissection::recording(ids),
+    }
+}
+
+/// Frames are decoded on several threads for a file at least this long; a shorter one is done sooner on one.
+const PARALLEL_FROM: u64 = 4 << 20;
+/// A chunk handed to a decoding thread: this many frames (`VXSCOPE_CHUNK_FRAMES` sets another number, for
+/// tests to cut small captures into many chunks), or this many bytes of frames, whichever comes first. Small
+/// enough that a chunk's dissections stay in the processor's cache between decoding and rendering.
+const CHUNK_FRAMES: usize = 64;
+const CHUNK_BYTES: usize = 128 * 1024;
+/// The environment variable that sets the number of decoding threads (1: the loop's own thread alone).
+pub const THREADS_VAR: &str = "VXSCOPE_THREADS";
+const CHUNK_FRAMES_VAR: &str = "VXSCOPE_CHUNK_FRAMES";
+
+/// How many threads decode an input of `length` bytes: `VXSCOPE_THREADS` if set (whatever the input), else
+/// one for each processor (at most 4) for a regular file of [`PARALLEL_FROM`] bytes or more, one otherwise.
+fn threads(length: Option<u64>) -> usize {
+    let set = std::env::var(THREADS_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    match set {
+        Some(n) => n.clamp(1, 64),
+        None if length.is_some_and(|l| l >= PARALLEL_FROM) => {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+        }
+        None => 1,
+    }
+}
+
+/// A chunk of consecutive frames, sent to a decoding thread and back with their rendering.
+#[derive(Default)]
+struct Chunk {
+    /// Its place among the chunks of the input, from 0.
+    index: u64,
+    /// Each frame with its data empty: its bytes are `bytes[previous end..end]`.
+    frames: Vec<(Frame<'static>, usize)>,
+    bytes: Vec<u8>,
+    /// What the frames selected rendered to, how many they were, and the last frame's byte offset.
+    out: Vec<u8>,
+    consumed: u64,
+    last_offset: u64,
+}
+
+/// The session, and the index of the next chunk to learn from: the threads take their turns in frame order.
+struct Turns<'s> {
+    state: Mutex<(&'s mut Session, u64)>,
+    next: Condvar,
+}
+
+/// The decoding threads of one input: chunk `i` goes to thread `i % n`, its rendering comes back in order.
+struct Pool {
+    inputs: Vec<SyncSender<Chunk>>,
+    outputs: Vec<Receiver<Chunk>>,
+    filling: Chunk,
+    free: Vec<Chunk>,
+    sent: u64,
+    received: u64,
+    chunk_frames: usize,
+}
+
+impl Pool {
+    /// Chunks in flight (sent, their rendering not yet handed on) at most, per thread: bounds memory.
+    const IN_FLIGHT: u64 = 2;
+
+    fn start<'scope, 'env: 'scope, 'd: 'scope>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        dissector: &'d Dissector,
+        turns: &'env Turns<'env>,
+        selection: Selection,
+        filter: Option<&'env Filter>,
+        recorded: Option<&'env [FieldId]>,
+        renderers: Vec<Render>,
+    ) -> Pool {
+        let capacity = Self::IN_FLIGHT as usize;
+        let mut inputs = Vec::new();
+        let mut outputs = Vec::new();
+        for render in renderers {
+            let (to_worker, input) = sync_channel::<Chunk>(capacity);
+            let (output, from_worker) = sync_channel::<Chunk>(capacity);
+            scope.spawn(move || {
+                decode_chunks(
+                    dissector, turns, selection, filter, recorded, render, input, output,
+                )
+            });
+            inputs.push(to_worker);
+            outputs.push(from_worker);
+        }
+        Pool {
+            inputs,
+            outputs,
+            filling: Chunk::default(),
+            free: Vec::new(),
+            sent: 0,
+            received: 0,
+            chunk_frames: std::env::var(CHUNK_FRAMES_VAR)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .map_or(CHUNK_FRAMES, |n| n.max(1)),
+        }
+    }
+
+    /// Adds a frame to the chunk being filled, and sends the chunk when full.
+    fn push(
+        &mut self,
+        frame: &Frame<'_>,
+        consumer: &mut impl Consumer,
+        ended: &mut Ended,
+    ) -> Result<Flow, String> {
+        let chunk = &mut self.filling;
+        chunk.bytes.extend_from_slice(frame.data);
+        chunk.frames.push((
+            Frame {
+                data: &[],
+                ..*frame
+            },
+            chunk.bytes.len(),
+        ));
+        if chunk.frames.len() >= self.chunk_frames || chunk.bytes.len() >= CHUNK_BYTES {
+            return self.send(consumer, ended);
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Sends the chunk being filled (after handing on the oldest rendering when enough are in flight).
+    fn send(&mut self, consumer: &mut impl Consumer, ended: &mut Ended) -> Result<Flow, String> {
+        if self.filling.frames.is_empty() {
+            return Ok(Flow::Continue);
+        }
+        let threads = self.inputs.len() as u64;
+        let mut flow = Flow::Continue;
+        if self.sent - self.received >= Self::IN_FLIGHT * threads {
+            flow = self.receive(consumer, ended)?;
+        }
+        let mut chunk = std::mem::replace(&mut self.filling, self.free.pop().unwrap_or_default());
+        chunk.index = self.sent;
+        self.inputs[(self.sent % threads) as usize]
+            .send(chunk)
+            .map_err(|_| "a decoding thread ended early".to_string())?;
+        self.sent += 1;
+        Ok(flow)
+    }
+
+    /// Hands the oldest chunk's rendering on to the consumer.
+    fn receive(&mut self, consumer: &mut impl Consumer, ended: &mut Ended) -> Result<Flow, String> {
+        let threads = self.inputs.len() as u64;
+        let mut chunk = self.outputs[(self.received % threads) as usize]
+            .recv()
+            .map_err(|_| "a decoding thread ended early".to_string())?;
+        self.received += 1;
+        ended.consumed += chunk.consumed;
+        let flow = match chunk.consumed {
+            0 => Flow::Continue,
+            _ => consumer.rendered(&chunk.out, chunk.last_offset)?,
+        };
+        chunk.frames.clear();
+        chunk.bytes.clear();
+        chunk.out.clear();
+        self.free.push(chunk);
+        Ok(flow)
+    }
+
+    /// Sends what is left and hands on every rendering, in order (unless the consumer stops).
+    fn finish(&mut self, consumer: &mut impl Consumer, ended: &mut Ended) -> Result<(), String> {
+        let mut flow = self.send(consumer, ended)?;
+        while flow == Flow::Continue && self.received < self.sent {
+            flow = self.receive(consumer, ended)?;
+        }
+        Ok(())
+    }
+}
+
+/// A decoding thread: decodes each chunk's frames, learns from them in its turn (the session sees every frame
+/// in frame order, as on one thread), then renders the frames selected.
+#[allow(clippy::too_many_arguments)]
+fn decode_chunks<'d>(
+    dissector: &'d Dissector,
+    turns: &Turns<'_>,
+    selection: Selection,
+    filter: Option<&Filter>,
+    recorded: Option<&[FieldId]>,
+    mut render: Render,
+    input: Receiver<Chunk>,
+    output: SyncSender<Chunk>,
+) {
+    let topology = dissector.topology();
+    let mut dissections: Vec<Dissection<'d>> = Vec::new();
+    let mut gathered: Vec<Gathered> = Vec::new();
+    while let Ok(mut chunk) = input.recv() {
+        let n = chunk.frames.len();
+        while dissections.len() < n {
+            dissections.push(dissection(recorded));
+            gathered.push(Gathered::default());
+        }
+        let mut start = 0;
+        for (i, (frame, end)) in chunk.frames.iter().enumerate() {
+            let data = &chunk.bytes[start..*end];
+            start = *end;
+            Session::decode(
+                dissector,
+                frame.link_type,
+                data,
+                frame.orig_len,
+                &mut dissections[i],
+                &mut gathered[i],
+            );
+        }
+        {
+            let mut state = turns.state.lock().unwrap_or_else(|e| e.into_inner());
+            while state.1 != chunk.index {
+                state = turns.next.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+            for (d, g) in dissections.iter_mut().zip(&gathered).take(n) {
+                state.0.learn(topology, d, g);
+            }
+            state.1 += 1;
+            turns.next.notify_all();
+        }
+        let mut start = 0;
+        let mut consumed = 0;
+        for (i, (frame, end)) in chunk.frames.iter().enumerate() {
+            let frame = Frame {
+                data: &chunk.bytes[start..*end],
+                ..*frame
+            };
+            start = *end;
+            let d = &dissections[i];
+            if frame.number < selection.first {
+                continue;
+            }
+            if let Some(filter) = filter
+                && !filter.matches(d, frame.data, &frame.facts())
+            {
+                continue;
+            }
+            let view = NativeView {
+                dissection: d,
+                frame: frame.data,
+            };
+            render(&frame, &view, d, &mut chunk.out);
+            consumed += 1;
+        }
+        chunk.consumed = consumed;
+        chunk.last_offset = chunk.frames.last().map_or(0, |(f, _)| f.offset);
+        if output.send(chunk).is_err() {
+            return;
+        }
     }
 }

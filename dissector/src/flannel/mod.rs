@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 pub use annotate::FIELDS_READ;
 pub(crate) use annotate::{Tunnel, annotate};
-pub use session::{LearnedNode, Session};
+pub use session::{Gathered, LearnedNode, Session};
 pub use sources::{MAX_SOURCE_LEN, SourceError, TopologySource, parse_cidr, parse_ip, parse_mac};
 
 use crate::value::{IpBytes, IpNet};

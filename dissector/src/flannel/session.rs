@@ -72,6 +72,12 @@ struct Recent {
     rows: PairRows,
 }
 
+/// What decoding a frame gathered for a session to learn ([`Session::decode`]).
+#[derive(Debug, Default)]
+pub struct Gathered {
+    tunnels: Vec<Tunnel>,
+}
+
 /// Follows one capture.
 #[derive(Debug, Default)]
 pub struct Session {
@@ -114,11 +120,37 @@ impl Session {
         let mut tunnels = std::mem::take(&mut self.tunnels);
         tunnels.clear();
         dissector.decode(link_type, frame, wire_len, out, Some(&mut tunnels));
-        self.learn(dissector.topology(), out, &tunnels);
+        self.learn_tunnels(dissector.topology(), out, &tunnels);
         self.tunnels = tunnels;
     }
 
-    fn learn<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, tunnels: &[Tunnel]) {
+    /// [`dissect`](Self::dissect) in two steps, for frames decoded on several threads: `decode` needs no
+    /// session (what the session will learn is kept in `gathered`), and [`learn`](Self::learn) must then
+    /// follow for every frame in frame order. The two give exactly what `dissect` gives.
+    pub fn decode<'d>(
+        dissector: &'d Dissector,
+        link_type: LinkType,
+        frame: &[u8],
+        wire_len: u32,
+        out: &mut Dissection<'d>,
+        gathered: &mut Gathered,
+    ) {
+        gathered.tunnels.clear();
+        dissector.decode(link_type, frame, wire_len, out, Some(&mut gathered.tunnels));
+    }
+
+    /// Learns from a frame decoded by [`decode`](Self::decode), adding to its dissection the notes that
+    /// compare it with earlier frames.
+    pub fn learn<'d>(&mut self, topo: &'d Topology, d: &mut Dissection<'d>, gathered: &Gathered) {
+        self.learn_tunnels(topo, d, &gathered.tunnels);
+    }
+
+    fn learn_tunnels<'d>(
+        &mut self,
+        topo: &'d Topology,
+        d: &mut Dissection<'d>,
+        tunnels: &[Tunnel],
+    ) {
         self.frames += 1;
         if !tunnels.is_empty() {
             self.vxlan_frames += 1;

@@ -6,6 +6,8 @@
 #   bench/dissect.sh                 # 200,000 packets (~170 MB), generated once into bench/data/
 #   PACKETS=1000000 bench/dissect.sh # another size (its own file)
 #   RUNS=5 bench/dissect.sh          # more runs a command (default 3)
+#   SCAPY=1 bench/dissect.sh         # the capture made with scapy instead (bench/scapy_capture.py: two nodes,
+#                                    # ICMP and TCP half and half), independent of our own generator
 #
 # Needs hyperfine, tcpdump, tshark and GNU time (installed with apt-get when missing, on Debian).
 set -euo pipefail
@@ -14,6 +16,7 @@ cd "$(dirname "$0")/.."
 packets="${PACKETS:-200000}"
 runs="${RUNS:-3}"
 capture="bench/data/vxlan-${packets}.pcap"
+[ -n "${SCAPY:-}" ] && capture="bench/data/scapy-${packets}.pcap"
 
 missing=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -33,7 +36,11 @@ cargo build --release --quiet -p vxscope-cli -p vxscope-bench
 vxscope=target/release/vxscope
 mkdir -p bench/data
 if [ ! -f "$capture" ]; then
-    target/release/make-bench-capture "$capture" "$packets"
+    if [ -n "${SCAPY:-}" ]; then
+        /usr/bin/python3 bench/scapy_capture.py "$capture" "$packets"
+    else
+        target/release/make-bench-capture "$capture" "$packets"
+    fi
 fi
 size=$(stat -c %s "$capture")
 echo "capture: $capture, $packets packets, $size bytes"
@@ -41,12 +48,15 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "tools: $($vxscope --version), $(tcpdump --version 2>&1 | head -1), $(tshark --version 2>/dev/null | head -1)"
 echo
 
-names=("vxscope dissect" "vxscope dissect --json" "tcpdump -nn -r" "tshark -d udp.port==8472,vxlan")
+names=("vxscope dissect" "vxscope dissect --json" "tcpdump -nn -r" "tshark -d udp.port==8472,vxlan"
+    "vxscope dissect, one thread" "cat")
 commands=(
     "$vxscope dissect $capture"
     "$vxscope dissect --json $capture"
     "tcpdump -nn -r $capture"
     "tshark -n -r $capture -d udp.port==8472,vxlan"
+    "env VXSCOPE_THREADS=1 $vxscope dissect $capture"
+    "cat $capture"
 )
 
 hyperfine_args=(--warmup 1 --runs "$runs" --style basic --export-json bench/data/dissect-times.json)

@@ -632,6 +632,19 @@ fn compressed_captures_read_as_their_decompressed_bytes() {
         ]);
         assert_eq!(b.status.code(), a.status.code(), "{}", stderr(&b));
         assert!(a.stdout == b.stdout, "{}", compressed.display());
+        // ... and of the compressed bytes on standard input.
+        let piped = Command::new(support::vxscope_bin())
+            .args(["dissect", "--json", "-"])
+            .env("TZ", "UTC")
+            .stdin(fs::File::open(compressed).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(piped.status.code(), a.status.code(), "{}", stderr(&piped));
+        assert!(
+            a.stdout == piped.stdout,
+            "{} on standard input",
+            compressed.display()
+        );
     }
 
     // A compressed stream cut short: the frames before the cut, then an error naming the file, the frame

@@ -98,6 +98,37 @@ pub struct CaptureReader<R> {
 }
 
 impl<'a> CaptureReader<Box<dyn Read + 'a>> {
+    /// Reads a capture from a stream (standard input, a pipe): as [`new`](Self::new), but a stream compressed
+    /// with gzip or Zstandard (known by its first bytes) is decompressed as it is read, as
+    /// [`from_file`](Self::from_file) does for a file.
+    pub fn from_stream(mut src: impl Read + 'a) -> Result<Self, CaptureError> {
+        let mut start = [0u8; 4];
+        let mut have = 0;
+        while have < start.len() {
+            match src.read(&mut start[have..]) {
+                Ok(0) => break,
+                Ok(n) => have += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(CaptureError {
+                        kind: ErrorKind::Io(e),
+                        frame: 0,
+                        offset: 0,
+                    });
+                }
+            }
+        }
+        let whole = std::io::Cursor::new(start).take(have as u64).chain(src);
+        match Compression::sniff(&start[..have]) {
+            Some(compression) => {
+                let mut reader = Self::new(compression.decoder(whole))?;
+                reader.compression = Some(compression);
+                Ok(reader)
+            }
+            None => Self::new(Box::new(whole)),
+        }
+    }
+
     /// Reads a capture file: its bytes up to the length it had when opened (what another process appends
     /// later is not read). A regular file is read into the reader's buffer, never through a memory map: a map
     /// of a file that another process cuts short faults when a page past the new end is touched, and nothing
@@ -116,10 +147,17 @@ impl<'a> CaptureReader<Box<dyn Read + 'a>> {
         if let Some(len) = len {
             let mut start = [0u8; 4];
             let have = std::os::unix::fs::FileExt::read_at(&file, &mut start, 0).unwrap_or(0);
-            if let Some(compression) = Compression::sniff(&start[..have]) {
-                let mut reader = Self::new(compression.decoder(file.take(len)))?;
-                reader.compression = Some(compression);
-                return Ok(reader);
+            if Compression::sniff(&start[..have]).is_some() {
+                // From the start (where the magic number was read, and where a map would begin), as a stream
+                // is read: the decompressor meets the same bytes in the same reads, so it fails, if it does,
+                // with the same error.
+                let mut file = file;
+                std::io::Seek::rewind(&mut file).map_err(|e| CaptureError {
+                    kind: ErrorKind::Io(e),
+                    frame: 0,
+                    offset: 0,
+                })?;
+                return Self::from_stream(file.take(len));
             }
         }
         let map = match len {
@@ -150,7 +188,7 @@ impl<'a> CaptureReader<Box<dyn Read + 'a>> {
                     false,
                     Some(len),
                 ),
-                None => Self::new(Box::new(file)),
+                None => Self::from_stream(file),
             },
         }
     }

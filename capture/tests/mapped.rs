@@ -80,7 +80,7 @@ fn mapped_and_streamed_reading_agree_on_every_capture() {
     assert!(files.len() > 20, "{} captures", files.len());
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
-        let streamed = read_all(CaptureReader::new(File::open(f).unwrap()));
+        let streamed = read_all(CaptureReader::from_stream(File::open(f).unwrap()));
         let from_file = read_all(CaptureReader::from_file(File::open(f).unwrap()));
         assert_eq!(from_file, streamed, "{}", f.display());
         if bytes.is_empty() {

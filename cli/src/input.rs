@@ -13,7 +13,7 @@ pub type Capture = CaptureReader<Box<dyn Read>>;
 pub fn open_capture(path: &Path) -> Result<Capture, String> {
     let name = path.display();
     let reader = if path.as_os_str() == "-" {
-        CaptureReader::new(Box::new(std::io::stdin().lock()) as Box<dyn Read>)
+        CaptureReader::from_stream(std::io::stdin().lock())
     } else {
         CaptureReader::from_file(File::open(path).map_err(|e| format!("{name}: {e}"))?)
     };

@@ -1,7 +1,7 @@
 //! `vxscope strip`, `vxscope encap`, `vxscope remap`: rewrite the VXLAN packets of a capture into another.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -423,7 +423,7 @@ fn execute(
                 ));
             }
         }
-        CaptureReader::new(Box::new(stdin.lock()) as Box<dyn Read>)
+        CaptureReader::from_stream(stdin.lock())
     } else {
         if let Some(out) = job.output_file() {
             match output::same_file(input, out) {

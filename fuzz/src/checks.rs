@@ -297,8 +297,8 @@ fn sealed_memfd(bytes: &[u8]) -> std::fs::File {
 /// The capture-reader target: the input is a capture file, read streamed (from memory, a byte at a time) and
 /// mapped (a sealed memfd): the same packets and the same error at the same place.
 pub fn capture(data: &[u8]) {
-    let streamed = read_all(CaptureReader::new(data));
-    let trickled = read_all(CaptureReader::new(OneByte(data)));
+    let streamed = read_all(CaptureReader::from_stream(data));
+    let trickled = read_all(CaptureReader::from_stream(OneByte(data)));
     assert_eq!(trickled, streamed, "read a byte at a time");
     if !data.is_empty() {
         let mapped = read_all(CaptureReader::from_file(sealed_memfd(data)));

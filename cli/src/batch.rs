@@ -460,6 +460,8 @@ where
     if workers == 1 {
         return run_in_order(jobs, settings, work);
     }
+    // The workers share the processors with each file's decoding threads.
+    crate::frames::set_inputs_at_once(workers);
     catch_interrupts();
     let bar = progress_bar(jobs, settings.quiet);
     let window = workers * 2;

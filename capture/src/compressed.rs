@@ -39,6 +39,10 @@ impl Compression {
 
     /// The decompressed bytes of `src`, which starts with this compression's magic number.
     pub fn decoder<'a>(self, src: impl Read + 'a) -> Box<dyn Read + 'a> {
+        // The decompressor is given whole buffers however the source hands out its bytes (a file, a pipe, a
+        // byte at a time), so that a damaged stream fails at the same place, with the same error, whatever
+        // the source: fed a byte at a time, a decompressor may hand out bytes it would have refused whole.
+        let src = WholeReads(src);
         match self {
             // Every member of a file made of several (`cat a.gz b.gz`, as gzip itself reads it).
             Compression::Gzip => Box::new(Named {
@@ -62,6 +66,24 @@ fn zstd_decoder<'a>(src: impl Read + 'a) -> io::Result<impl Read + 'a> {
     let mut decoder = zstd::stream::read::Decoder::new(src)?;
     decoder.window_log_max(MAX_ZSTD_WINDOW.trailing_zeros())?;
     Ok(decoder)
+}
+
+/// Reads that fill the buffer given, unless the source ends first.
+struct WholeReads<R>(R);
+
+impl<R: Read> Read for WholeReads<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.0.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(filled)
+    }
 }
 
 /// A decoder that could not be made: its error, at the first read.

@@ -210,13 +210,9 @@ pub fn run(args: &CompareArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let filter = match args.decode.filter() {
+    let filter = match args.decode.filter_or_exit("vxscope") {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("vxscope: {e}");
-            // A filter that does not parse is a bad argument, as with tshark.
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
     let format = if args.json {
         Format::Json

@@ -3,6 +3,8 @@
 //! flannel topology sources, and the display filter (`-Y`) selecting the packets a command works on. They build the one [`Config`] and [`Topology`] of the run, so every command
 //! accepts the same options and means the same by them.
 
+use std::process::ExitCode;
+
 use clap::{Args, ValueEnum};
 use vxscope_dissector::filter::Filter;
 use vxscope_dissector::flannel::Topology;
@@ -71,6 +73,15 @@ impl DecodeArgs {
             .as_deref()
             .map(|text| Filter::parse(text).map_err(|e| format!("-Y: {}", e.with_expression(text))))
             .transpose()
+    }
+
+    /// The display filter, or, when it does not parse, the exit status of the command refused for it: the
+    /// error printed after `who` (`vxscope: -Y: column 1: ...`), and status 2, a bad argument, as with tshark.
+    pub fn filter_or_exit(&self, who: &str) -> Result<Option<Filter>, ExitCode> {
+        self.filter().map_err(|e| {
+            eprintln!("{who}: {e}");
+            ExitCode::from(2)
+        })
     }
 
     /// The flannel topology of the sources given (flannel's defaults without any).

@@ -204,13 +204,9 @@ pub fn run(args: &DissectArgs) -> ExitCode {
         (Mode::OneLine | Mode::Fields | Mode::Parquet, _, _) => Record::OneLine,
         (Mode::Tree | Mode::Json | Mode::Ek, _, _) => Record::Everything,
     };
-    let filter = match args.decode.filter() {
+    let filter = match args.decode.filter_or_exit("vxscope") {
         Ok(f) => f,
-        Err(message) => {
-            eprintln!("vxscope: {message}");
-            // A filter that does not parse is a bad argument, as with tshark.
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
     let job = |frames: &mut FrameLoop<'_, '_>, job: &Job, io: &mut JobIo<'_>| {
         if let Some(table) = &table {

@@ -222,13 +222,9 @@ pub fn run(args: &HexdumpArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let filter = match args.decode.filter() {
+    let filter = match args.decode.filter_or_exit("vxscope") {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("vxscope: {e}");
-            // A filter that does not parse is a bad argument, as with tshark.
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
     let (jobs, report) = match plan(args) {
         Ok(planned) => planned,

@@ -332,13 +332,9 @@ fn batch_run<F>(io: &RewriteIo, command: &str, decode: &DecodeArgs, work: F) -> 
 where
     F: Fn(&Job, &mut JobIo<'_>, Option<&DisplayFilter>) -> Outcome + Sync,
 {
-    let filter = match decode.filter() {
+    let filter = match decode.filter_or_exit(&format!("vxscope {command}")) {
         Ok(filter) => filter,
-        Err(e) => {
-            // A filter that does not parse is a bad argument, as with tshark.
-            eprintln!("vxscope {command}: {e}");
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
     let filter = filter
         .map(|filter| {

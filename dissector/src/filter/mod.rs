@@ -70,8 +70,9 @@ pub struct Filter {
 
 #[derive(Clone, Debug)]
 enum Node {
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
+    /// `a and b and c`: a chain is one list, so a long one does not make a deep tree.
+    And(Vec<Node>),
+    Or(Vec<Node>),
     Not(Box<Node>),
     Test(Name, Test),
 }
@@ -128,10 +129,7 @@ impl Filter {
         let mut out = Vec::new();
         fn walk(node: &Node, out: &mut Vec<FieldId>) {
             match node {
-                Node::And(a, b) | Node::Or(a, b) => {
-                    walk(a, out);
-                    walk(b, out);
-                }
+                Node::And(nodes) | Node::Or(nodes) => nodes.iter().for_each(|n| walk(n, out)),
                 Node::Not(a) => walk(a, out),
                 Node::Test(name, _) => out.extend(name.fields_read()),
             }
@@ -150,8 +148,8 @@ impl Filter {
 
 fn eval(node: &Node, d: &Dissection<'_>, frame: &[u8], facts: &FrameFacts) -> bool {
     match node {
-        Node::And(a, b) => eval(a, d, frame, facts) && eval(b, d, frame, facts),
-        Node::Or(a, b) => eval(a, d, frame, facts) || eval(b, d, frame, facts),
+        Node::And(nodes) => nodes.iter().all(|n| eval(n, d, frame, facts)),
+        Node::Or(nodes) => nodes.iter().any(|n| eval(n, d, frame, facts)),
         Node::Not(a) => !eval(a, d, frame, facts),
         Node::Test(name, test) => test_name(name, test, d, frame, facts),
     }

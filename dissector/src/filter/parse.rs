@@ -16,9 +16,15 @@ use super::{FilterError, Literal, Member, Node, Test};
 use crate::fields::Kind;
 use crate::value::{IpBytes, IpNet};
 
+/// How deep parentheses and negations may nest: far beyond any filter written by hand, and shallow enough that
+/// parsing, matching and dropping the tree never come near the end of a thread's stack.
+pub const MAX_NESTING: usize = 256;
+
 pub struct Parser<'t> {
     tokens: &'t [Spanned],
     pos: usize,
+    /// Parentheses and negations open around the current token.
+    nesting: usize,
     /// Characters in the expression: the column of "the end".
     len: usize,
 }
@@ -28,6 +34,7 @@ impl<'t> Parser<'t> {
         Parser {
             tokens,
             pos: 0,
+            nesting: 0,
             len,
         }
     }
@@ -75,26 +82,52 @@ impl<'t> Parser<'t> {
     }
 
     fn or(&mut self) -> Result<Node, FilterError> {
-        let mut node = self.and()?;
-        while self.eat(&Tok::Or) {
-            node = Node::Or(Box::new(node), Box::new(self.and()?));
+        let first = self.and()?;
+        if self.peek().is_none_or(|t| t.tok != Tok::Or) {
+            return Ok(first);
         }
-        Ok(node)
+        let mut nodes = vec![first];
+        while self.eat(&Tok::Or) {
+            nodes.push(self.and()?);
+        }
+        Ok(Node::Or(nodes))
     }
 
     fn and(&mut self) -> Result<Node, FilterError> {
-        let mut node = self.not()?;
-        while self.eat(&Tok::And) {
-            node = Node::And(Box::new(node), Box::new(self.not()?));
+        let first = self.not()?;
+        if self.peek().is_none_or(|t| t.tok != Tok::And) {
+            return Ok(first);
         }
-        Ok(node)
+        let mut nodes = vec![first];
+        while self.eat(&Tok::And) {
+            nodes.push(self.not()?);
+        }
+        Ok(Node::And(nodes))
     }
 
     fn not(&mut self) -> Result<Node, FilterError> {
-        if self.eat(&Tok::Not) {
-            return Ok(Node::Not(Box::new(self.not()?)));
+        if self.peek().is_some_and(|t| t.tok == Tok::Not) {
+            self.enter()?;
+            self.pos += 1;
+            let node = Node::Not(Box::new(self.not()?));
+            self.nesting -= 1;
+            return Ok(node);
         }
         self.primary()
+    }
+
+    /// One more level of parentheses or negation at the current token, refused beyond [`MAX_NESTING`].
+    fn enter(&mut self) -> Result<(), FilterError> {
+        if self.nesting == MAX_NESTING {
+            let t = &self.tokens[self.pos];
+            return Err(FilterError::at(
+                t.column,
+                t.width,
+                format!("parentheses and \"not\" nest more than {MAX_NESTING} deep here"),
+            ));
+        }
+        self.nesting += 1;
+        Ok(())
     }
 
     fn primary(&mut self) -> Result<Node, FilterError> {
@@ -102,11 +135,13 @@ impl<'t> Parser<'t> {
             return Err(self.expected("a field name"));
         };
         if t.tok == Tok::LParen {
+            self.enter()?;
             self.pos += 1;
             let node = self.or()?;
             if !self.eat(&Tok::RParen) {
                 return Err(self.expected("\")\""));
             }
+            self.nesting -= 1;
             return Ok(node);
         }
         let Tok::Word(word) = &t.tok else {

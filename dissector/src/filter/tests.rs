@@ -1,3 +1,4 @@
+use super::parse::MAX_NESTING;
 use super::*;
 use crate::{Config, Dissector, LinkType};
 
@@ -110,4 +111,44 @@ fn a_filter_reads_only_the_fields_it_names() {
             crate::fields::FieldId::UdpDstport
         ]
     );
+}
+
+#[test]
+fn nesting_is_bounded_and_long_chains_stay_flat() {
+    // As deep as allowed: parses and matches (an even number of negations of a true test).
+    let deepest = format!(
+        "{}vxlan{}",
+        "(".repeat(MAX_NESTING),
+        ")".repeat(MAX_NESTING)
+    );
+    assert!(seed_matches(&deepest));
+    assert!(seed_matches(&format!("{}vxlan", "!".repeat(MAX_NESTING))));
+    // One level more is an error at the token that opens it, not a stack overflow.
+    for (expr, column) in [
+        (
+            format!(
+                "{}vxlan{}",
+                "(".repeat(MAX_NESTING + 1),
+                ")".repeat(MAX_NESTING + 1)
+            ),
+            MAX_NESTING + 1,
+        ),
+        (
+            format!("{}vxlan", "not ".repeat(100_000)),
+            4 * MAX_NESTING + 1,
+        ),
+        (
+            format!("vxlan && {}", "(".repeat(100_000)),
+            10 + MAX_NESTING,
+        ),
+    ] {
+        let e = Filter::parse(&expr).expect_err("too deep");
+        assert_eq!(e.column, column, "{e}");
+        assert!(e.message.contains("nest more than 256 deep"), "{e}");
+    }
+    // A chain of a hundred thousand tests is one list: it parses, matches and drops without deep recursion.
+    let chain = vec!["vxlan.vni == 1"; 100_000].join(" && ");
+    assert!(seed_matches(&chain));
+    let chain = vec!["vxlan.vni == 2"; 100_000].join(" or ");
+    assert!(!seed_matches(&chain));
 }

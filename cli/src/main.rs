@@ -196,7 +196,21 @@ fn parse_range(s: &str) -> Result<(u64, u64), String> {
     Ok((a, b))
 }
 
+/// Asks glibc's allocator to keep the memory a finished file's buffers give back, for the next file's: by default
+/// it returns buffers of 128 KiB and more to the kernel (`munmap`, or shrinking the heap), and every file of a
+/// batch then faults in and zeroes fresh pages for its reader's, writer's and decoder's buffers (a seventh of a
+/// `strip` batch's time, most of it in the kernel). The peak is unchanged: only the giving back is.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets two of the allocator's parameters; it is called before any other thread runs.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     match cli.command {
         None => dissect::run_bundled_sample(),

@@ -82,42 +82,44 @@ impl<'t> Parser<'t> {
     }
 
     fn or(&mut self) -> Result<Node, FilterError> {
-        let first = self.and()?;
-        if self.peek().is_none_or(|t| t.tok != Tok::Or) {
-            return Ok(first);
-        }
-        let mut nodes = vec![first];
-        while self.eat(&Tok::Or) {
-            nodes.push(self.and()?);
-        }
-        Ok(Node::Or(nodes))
+        self.chain(Tok::Or, Self::and, Node::Or)
     }
 
     fn and(&mut self) -> Result<Node, FilterError> {
-        let first = self.not()?;
-        if self.peek().is_none_or(|t| t.tok != Tok::And) {
+        self.chain(Tok::And, Self::not, Node::And)
+    }
+
+    /// `operand (op operand)*`: one operand alone, or a chain of them as one list node.
+    fn chain(
+        &mut self,
+        op: Tok,
+        operand: fn(&mut Self) -> Result<Node, FilterError>,
+        list: fn(Vec<Node>) -> Node,
+    ) -> Result<Node, FilterError> {
+        let first = operand(self)?;
+        if self.peek().is_none_or(|t| t.tok != op) {
             return Ok(first);
         }
         let mut nodes = vec![first];
-        while self.eat(&Tok::And) {
-            nodes.push(self.not()?);
+        while self.eat(&op) {
+            nodes.push(operand(self)?);
         }
-        Ok(Node::And(nodes))
+        Ok(list(nodes))
     }
 
     fn not(&mut self) -> Result<Node, FilterError> {
         if self.peek().is_some_and(|t| t.tok == Tok::Not) {
-            self.enter()?;
-            self.pos += 1;
-            let node = Node::Not(Box::new(self.not()?));
-            self.nesting -= 1;
-            return Ok(node);
+            return self.nested(|p| Ok(Node::Not(Box::new(p.not()?))));
         }
         self.primary()
     }
 
-    /// One more level of parentheses or negation at the current token, refused beyond [`MAX_NESTING`].
-    fn enter(&mut self) -> Result<(), FilterError> {
+    /// Parses what follows the current token (a "(" or a negation) one level deeper, refused beyond
+    /// [`MAX_NESTING`] with an error at that token.
+    fn nested(
+        &mut self,
+        inner: impl FnOnce(&mut Self) -> Result<Node, FilterError>,
+    ) -> Result<Node, FilterError> {
         if self.nesting == MAX_NESTING {
             let t = &self.tokens[self.pos];
             return Err(FilterError::at(
@@ -127,7 +129,10 @@ impl<'t> Parser<'t> {
             ));
         }
         self.nesting += 1;
-        Ok(())
+        self.pos += 1;
+        let node = inner(self)?;
+        self.nesting -= 1;
+        Ok(node)
     }
 
     fn primary(&mut self) -> Result<Node, FilterError> {
@@ -135,14 +140,13 @@ impl<'t> Parser<'t> {
             return Err(self.expected("a field name"));
         };
         if t.tok == Tok::LParen {
-            self.enter()?;
-            self.pos += 1;
-            let node = self.or()?;
-            if !self.eat(&Tok::RParen) {
-                return Err(self.expected("\")\""));
-            }
-            self.nesting -= 1;
-            return Ok(node);
+            return self.nested(|p| {
+                let node = p.or()?;
+                if !p.eat(&Tok::RParen) {
+                    return Err(p.expected("\")\""));
+                }
+                Ok(node)
+            });
         }
         let Tok::Word(word) = &t.tok else {
             return Err(self.expected("a field name"));

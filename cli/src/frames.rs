@@ -412,8 +412,8 @@ const PARALLEL_FROM: u64 = 4 << 20;
 /// A chunk handed to a decoding thread: this many frames (`VXSCOPE_CHUNK_FRAMES` sets another number, for
 /// tests to cut small captures into many chunks), or this many bytes of frames, whichever comes first. Small
 /// enough that a chunk's dissections stay in the processor's cache between decoding and rendering.
-const CHUNK_FRAMES: usize = 64;
-const CHUNK_BYTES: usize = 128 * 1024;
+const CHUNK_FRAMES: usize = 128;
+const CHUNK_BYTES: usize = 256 * 1024;
 /// The environment variable that sets the number of decoding threads (1: the loop's own thread alone).
 pub const THREADS_VAR: &str = "VXSCOPE_THREADS";
 const CHUNK_FRAMES_VAR: &str = "VXSCOPE_CHUNK_FRAMES";

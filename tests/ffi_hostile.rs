@@ -530,3 +530,111 @@ proptest! {
         prop_assert_eq!(unsafe { vxscope_dissection_free(d) }, VXSCOPE_OK);
     }
 }
+
+/// A dissection that records only some fields: the same layers, notes and summary line as one that records
+/// every field (with `summary`), only the fields asked for, reused frame after frame; identifiers out of range
+/// and NULL pointers are error codes.
+#[test]
+fn a_dissection_recording_only_some_fields() {
+    let ctx = Ctx::new();
+    // SAFETY: valid pointers and lengths, except where a test says otherwise.
+    unsafe {
+        let mut full = null_mut();
+        assert_eq!(
+            vxscope_dissect(ctx.0, 1, SEED.as_ptr(), SEED.len(), 148, &mut full),
+            VXSCOPE_OK
+        );
+        let whole = read_all(full, SEED.len());
+        let mut full_counts = Counts::default();
+        assert_eq!(
+            vxscope_dissection_counts(full, &mut full_counts),
+            VXSCOPE_OK
+        );
+
+        // The summary's fields only: the same line and notes from far fewer fields.
+        let mut few = null_mut();
+        assert_eq!(
+            vxscope_dissection_new_recording(null(), 0, true, &mut few),
+            VXSCOPE_OK
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                vxscope_dissect(ctx.0, 1, SEED.as_ptr(), SEED.len(), 148, &mut few),
+                VXSCOPE_OK
+            );
+            assert_eq!(read_all(few, SEED.len()), whole);
+            let mut counts = Counts::default();
+            assert_eq!(vxscope_dissection_counts(few, &mut counts), VXSCOPE_OK);
+            assert_eq!(counts.notes, full_counts.notes);
+            assert!(
+                counts.fields > 0 && counts.fields < full_counts.fields / 2,
+                "{} fields of {}",
+                counts.fields,
+                full_counts.fields
+            );
+        }
+
+        // One field by its registry row, and nothing else: the ICMP sequence number of the seed's ping.
+        let mut index = 0;
+        assert_eq!(
+            vxscope_dissection_find_field(full, c"inner.icmp.seq".as_ptr(), 0, &mut index),
+            VXSCOPE_OK
+        );
+        let mut seq = std::mem::MaybeUninit::<FieldRecord>::uninit();
+        assert_eq!(
+            vxscope_dissection_field(full, index, seq.as_mut_ptr()),
+            VXSCOPE_OK
+        );
+        let seq = seq.assume_init();
+        let mut one = null_mut();
+        assert_eq!(
+            vxscope_dissection_new_recording(&seq.id, 1, false, &mut one),
+            VXSCOPE_OK
+        );
+        assert_eq!(
+            vxscope_dissect(ctx.0, 1, SEED.as_ptr(), SEED.len(), 148, &mut one),
+            VXSCOPE_OK
+        );
+        let mut counts = Counts::default();
+        assert_eq!(vxscope_dissection_counts(one, &mut counts), VXSCOPE_OK);
+        assert_eq!(counts.fields, 1);
+        let mut record = std::mem::MaybeUninit::<FieldRecord>::uninit();
+        assert_eq!(
+            vxscope_dissection_field(one, 0, record.as_mut_ptr()),
+            VXSCOPE_OK
+        );
+        assert_eq!(text(record.assume_init().value), "1102");
+        assert_eq!(
+            vxscope_dissection_find_field(one, c"inner.ip.src".as_ptr(), 0, &mut index),
+            VXSCOPE_ERR_NOT_FOUND
+        );
+        let (mut line, mut len) = (null(), 0);
+        assert_eq!(
+            vxscope_dissection_summary(one, &mut line, &mut len),
+            VXSCOPE_ERR_INVALID_ARGUMENT
+        );
+        assert!(last_error().contains("summary"), "{}", last_error());
+
+        // Hostile calls.
+        let rows = vxscope_registry_field_count() as u32;
+        let mut untouched = null_mut();
+        assert_eq!(
+            vxscope_dissection_new_recording(&rows, 1, false, &mut untouched),
+            VXSCOPE_ERR_OUT_OF_RANGE
+        );
+        assert!(last_error().contains("out of range"), "{}", last_error());
+        assert_eq!(
+            vxscope_dissection_new_recording(null(), 3, false, &mut untouched),
+            VXSCOPE_ERR_NULL_POINTER
+        );
+        assert!(last_error().contains("field_ids"), "{}", last_error());
+        assert_eq!(
+            vxscope_dissection_new_recording(null(), 0, true, null_mut()),
+            VXSCOPE_ERR_NULL_POINTER
+        );
+        assert!(untouched.is_null());
+        for d in [full, few, one] {
+            assert_eq!(vxscope_dissection_free(d), VXSCOPE_OK);
+        }
+    }
+}

@@ -441,6 +441,14 @@ pub struct Plugin<O, C, S, D> {
     /// that disagrees. A plugin that wraps libvxscope can point at libvxscope's (`vxscope_plugin_v1()->layout`).
     pub layout: *const Member,
     pub layout_len: usize,
+    pub dissection_new_recording: Option<
+        unsafe extern "C" fn(
+            field_ids: *const u32,
+            count: usize,
+            summary: bool,
+            out: *mut *mut D,
+        ) -> Status,
+    >,
 }
 
 impl<O, C, S, D> Clone for Plugin<O, C, S, D> {
@@ -610,9 +618,10 @@ const PLUGIN: [Member; PLUGIN_MEMBERS] = members!(
         registry_note,
         layout,
         layout_len,
+        dissection_new_recording,
     ]
 );
-const PLUGIN_MEMBERS: usize = 51;
+const PLUGIN_MEMBERS: usize = 52;
 const LAYOUT_LEN: usize = 3 + 7 + 17 + 8 + 6 + 4 + PLUGIN_MEMBERS;
 
 /// Appends `part` to `out` from index `at`; returns the index after it.

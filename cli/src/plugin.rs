@@ -85,6 +85,9 @@ struct Functions {
     dissection_notes:
         unsafe extern "C" fn(*const Opaque, *mut *const NoteRecord, *mut usize) -> Status,
     registry_field_count: unsafe extern "C" fn() -> usize,
+    /// Optional: without it, a one-line stream's dissection records every field.
+    dissection_new_recording:
+        Option<unsafe extern "C" fn(*const u32, usize, bool, *mut *mut Opaque) -> Status>,
 }
 
 /// A loaded plugin library.
@@ -243,6 +246,14 @@ impl Plugin {
                 (f.session_new)(stream.context, &mut stream.session),
                 "session_new",
             )?;
+            // A stream that only summarises frames reads no field: its dissection records only what the
+            // summary line needs, when the plugin can.
+            if let (false, Some(new_recording)) = (need_fields, f.dissection_new_recording) {
+                self.check(
+                    new_recording(std::ptr::null(), 0, true, &mut stream.dissection),
+                    "dissection_new_recording",
+                )?;
+            }
             Ok(stream)
         }
     }
@@ -444,6 +455,7 @@ fn functions(d: &Descriptor) -> Result<Functions, &'static str> {
         dissection_fields: d.dissection_fields.ok_or("dissection_fields")?,
         dissection_notes: d.dissection_notes.ok_or("dissection_notes")?,
         registry_field_count: d.registry_field_count.ok_or("registry_field_count")?,
+        dissection_new_recording: d.dissection_new_recording,
     })
 }
 

@@ -625,6 +625,10 @@ typedef struct vxscope_plugin {
      */
     const struct vxscope_member *layout;
     size_t layout_len;
+    vxscope_status (*dissection_new_recording)(const uint32_t *field_ids,
+                                               size_t count,
+                                               bool summary,
+                                               vxscope_dissection **out);
 } vxscope_plugin;
 
 /**
@@ -860,6 +864,23 @@ vxscope_status vxscope_session_dissect(vxscope_session *session,
                                        size_t len,
                                        uint32_t wire_len,
                                        vxscope_dissection **out);
+
+/**
+ * Makes a new, empty dissection that records only some fields, for a host that reads only those: each
+ * dissection into it (`*out` of `vxscope_dissect`, `vxscope_session_dissect`, ...) then costs less. It records
+ * the `count` fields whose registry rows (`vxscope_registry_field`) are at `field_ids` (NULL when `count` is
+ * 0), and, when `summary` is set, those `vxscope_dissection_summary` reads, so that the summary line comes out
+ * whole, with the flannel annotations. Its layers and notes are all recorded; a field not recorded is not
+ * among its fields (a search for it finds nothing, a hex dump leaves its bytes to the fields around them).
+ * Without `summary`, `vxscope_dissection_summary` fails on it with `VXSCOPE_ERR_INVALID_ARGUMENT`. `*out`
+ * receives the handle, which
+ * `vxscope_dissection_free` frees. `VXSCOPE_ERR_OUT_OF_RANGE` if an identifier is not below
+ * `vxscope_registry_field_count()`.
+ */
+vxscope_status vxscope_dissection_new_recording(const uint32_t *field_ids,
+                                                size_t count,
+                                                bool summary,
+                                                vxscope_dissection **out);
 
 /**
  * Frees a dissection, and every string read from it. NULL is accepted and does nothing.

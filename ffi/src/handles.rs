@@ -7,6 +7,7 @@
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_char;
 
+use vxscope_dissector::fields::FieldId;
 use vxscope_dissector::flannel::{
     self, DEFAULT_ANNOTATION_PREFIX, Topology, TopologyBuilder, TopologySource,
 };
@@ -19,7 +20,8 @@ use crate::abi::{
     self, Counts, FieldRecord, LayerRecord, NoteRecord, VXSCOPE_VALUE_BOOL, VXSCOPE_VALUE_UINT,
 };
 use crate::status::{
-    Error, Result, VXSCOPE_ERR_BAD_HANDLE, VXSCOPE_ERR_OUT_OF_RANGE, VXSCOPE_ERR_PARSE,
+    Error, Result, VXSCOPE_ERR_BAD_HANDLE, VXSCOPE_ERR_INVALID_ARGUMENT, VXSCOPE_ERR_OUT_OF_RANGE,
+    VXSCOPE_ERR_PARSE,
 };
 use crate::strings::Registry;
 
@@ -363,9 +365,18 @@ pub(crate) enum Input<'s> {
 
 impl DissectionHandle {
     pub(crate) fn new() -> DissectionHandle {
+        Self::with(Dissection::new())
+    }
+
+    /// A dissection that records only the fields `ids` (see [`Dissection::recording`]).
+    pub(crate) fn recording(ids: &[FieldId]) -> DissectionHandle {
+        Self::with(Dissection::recording(ids))
+    }
+
+    fn with(dissection: Dissection<'static>) -> DissectionHandle {
         DissectionHandle {
             tag: DISSECTION_TAG,
-            dissection: Dissection::new(),
+            dissection,
             frame: Vec::new(),
             records: Records::default(),
         }
@@ -414,14 +425,26 @@ impl DissectionHandle {
         }
     }
 
-    /// The summary line, NUL-terminated, and its length.
-    pub(crate) fn summary(&self) -> (*const c_char, usize) {
+    /// The summary line, NUL-terminated, and its length; an error for a dissection that does not record the
+    /// fields the line is made of.
+    pub(crate) fn summary(&self) -> Result<(*const c_char, usize)> {
+        if !summary::FIELDS_READ
+            .iter()
+            .all(|id| self.dissection.records(*id))
+        {
+            return Err(Error::new(
+                VXSCOPE_ERR_INVALID_ARGUMENT,
+                "this dissection records only some fields, not those of the summary line \
+                 (vxscope_dissection_new_recording without summary)"
+                    .to_string(),
+            ));
+        }
         let line = self.records.summary.get(|line| {
             line.clear();
             summary::write(line, &self.dissection, &self.frame);
             line.push(0);
         });
-        (line.as_ptr().cast(), line.len() - 1)
+        Ok((line.as_ptr().cast(), line.len() - 1))
     }
 
     /// The annotated hex dump of the frame, NUL-terminated, and its length. Replaces the previous one.

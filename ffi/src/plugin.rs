@@ -75,6 +75,7 @@ static DESCRIPTOR: Descriptor = Descriptor(Plugin {
     registry_note: Some(api::vxscope_registry_note),
     layout: vxscope_abi::LAYOUT.0.as_ptr(),
     layout_len: vxscope_abi::LAYOUT.0.len(),
+    dissection_new_recording: Some(api::vxscope_dissection_new_recording),
 });
 
 /// The plugin descriptor: the one symbol a host that loads dissectors by path looks up. Static, never NULL.

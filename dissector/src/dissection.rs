@@ -87,8 +87,9 @@ pub struct Dissection<'d> {
     unindexed: bool,
     /// No field recorded, no checksum verified (see [`layers_only`](Self::layers_only)).
     layers_only: bool,
-    /// The fields recorded, when not all are (see [`recording`](Self::recording)): `true` at a field's index.
-    recorded: Option<Box<[bool; FIELD_COUNT]>>,
+    /// Whether each field is recorded, at its index: every one, none (`layers_only`) or those of
+    /// [`recording`](Self::recording). One lookup decides for each field the layers offer.
+    recorded: Box<[bool; FIELD_COUNT]>,
     /// Whether the fields the flannel annotations read are recorded: without them there are no annotations.
     annotatable: bool,
 }
@@ -121,7 +122,7 @@ impl Default for Dissection<'_> {
             generation: 0,
             unindexed: false,
             layers_only: false,
-            recorded: None,
+            recorded: Box::new([true; FIELD_COUNT]),
             annotatable: true,
         }
     }
@@ -150,6 +151,7 @@ impl<'d> Dissection<'d> {
         Dissection {
             unindexed: true,
             layers_only: true,
+            recorded: Box::new([false; FIELD_COUNT]),
             annotatable: false,
             ..Self::default()
         }
@@ -168,7 +170,7 @@ impl<'d> Dissection<'d> {
             .iter()
             .all(|id| recorded[id.index()]);
         Dissection {
-            recorded: Some(recorded),
+            recorded,
             annotatable,
             ..Self::default()
         }
@@ -191,7 +193,7 @@ impl<'d> Dissection<'d> {
     /// Whether fields with this identifier are recorded.
     #[inline]
     pub fn records(&self, id: FieldId) -> bool {
-        !self.layers_only && self.recorded.as_ref().is_none_or(|r| r[id.index()])
+        self.recorded[id.index()]
     }
 
     pub fn clear(&mut self) {
@@ -302,12 +304,7 @@ impl<'d> Dissection<'d> {
     /// the dissector and by annotators (flannel) that add fields after decoding.
     #[inline(always)]
     pub fn push_field(&mut self, field: Field<'d>) -> Option<usize> {
-        if self.layers_only {
-            return None;
-        }
-        if let Some(recorded) = &self.recorded
-            && !recorded[field.id.index()]
-        {
+        if !self.recorded[field.id.index()] {
             return None;
         }
         // Without an index `first` is empty and there is no entry to write.

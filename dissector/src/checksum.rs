@@ -6,15 +6,20 @@ use crate::value::IpBytes;
 #[inline]
 pub fn sum(acc: u64, data: &[u8]) -> u64 {
     // The words are added in the machine's byte order and the folded sum is put back in network order: a
-    // one's-complement sum does not depend on the byte order (RFC 1071, 2(B)). Each 8 bytes add as two 32-bit
-    // halves into 64 bits, which cannot overflow for any frame, so no carry is carried from word to word.
-    let mut native = 0u64;
+    // one's-complement sum does not depend on the byte order (RFC 1071, 2(B)), nor on the width of the words
+    // added, as long as each carry out of the top is added back in. 64-bit words add into 128 bits (an add
+    // and an add-with-carry each), folded to 64 bits with that carry at the end.
+    let mut wide = 0u128;
     let mut chunks = data.chunks_exact(16);
     for c in &mut chunks {
         let a = u64::from_ne_bytes(c[..8].try_into().expect("8 bytes"));
         let b = u64::from_ne_bytes(c[8..].try_into().expect("8 bytes"));
-        native += (a & 0xffff_ffff) + (a >> 32) + (b & 0xffff_ffff) + (b >> 32);
+        wide += u128::from(a) + u128::from(b);
     }
+    let (low, carry) = (wide as u64).overflowing_add((wide >> 64) as u64);
+    let sum64 = low + u64::from(carry);
+    // To 33 bits, so that the last few words cannot overflow.
+    let mut native = (sum64 & 0xffff_ffff) + (sum64 >> 32);
     let mut rest = chunks.remainder();
     while rest.len() >= 2 {
         native += u64::from(u16::from_ne_bytes([rest[0], rest[1]]));
@@ -172,9 +177,9 @@ mod tests {
 
     #[test]
     fn sums_agree_with_adding_16_bit_words() {
-        // Every length from 0 to 99 of pseudo-random bytes, against the definition: big-endian words.
+        // Every length from 0 to 299 of pseudo-random bytes, against the definition: big-endian words.
         let mut x = 0x2545_f491_4f6c_dd1du64;
-        let bytes: Vec<u8> = (0..100)
+        let bytes: Vec<u8> = (0..300)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
@@ -190,8 +195,16 @@ mod tests {
                 .sum();
             assert_eq!(fold(sum(7, data)), fold(by_words + 7), "{len} bytes");
         }
-        // All ones: the largest words.
+        // All ones: the largest words, and carries out of every width.
         assert_eq!(fold(sum(0, &[0xff; 1500])), 0xffff);
+        assert_eq!(fold(sum(0, &[0xff; 65536])), 0xffff);
+        let mut big = vec![0xff; 9001];
+        big[9000] = 0x01;
+        let by_words: u64 = big
+            .chunks(2)
+            .map(|w| u64::from(u16::from_be_bytes([w[0], w.get(1).copied().unwrap_or(0)])))
+            .sum();
+        assert_eq!(fold(sum(0, &big)), fold(by_words));
     }
 
     #[test]

@@ -295,7 +295,11 @@ fn node_value(n: &Node) -> Value<'_> {
 }
 
 impl<'d> Annotator<'_, 'd> {
+    /// Adds a flannel field, if the dissection records such fields (the layer is made with its first one).
     fn field(&mut self, scope: Scope, id: F, at: u32, value: Value<'d>) {
+        if !self.out.records(id) {
+            return;
+        }
         let (layer_scope, layer_at) = self.layer_at;
         let layer = *self.layer.get_or_insert_with(|| {
             self.out
@@ -353,7 +357,10 @@ impl<'d> Annotator<'_, 'd> {
                 dst_node.and_then(|n| n.name.as_deref()),
             );
         }
-        if let Some((mac, at)) = inner.src_mac {
+        // The lookups of fields not recorded are skipped (the diagnoses below need none of them).
+        if let Some((mac, at)) = inner.src_mac
+            && self.out.records(F::FlannelSrcVtepNode)
+        {
             self.text(
                 scope,
                 F::FlannelSrcVtepNode,
@@ -361,7 +368,9 @@ impl<'d> Annotator<'_, 'd> {
                 topo.node_by_vtep_mac(&mac).and_then(|n| n.name.as_deref()),
             );
         }
-        if let Some((mac, at)) = inner.dst_mac {
+        if let Some((mac, at)) = inner.dst_mac
+            && self.out.records(F::FlannelDstVtepNode)
+        {
             self.text(
                 scope,
                 F::FlannelDstVtepNode,
@@ -423,7 +432,9 @@ impl<'d> Annotator<'_, 'd> {
                     );
                 }
             }
-            if let Some(p) = topo.pod_by_ip(&ip) {
+            if self.out.records(pod)
+                && let Some(p) = topo.pod_by_ip(&ip)
+            {
                 self.field(scope, pod, at, Value::Text(&p.name));
                 self.text(scope, namespace, at, p.namespace.as_deref());
                 self.text(scope, pod_node, at, p.node.as_deref());

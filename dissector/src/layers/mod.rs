@@ -59,6 +59,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
     }
 
     /// Starts a layer of protocol `proto` whose header starts at `offset`; fields added next belong to it.
+    #[inline]
     pub(crate) fn begin(&mut self, proto: FieldId, offset: usize) -> u16 {
         self.layer = self.out.begin_layer(proto, self.scope, offset);
         self.level = 0;
@@ -66,6 +67,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
     }
 
     /// Sets where a layer's header ends.
+    #[inline]
     pub(crate) fn end(&mut self, layer: u16, end: usize) {
         self.out.end_layer(layer, end);
     }
@@ -143,6 +145,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
     }
 
     /// The `n` bytes at `offset`, if they lie before `end`; otherwise notes that `what` was cut short.
+    #[inline]
     pub(crate) fn take(
         &mut self,
         what: &'static str,

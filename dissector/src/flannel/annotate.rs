@@ -295,11 +295,7 @@ fn node_value(n: &Node) -> Value<'_> {
 }
 
 impl<'d> Annotator<'_, 'd> {
-    /// Adds a flannel field, if the dissection records such fields (the layer is made with its first one).
     fn field(&mut self, scope: Scope, id: F, at: u32, value: Value<'d>) {
-        if !self.out.records(id) {
-            return;
-        }
         let (layer_scope, layer_at) = self.layer_at;
         let layer = *self.layer.get_or_insert_with(|| {
             self.out
@@ -357,10 +353,7 @@ impl<'d> Annotator<'_, 'd> {
                 dst_node.and_then(|n| n.name.as_deref()),
             );
         }
-        // The lookups of fields not recorded are skipped (the diagnoses below need none of them).
-        if let Some((mac, at)) = inner.src_mac
-            && self.out.records(F::FlannelSrcVtepNode)
-        {
+        if let Some((mac, at)) = inner.src_mac {
             self.text(
                 scope,
                 F::FlannelSrcVtepNode,
@@ -368,9 +361,7 @@ impl<'d> Annotator<'_, 'd> {
                 topo.node_by_vtep_mac(&mac).and_then(|n| n.name.as_deref()),
             );
         }
-        if let Some((mac, at)) = inner.dst_mac
-            && self.out.records(F::FlannelDstVtepNode)
-        {
+        if let Some((mac, at)) = inner.dst_mac {
             self.text(
                 scope,
                 F::FlannelDstVtepNode,
@@ -432,9 +423,7 @@ impl<'d> Annotator<'_, 'd> {
                     );
                 }
             }
-            if self.out.records(pod)
-                && let Some(p) = topo.pod_by_ip(&ip)
-            {
+            if let Some(p) = topo.pod_by_ip(&ip) {
                 self.field(scope, pod, at, Value::Text(&p.name));
                 self.text(scope, namespace, at, p.namespace.as_deref());
                 self.text(scope, pod_node, at, p.node.as_deref());

@@ -417,3 +417,49 @@ fn compare_matches_only_the_frames_selected() {
         "{out}"
     );
 }
+
+/// The one-line view records only the fields it prints, and -T fields only those named; a filter selects the
+/// same frames there as in the tree, which records every field (the flannel layer, for one, exists whatever
+/// the fields recorded).
+#[test]
+fn every_view_selects_the_frames_the_tree_selects() {
+    let nodes = root().join("samples/flannel/nodes.json");
+    // Frames with and without flannel annotations: VXLAN between nodes, ICMP errors, plain UDP.
+    let capture = root().join("samples/icmp-errors-vxlan.pcap");
+    for expr in [
+        "flannel",
+        "!flannel",
+        "flannel && inner.icmp",
+        "vxlan && !flannel.src_node",
+        "flannel.src_pod_subnet",
+    ] {
+        let tree = vxscope_frames(&capture, expr);
+        let run = |view: &[&str]| {
+            let mut args: Vec<&std::ffi::OsStr> = vec!["dissect".as_ref()];
+            args.extend(view.iter().map(|a| std::ffi::OsStr::new(*a)));
+            args.extend([
+                "--nodes".as_ref(),
+                nodes.as_os_str(),
+                "-Y".as_ref(),
+                expr.as_ref(),
+                capture.as_os_str(),
+            ]);
+            let o = vxscope(args);
+            assert!(o.status.success(), "{expr}: {}", stderr(&o));
+            stdout(&o)
+        };
+        let one_line = run(&[]);
+        assert_eq!(
+            one_line.lines().count(),
+            tree.len(),
+            "{expr}: one line a frame"
+        );
+        let numbers: Vec<u64> = run(&["-T", "fields", "-e", "frame.number"])
+            .lines()
+            .map(|l| l.trim().parse().unwrap())
+            .collect();
+        assert_eq!(numbers, tree, "{expr}: -T fields");
+    }
+    assert_eq!(vxscope_frames(&capture, "flannel").len(), 1);
+    assert_eq!(vxscope_frames(&capture, "!flannel").len(), 5);
+}

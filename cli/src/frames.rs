@@ -17,7 +17,7 @@ use std::sync::{Condvar, Mutex};
 use vxscope_capture::{CaptureReader, Timestamp};
 use vxscope_dissector::fields::FieldId;
 use vxscope_dissector::filter::{Filter, FrameFacts};
-use vxscope_dissector::flannel::{self, Gathered, Session};
+use vxscope_dissector::flannel::{Gathered, Session};
 use vxscope_dissector::render::{FrameView, NativeView, summary};
 use vxscope_dissector::{Dissection, Dissector, LinkType, hextext};
 
@@ -266,9 +266,7 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
                 let filtered = self.filter.as_ref().map_or(Vec::new(), Filter::fields_read);
                 let recorded: Option<Vec<FieldId>> = match &self.record {
                     Record::Everything => None,
-                    Record::OneLine => {
-                        Some([summary::FIELDS_READ, flannel::FIELDS_READ, &filtered].concat())
-                    }
+                    Record::OneLine => Some(summary::fields_recorded().chain(filtered).collect()),
                     Record::Fields(ids) => Some([ids, &filtered[..]].concat()),
                 };
                 let recorded = recorded.as_deref();

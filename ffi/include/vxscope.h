@@ -873,9 +873,8 @@ vxscope_status vxscope_session_dissect(vxscope_session *session,
  * whole, with the flannel annotations. Its layers and notes are all recorded; a field not recorded is not
  * among its fields (a search for it finds nothing, a hex dump leaves its bytes to the fields around them).
  * Without `summary`, `vxscope_dissection_summary` fails on it with `VXSCOPE_ERR_INVALID_ARGUMENT`. `*out`
- * receives the handle, which
- * `vxscope_dissection_free` frees. `VXSCOPE_ERR_OUT_OF_RANGE` if an identifier is not below
- * `vxscope_registry_field_count()`.
+ * receives the handle, which `vxscope_dissection_free` frees. `VXSCOPE_ERR_OUT_OF_RANGE` if an identifier is
+ * not below `vxscope_registry_field_count()`.
  */
 vxscope_status vxscope_dissection_new_recording(const uint32_t *field_ids,
                                                 size_t count,

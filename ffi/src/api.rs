@@ -4,7 +4,7 @@ use std::ffi::{CStr, c_char};
 use std::os::unix::ffi::OsStrExt;
 
 use vxscope_dissector::fields::{FIELDS, FieldId};
-use vxscope_dissector::flannel::{self, TopologySource};
+use vxscope_dissector::flannel::TopologySource;
 use vxscope_dissector::notes::NOTES;
 use vxscope_dissector::render::{self, hexdump};
 
@@ -564,6 +564,21 @@ pub unsafe extern "C" fn vxscope_session_dissect(
     })
 }
 
+/// `index`, if it is a row of the field registry.
+fn registry_row(index: usize) -> Result<usize> {
+    if index < FIELDS.len() {
+        Ok(index)
+    } else {
+        Err(Error::new(
+            VXSCOPE_ERR_OUT_OF_RANGE,
+            format!(
+                "field registry index {index} is out of range: it has {}",
+                FIELDS.len()
+            ),
+        ))
+    }
+}
+
 /// Makes a new, empty dissection that records only some fields, for a host that reads only those: each
 /// dissection into it (`*out` of `vxscope_dissect`, `vxscope_session_dissect`, ...) then costs less. It records
 /// the `count` fields whose registry rows (`vxscope_registry_field`) are at `field_ids` (NULL when `count` is
@@ -571,9 +586,8 @@ pub unsafe extern "C" fn vxscope_session_dissect(
 /// whole, with the flannel annotations. Its layers and notes are all recorded; a field not recorded is not
 /// among its fields (a search for it finds nothing, a hex dump leaves its bytes to the fields around them).
 /// Without `summary`, `vxscope_dissection_summary` fails on it with `VXSCOPE_ERR_INVALID_ARGUMENT`. `*out`
-/// receives the handle, which
-/// `vxscope_dissection_free` frees. `VXSCOPE_ERR_OUT_OF_RANGE` if an identifier is not below
-/// `vxscope_registry_field_count()`.
+/// receives the handle, which `vxscope_dissection_free` frees. `VXSCOPE_ERR_OUT_OF_RANGE` if an identifier is
+/// not below `vxscope_registry_field_count()`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vxscope_dissection_new_recording(
     field_ids: *const u32,
@@ -595,20 +609,10 @@ pub unsafe extern "C" fn vxscope_dissection_new_recording(
         };
         let mut recorded = Vec::with_capacity(ids.len() + 64);
         for &id in ids {
-            let field = FieldId::ALL.get(id as usize).ok_or_else(|| {
-                Error::new(
-                    VXSCOPE_ERR_OUT_OF_RANGE,
-                    format!(
-                        "field registry row {id} is out of range: it has {}",
-                        FieldId::ALL.len()
-                    ),
-                )
-            })?;
-            recorded.push(*field);
+            recorded.push(FieldId::ALL[registry_row(id as usize)?]);
         }
         if summary {
-            recorded.extend_from_slice(render::summary::FIELDS_READ);
-            recorded.extend_from_slice(flannel::FIELDS_READ);
+            recorded.extend(render::summary::fields_recorded());
         }
         let handle = handles::into_raw(DissectionHandle::recording(&recorded));
         // SAFETY: checked non-null; the caller promises it is writable.
@@ -944,15 +948,7 @@ pub extern "C" fn vxscope_registry_field_count() -> usize {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vxscope_registry_field(index: usize, out: *mut FieldDefRecord) -> Status {
     guard("vxscope_registry_field", || {
-        let def = FIELDS.get(index).ok_or_else(|| {
-            Error::new(
-                VXSCOPE_ERR_OUT_OF_RANGE,
-                format!(
-                    "field registry index {index} is out of range: it has {}",
-                    FIELDS.len()
-                ),
-            )
-        })?;
+        let def = &FIELDS[registry_row(index)?];
         let registry = Registry::get();
         let record = FieldDefRecord {
             abbrev: registry.abbrev(index),

@@ -335,6 +335,8 @@ pub struct DissectionHandle {
     tag: u64,
     /// Borrows the context's dissector (text values); the context outlives the dissection by contract.
     dissection: Dissection<'static>,
+    /// Whether the dissection records the fields of the summary line (what it records never changes).
+    summarised: bool,
     frame: Vec<u8>,
     /// Built by the accessors, which take a shared handle.
     records: Records,
@@ -376,6 +378,9 @@ impl DissectionHandle {
     fn with(dissection: Dissection<'static>) -> DissectionHandle {
         DissectionHandle {
             tag: DISSECTION_TAG,
+            summarised: summary::FIELDS_READ
+                .iter()
+                .all(|id| dissection.records(*id)),
             dissection,
             frame: Vec::new(),
             records: Records::default(),
@@ -428,10 +433,7 @@ impl DissectionHandle {
     /// The summary line, NUL-terminated, and its length; an error for a dissection that does not record the
     /// fields the line is made of.
     pub(crate) fn summary(&self) -> Result<(*const c_char, usize)> {
-        if !summary::FIELDS_READ
-            .iter()
-            .all(|id| self.dissection.records(*id))
-        {
+        if !self.summarised {
             return Err(Error::new(
                 VXSCOPE_ERR_INVALID_ARGUMENT,
                 "this dissection records only some fields, not those of the summary line \

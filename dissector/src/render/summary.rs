@@ -59,6 +59,15 @@ pub const FIELDS_READ: &[F] = &[
     F::FlannelDstNode,
 ];
 
+/// What a dissection made for the one-line view records: the fields the line reads and those the flannel
+/// annotations read, so that the line comes out whole, its node names and diagnoses included.
+pub fn fields_recorded() -> impl Iterator<Item = F> {
+    FIELDS_READ
+        .iter()
+        .chain(crate::flannel::FIELDS_READ)
+        .copied()
+}
+
 /// Writes the summary of a dissected frame (without timestamp).
 pub fn write(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8]) {
     // One pass over the layers: how deep the frame goes, and the tunnel header of each depth.

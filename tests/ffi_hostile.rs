@@ -638,3 +638,146 @@ fn a_dissection_recording_only_some_fields() {
         }
     }
 }
+
+/// The summary, the number of layers and fields, and every note's message of a dissection.
+fn what_it_says(d: *const DissectionHandle) -> String {
+    let mut counts = Counts::default();
+    // SAFETY: a live dissection and writable out-pointers.
+    unsafe {
+        assert_eq!(vxscope_dissection_counts(d, &mut counts), VXSCOPE_OK);
+        let (mut s, mut len) = (null(), 0);
+        assert_eq!(vxscope_dissection_summary(d, &mut s, &mut len), VXSCOPE_OK);
+        let mut said = format!(
+            "{} | {} layers, {} fields",
+            text(s),
+            counts.layers,
+            counts.fields
+        );
+        let (mut notes, mut n): (*const NoteRecord, usize) = (null(), 0);
+        assert_eq!(vxscope_dissection_notes(d, &mut notes, &mut n), VXSCOPE_OK);
+        for i in 0..n {
+            said.push_str(" | ");
+            said.push_str(&text((*notes.add(i)).message));
+        }
+        said
+    }
+}
+
+#[test]
+fn a_session_learns_from_frames_decoded_apart_as_from_frames_it_dissects() {
+    use vxscope_capture::CaptureReader;
+    let ctx = {
+        let (mut options, mut c) = (null_mut(), null_mut());
+        let nodes = std::ffi::CString::new(
+            vxscope_tests::sample("flannel/nodes.json")
+                .to_str()
+                .unwrap(),
+        )
+        .unwrap();
+        // SAFETY: writable out-pointers, a NUL-terminated path; the options are freed once used.
+        unsafe {
+            assert_eq!(vxscope_options_new(&mut options), VXSCOPE_OK);
+            assert_eq!(
+                vxscope_options_add_nodes_json_file(options, nodes.as_ptr()),
+                VXSCOPE_OK,
+                "{}",
+                last_error()
+            );
+            assert_eq!(vxscope_context_new(options, &mut c), VXSCOPE_OK);
+            assert_eq!(vxscope_options_free(options), VXSCOPE_OK);
+        }
+        Ctx(c)
+    };
+    let mut files = vxscope_tests::captures_under(&vxscope_tests::sample("flannel"));
+    files.extend(vxscope_tests::captures_under(
+        &vxscope_tests::root().join("samples"),
+    ));
+    files.sort();
+    files.dedup();
+    let (mut frames, mut taught) = (0, 0);
+    for path in &files {
+        let mut reader = CaptureReader::from_file(std::fs::File::open(path).unwrap()).unwrap();
+        let (mut through, mut learning) = (null_mut(), null_mut());
+        let (mut dissected, mut decoded, mut alone) = (null_mut(), null_mut(), null_mut());
+        // SAFETY: live handles, writable out-pointers, frames valid for their lengths.
+        unsafe {
+            assert_eq!(vxscope_session_new(ctx.0, &mut through), VXSCOPE_OK);
+            assert_eq!(vxscope_session_new(ctx.0, &mut learning), VXSCOPE_OK);
+            while let Some(p) = reader.next_packet().unwrap() {
+                let (bytes, len, lt) = (p.data.as_ptr(), p.data.len(), p.link_type.0);
+                assert_eq!(
+                    vxscope_session_dissect(through, lt, bytes, len, p.orig_len, &mut dissected),
+                    VXSCOPE_OK
+                );
+                assert_eq!(
+                    vxscope_dissect(ctx.0, lt, bytes, len, p.orig_len, &mut decoded),
+                    VXSCOPE_OK
+                );
+                assert_eq!(
+                    vxscope_dissect(ctx.0, lt, bytes, len, p.orig_len, &mut alone),
+                    VXSCOPE_OK
+                );
+                assert_eq!(vxscope_session_learn(learning, decoded), VXSCOPE_OK);
+                let said = what_it_says(dissected);
+                assert_eq!(
+                    what_it_says(decoded),
+                    said,
+                    "{} frame {}",
+                    path.display(),
+                    p.number
+                );
+                if what_it_says(alone) != said {
+                    taught += 1;
+                }
+                frames += 1;
+                // Once only, and only from a frame decoded apart with the session's context.
+                assert_eq!(
+                    vxscope_session_learn(learning, decoded),
+                    VXSCOPE_ERR_INVALID_ARGUMENT
+                );
+                assert!(last_error().contains("once"), "{}", last_error());
+                assert_eq!(
+                    vxscope_session_learn(learning, dissected),
+                    VXSCOPE_ERR_INVALID_ARGUMENT
+                );
+            }
+            for h in [dissected, decoded, alone] {
+                assert_eq!(vxscope_dissection_free(h), VXSCOPE_OK);
+            }
+            for s in [through, learning] {
+                assert_eq!(vxscope_session_free(s), VXSCOPE_OK);
+            }
+        }
+    }
+    // The session's diagnoses (a VNI, a port or a VTEP MAC unlike the rest of the capture, the one-time
+    // explanation of UDP 8472) made some frames say something else than alone.
+    assert!(frames > 200, "{frames} frames");
+    assert!(taught > 0, "no frame said anything more through a session");
+
+    // Another context's session, and NULL pointers.
+    let other = Ctx::new();
+    // SAFETY: live handles or NULL, writable out-pointers.
+    unsafe {
+        let (mut session, mut d) = (null_mut(), null_mut());
+        assert_eq!(vxscope_session_new(other.0, &mut session), VXSCOPE_OK);
+        assert_eq!(
+            vxscope_dissect(ctx.0, 1, SEED.as_ptr(), SEED.len(), 148, &mut d),
+            VXSCOPE_OK
+        );
+        assert_eq!(
+            vxscope_session_learn(session, d),
+            VXSCOPE_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            vxscope_session_learn(null_mut(), d),
+            VXSCOPE_ERR_NULL_POINTER
+        );
+        assert!(last_error().contains("session"), "{}", last_error());
+        assert_eq!(
+            vxscope_session_learn(session, null_mut()),
+            VXSCOPE_ERR_NULL_POINTER
+        );
+        assert_eq!(vxscope_dissection_free(d), VXSCOPE_OK);
+        assert_eq!(vxscope_session_free(session), VXSCOPE_OK);
+    }
+}

@@ -449,6 +449,7 @@ pub struct Plugin<O, C, S, D> {
             out: *mut *mut D,
         ) -> Status,
     >,
+    pub session_learn: Option<unsafe extern "C" fn(session: *mut S, dissection: *mut D) -> Status>,
 }
 
 impl<O, C, S, D> Clone for Plugin<O, C, S, D> {
@@ -619,9 +620,10 @@ const PLUGIN: [Member; PLUGIN_MEMBERS] = members!(
         layout,
         layout_len,
         dissection_new_recording,
+        session_learn,
     ]
 );
-const PLUGIN_MEMBERS: usize = 52;
+const PLUGIN_MEMBERS: usize = 53;
 const LAYOUT_LEN: usize = 3 + 7 + 17 + 8 + 6 + 4 + PLUGIN_MEMBERS;
 
 /// Appends `part` to `out` from index `at`; returns the index after it.

@@ -629,6 +629,7 @@ typedef struct vxscope_plugin {
                                                size_t count,
                                                bool summary,
                                                vxscope_dissection **out);
+    vxscope_status (*session_learn)(vxscope_session *session, vxscope_dissection *dissection);
 } vxscope_plugin;
 
 /**
@@ -821,7 +822,8 @@ vxscope_status vxscope_context_free(vxscope_context *context);
  *
  * The bytes are copied: the caller may reuse them as soon as the call returns. `bytes` may be NULL when
  * `len` is 0 (an empty frame, dissected as such). Malformed, truncated or hostile bytes are not an error:
- * the dissection says what it found, with notes.
+ * the dissection says what it found, with notes. A session of the same context can learn from it afterwards
+ * (`vxscope_session_learn`).
  */
 vxscope_status vxscope_dissect(const vxscope_context *context,
                                uint32_t link_type,
@@ -864,6 +866,17 @@ vxscope_status vxscope_session_dissect(vxscope_session *session,
                                        size_t len,
                                        uint32_t wire_len,
                                        vxscope_dissection **out);
+
+/**
+ * Lets `session` learn from a frame decoded with `vxscope_dissect` and the session's context, as if the frame had
+ * been dissected through the session (`vxscope_session_dissect`): `dissection` then holds what that call gives,
+ * the diagnoses that compare packets included. A host may so decode frames on several threads (a context may be
+ * used by several at once, each with its own dissections), then let the session learn from them one at a time,
+ * in the capture's order. A session learns from a dissection once: a dissection not made by `vxscope_dissect`,
+ * made with another context, or learned from already gives `VXSCOPE_ERR_INVALID_ARGUMENT` and is left as it was.
+ */
+vxscope_status vxscope_session_learn(vxscope_session *session,
+                                     vxscope_dissection *dissection);
 
 /**
  * Makes a new, empty dissection that records only some fields, for a host that reads only those: each

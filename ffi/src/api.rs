@@ -466,7 +466,8 @@ unsafe fn dissect_into(
 ///
 /// The bytes are copied: the caller may reuse them as soon as the call returns. `bytes` may be NULL when
 /// `len` is 0 (an empty frame, dissected as such). Malformed, truncated or hostile bytes are not an error:
-/// the dissection says what it found, with notes.
+/// the dissection says what it found, with notes. A session of the same context can learn from it afterwards
+/// (`vxscope_session_learn`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vxscope_dissect(
     context: *const Context,
@@ -561,6 +562,25 @@ pub unsafe extern "C" fn vxscope_session_dissect(
             session: &mut session.session,
         };
         unsafe { dissect_into(out, |d| d.dissect(context, input, frame)) }
+    })
+}
+
+/// Lets `session` learn from a frame decoded with `vxscope_dissect` and the session's context, as if the frame had
+/// been dissected through the session (`vxscope_session_dissect`): `dissection` then holds what that call gives,
+/// the diagnoses that compare packets included. A host may so decode frames on several threads (a context may be
+/// used by several at once, each with its own dissections), then let the session learn from them one at a time,
+/// in the capture's order. A session learns from a dissection once: a dissection not made by `vxscope_dissect`,
+/// made with another context, or learned from already gives `VXSCOPE_ERR_INVALID_ARGUMENT` and is left as it was.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vxscope_session_learn(
+    session: *mut SessionHandle,
+    dissection: *mut DissectionHandle,
+) -> Status {
+    guard("vxscope_session_learn", || {
+        // SAFETY: the caller passes valid pointers or NULL, as documented.
+        let session = unsafe { check_mut(session, "session")? };
+        let dissection = unsafe { check_mut(dissection, "dissection")? };
+        dissection.learn(session)
     })
 }
 

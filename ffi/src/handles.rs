@@ -340,6 +340,11 @@ pub struct DissectionHandle {
     frame: Vec<u8>,
     /// Built by the accessors, which take a shared handle.
     records: Records,
+    /// What a session learns from the frame's VXLAN packets, gathered as it was decoded.
+    gathered: flannel::Gathered,
+    /// The context of a frame decoded with `vxscope_dissect` that no session has learned from yet (null
+    /// otherwise): only a session of that context may learn from it, once.
+    to_learn: *const Context,
 }
 
 impl Handle for DissectionHandle {
@@ -384,6 +389,8 @@ impl DissectionHandle {
             dissection,
             frame: Vec::new(),
             records: Records::default(),
+            gathered: flannel::Gathered::default(),
+            to_learn: std::ptr::null(),
         }
     }
 
@@ -394,16 +401,23 @@ impl DissectionHandle {
         let dissector: &'static Dissector = unsafe { &*(&context.dissector as *const Dissector) };
         self.frame.clear();
         self.frame.extend_from_slice(bytes);
+        self.to_learn = std::ptr::null();
         match input {
+            // Decoded as a session decodes (the same dissection), its facts kept for a session to learn later.
             Input::Frame {
                 link_type,
                 wire_len,
-            } => dissector.dissect(
-                LinkType(link_type),
-                &self.frame,
-                wire_len,
-                &mut self.dissection,
-            ),
+            } => {
+                flannel::Session::decode(
+                    dissector,
+                    LinkType(link_type),
+                    &self.frame,
+                    wire_len,
+                    &mut self.dissection,
+                    &mut self.gathered,
+                );
+                self.to_learn = context as *const Context;
+            }
             Input::SessionFrame {
                 link_type,
                 wire_len,
@@ -420,6 +434,27 @@ impl DissectionHandle {
             }
         }
         self.records.reset();
+    }
+
+    /// Lets `session` learn from the frame, as `vxscope_session_dissect` would have: once, and only from a
+    /// frame decoded with `vxscope_dissect` and the session's context.
+    pub(crate) fn learn(&mut self, session: &mut SessionHandle) -> Result<()> {
+        if self.to_learn.is_null() || self.to_learn != session.context {
+            return Err(Error::new(
+                VXSCOPE_ERR_INVALID_ARGUMENT,
+                "a session learns only from a dissection made by vxscope_dissect with its context, once"
+                    .to_string(),
+            ));
+        }
+        let context = session.context()?;
+        // SAFETY: as in `dissect`: the context outlives the dissection by the ABI's contract.
+        let dissector: &'static Dissector = unsafe { &*(&context.dissector as *const Dissector) };
+        session
+            .session
+            .learn(dissector.topology(), &mut self.dissection, &self.gathered);
+        self.to_learn = std::ptr::null();
+        self.records.reset();
+        Ok(())
     }
 
     pub(crate) fn counts(&self) -> Counts {

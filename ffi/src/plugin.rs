@@ -76,6 +76,7 @@ static DESCRIPTOR: Descriptor = Descriptor(Plugin {
     layout: vxscope_abi::LAYOUT.0.as_ptr(),
     layout_len: vxscope_abi::LAYOUT.0.len(),
     dissection_new_recording: Some(api::vxscope_dissection_new_recording),
+    session_learn: Some(api::vxscope_session_learn),
 });
 
 /// The plugin descriptor: the one symbol a host that loads dissectors by path looks up. Static, never NULL.

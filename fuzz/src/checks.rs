@@ -389,8 +389,9 @@ fn c_text(p: *const std::ffi::c_char, len: Option<usize>) -> String {
     s
 }
 
-/// The C ABI target: byte 0 picks the link type, byte 1 the call (a frame, or a bare VXLAN payload) and the
-/// language; every record, the summary and each hex dump are read and checked.
+/// The C ABI target: byte 0 picks the link type, byte 1 the call (a frame, or a bare VXLAN payload), the
+/// language, and whether a session learns from the frame; every record, the summary and each hex dump are read
+/// and checked.
 pub fn ffi(data: &[u8]) {
     use vxscope::*;
     let [link, options, frame @ ..] = data else {
@@ -426,6 +427,26 @@ pub fn ffi(data: &[u8]) {
         assert!(d.is_null());
         let _ = c_text(vxscope_last_error(), None);
         return;
+    }
+    // Bit 2: a session learns from the frame (decoded apart), once; what it then says is read below.
+    if options & 4 != 0 {
+        let mut session = null_mut();
+        // SAFETY: a live context and dissection, a writable out-pointer; the session is freed here.
+        unsafe {
+            assert_eq!(vxscope_session_new(ctx, &mut session), VXSCOPE_OK);
+            let learnt = vxscope_session_learn(session, d);
+            // A bare VXLAN payload was not decoded as a capture's frame: no session learns from it.
+            if options & 1 == 0 {
+                assert_eq!(learnt, VXSCOPE_OK);
+            } else {
+                assert_eq!(learnt, VXSCOPE_ERR_INVALID_ARGUMENT);
+            }
+            assert_eq!(
+                vxscope_session_learn(session, d),
+                VXSCOPE_ERR_INVALID_ARGUMENT
+            );
+            assert_eq!(vxscope_session_free(session), VXSCOPE_OK);
+        }
     }
     let lang = if options & 2 == 0 {
         VXSCOPE_LANG_EN

@@ -293,6 +293,19 @@ static void check_session(const vxscope_context *ctx) {
     /* Without a session, one packet alone says nothing of the others. */
     OK(vxscope_dissect(ctx, VXSCOPE_LINKTYPE_ETHERNET, vni2, sizeof vni2, sizeof vni2, &d));
     CHECK(note_message(d, "flannel.vni_mismatch") == NULL);
+    /* Decoded apart, then learned from by a session: the same note as through the session, once. */
+    vxscope_session *learning = NULL;
+    vxscope_dissection *first = NULL;
+    OK(vxscope_session_new(ctx, &learning));
+    OK(vxscope_dissect(ctx, VXSCOPE_LINKTYPE_ETHERNET, SEED, sizeof SEED, sizeof SEED, &first));
+    OK(vxscope_session_learn(learning, first));
+    CHECK(vxscope_session_learn(learning, first) == VXSCOPE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(vxscope_last_error(), "vxscope_session_learn") != NULL);
+    OK(vxscope_session_learn(learning, d));
+    message = note_message(d, "flannel.vni_mismatch");
+    CHECK(message != NULL && strstr(message, "earlier packets of this capture") != NULL);
+    OK(vxscope_session_free(learning));
+    OK(vxscope_dissection_free(first));
     OK(vxscope_session_free(session));
     OK(vxscope_dissection_free(d));
 }
@@ -458,13 +471,14 @@ int main(int argc, char **argv) {
         MEMBER(vxscope_plugin, dissection_notes),
         MEMBER(vxscope_plugin, registry_note),
         MEMBER(vxscope_plugin, layout_len),
+        MEMBER(vxscope_plugin, session_learn),
     };
 #undef MEMBER
     size_t plugin_members = 0;
     for (size_t i = 0; i < layout_len; i++) {
         plugin_members += strcmp(layout[i].record, "vxscope_plugin") == 0;
     }
-    CHECK(plugin_members == 52);
+    CHECK(plugin_members == 53);
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
         int found = 0;
         for (size_t i = 0; i < layout_len; i++) {

@@ -382,3 +382,111 @@ fn a_plugin_that_fails_on_a_frame_is_reported_with_file_frame_and_offset() {
         "{err}"
     );
 }
+
+/// `vxscope dissect --plugin PLUGIN ARGS FILE` with `VXSCOPE_THREADS` and `VXSCOPE_CHUNK_FRAMES` set.
+fn dissect_threads(
+    plugin: &Path,
+    threads: &str,
+    chunk: &str,
+    args: &[&str],
+    file: &Path,
+) -> std::process::Output {
+    Command::new(vxscope_tests::vxscope_bin())
+        .args(["dissect", "--plugin", plugin.to_str().unwrap()])
+        .args(args)
+        .arg(file)
+        .env("TZ", "UTC")
+        .env("VXSCOPE_THREADS", threads)
+        .env("VXSCOPE_CHUNK_FRAMES", chunk)
+        .output()
+        .expect("run vxscope")
+}
+
+#[test]
+fn the_plugin_on_several_threads_prints_what_it_prints_on_one() {
+    // Chunks of one to five frames over two or three threads, so that the session's cross-packet notes (with
+    // the flannel nodes: a VNI, a port, a VTEP MAC unlike the rest) cross from one thread's frames to another's.
+    let plugin = libvxscope();
+    let nodes = sample("flannel/nodes.json");
+    let mut runs: Vec<(Vec<&str>, PathBuf)> = Vec::new();
+    for file in local_captures() {
+        for mode in [&[][..], &["-V"][..], &["--json"][..]] {
+            runs.push((mode.to_vec(), file.clone()));
+        }
+    }
+    for file in captures_under(&sample("flannel")) {
+        for mode in [&[][..], &["-V"][..]] {
+            let mut args = vec!["--nodes", nodes.to_str().unwrap()];
+            args.extend_from_slice(mode);
+            runs.push((args, file.clone()));
+        }
+    }
+    let mut lines = 0;
+    for (i, (args, file)) in runs.iter().enumerate() {
+        let threads = if i % 5 == 0 { "3" } else { "2" };
+        let chunk = ["1", "2", "3", "5"][i % 4];
+        let one = dissect_threads(&plugin, "1", "64", args, file);
+        let many = dissect_threads(&plugin, threads, chunk, args, file);
+        let what = format!(
+            "dissect --plugin {args:?} {} (threads {threads}, chunks of {chunk})",
+            file.display()
+        );
+        assert_eq!(one.status.code(), Some(0), "{what}: {}", stderr(&one));
+        assert_eq!(many.status.code(), Some(0), "{what}: {}", stderr(&many));
+        assert!(one.stdout == many.stdout, "{what}: standard output differs");
+        assert_eq!(
+            stderr(&one),
+            stderr(&many),
+            "{what}: standard error differs"
+        );
+        lines += one.stdout.iter().filter(|&&b| b == b'\n').count();
+    }
+    assert!(lines > 5_000, "too little output compared: {lines} lines");
+}
+
+#[test]
+fn a_frame_the_plugin_fails_on_another_thread_ends_the_output_where_one_thread_ends_it() {
+    let file = data("ffi").join("tcpdump-vxlan.pcap");
+    // Frame 2 is the first of 92 captured bytes; it starts after the file header and frame 1's record.
+    let bytes = std::fs::read(&file).expect("read the capture");
+    let caplen =
+        |at: usize| u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+    assert_eq!(caplen(24), 148);
+    let offset = 24 + 16 + caplen(24);
+    assert_eq!(caplen(offset), 92);
+    let builtin = vxscope(["dissect", file.to_str().unwrap()]);
+    let first_line = format!("{}\n", stdout(&builtin).lines().next().unwrap());
+    let refused = "failed with status -9: fake plugin: refused this frame on purpose";
+    let learning = fake_plugin(
+        "fake_learn_fail_92",
+        &["-DFAKE_LEARN", "-DFAKE_FAIL_LEN=92"],
+    );
+    let older = fake_plugin("fake_fail_92", &["-DFAKE_FAIL_LEN=92"]);
+    // On several threads the plugin decodes with `dissect`; on one, and when the plugin cannot let a session
+    // learn from frames decoded apart (no session_learn), with `session_dissect`.
+    for (plugin, threads, call) in [
+        (&learning, "2", "dissect"),
+        (&learning, "3", "dissect"),
+        (&learning, "1", "session_dissect"),
+        (&older, "2", "session_dissect"),
+    ] {
+        for chunk in ["1", "2", "64"] {
+            let out = dissect_threads(plugin, threads, chunk, &[], &file);
+            let what = format!("{} threads {threads} chunks {chunk}", plugin.display());
+            assert_eq!(out.status.code(), Some(1), "{what}");
+            assert_eq!(stdout(&out), first_line, "{what}");
+            let err = stderr(&out);
+            assert!(
+                err.contains(&format!(
+                    "{}: frame 2, byte offset {offset}: plugin \"fake\"",
+                    file.display()
+                )),
+                "{what}: {err}"
+            );
+            assert!(
+                err.contains(&format!(": {call} {refused}")),
+                "{what}: {err}"
+            );
+        }
+    }
+}

@@ -26,7 +26,7 @@ use vxscope_dissector::{Dissection, LinkType};
 use vxscope_rewriter::output::AtomicFile;
 use vxscope_rewriter::run::{Rewrite, Rewritten, Verdict};
 
-use crate::frames::{Consumer, Flow, Frame, Render};
+use crate::frames::{Consumer, Flow, Frame, PluginRender, Render};
 
 /// The options of a batch run, flattened into every command that takes many inputs.
 #[derive(Args, Clone, Debug, Default)]
@@ -228,6 +228,10 @@ impl<C: Consumer> Consumer for Watch<'_, '_, C> {
 
     fn renderer(&self) -> Option<Render> {
         self.inner.renderer()
+    }
+
+    fn plugin_renderer(&self) -> Option<PluginRender> {
+        self.inner.plugin_renderer()
     }
 
     fn rendered(&mut self, bytes: &[u8], last_offset: u64) -> Result<Flow, String> {

@@ -15,7 +15,9 @@ use vxscope_dissector::{Config, Dissection, Dissector};
 use crate::batch::{self, Job, JobIo, Outcome, Report, Settings, Watch};
 use crate::clock::Clock;
 use crate::columnar::ParquetWriter;
-use crate::frames::{Consumer, Engine, Flow, Frame, FrameLoop, Record, Render, Selection};
+use crate::frames::{
+    Consumer, Engine, Flow, Frame, FrameLoop, PluginRender, Record, Render, Selection,
+};
 use crate::input::open_capture;
 use crate::live::LiveCapture;
 use crate::output::Output;
@@ -479,6 +481,26 @@ impl Consumer for Printer<'_> {
                 frame,
                 view,
             ),
+        }))
+    }
+
+    /// The same for frames a plugin dissected (which have no columns: they print as `frame` prints them).
+    fn plugin_renderer(&self) -> Option<PluginRender> {
+        if self.live {
+            return None;
+        }
+        let (mode, mut clock, mut json) = (self.mode, self.clock.clone(), JsonWriter::new());
+        let file = self.file.clone();
+        Some(Box::new(move |frame, view, out| {
+            write_frame(
+                out,
+                mode,
+                &mut clock,
+                &mut json,
+                file.as_deref(),
+                frame,
+                view,
+            )
         }))
     }
 

@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Condvar, Mutex};
 
@@ -21,7 +21,7 @@ use vxscope_dissector::flannel::{Gathered, Session};
 use vxscope_dissector::render::{FrameView, NativeView, summary};
 use vxscope_dissector::{Dissection, Dissector, LinkType, hextext};
 
-use crate::plugin::Stream;
+use crate::plugin::{Lane, Learner, PluginView, Stream};
 
 /// One frame as read, before dissection.
 #[derive(Clone, Copy, Debug)]
@@ -190,6 +190,11 @@ pub trait Consumer {
         None
     }
 
+    /// The same as [`renderer`](Self::renderer), for frames a plugin dissected.
+    fn plugin_renderer(&self) -> Option<PluginRender> {
+        None
+    }
+
     /// What a decoding thread rendered for a run of consecutive frames, handed on in frame order;
     /// `last_offset` is the byte offset of the run's last frame. Called only when
     /// [`renderer`](Self::renderer) gave renderers.
@@ -203,6 +208,9 @@ pub trait Consumer {
 /// written for it.
 pub type Render =
     Box<dyn FnMut(&Frame<'_>, &NativeView<'_, '_>, &Dissection<'_>, &mut Vec<u8>) + Send>;
+
+/// Renders a frame a plugin dissected, on a decoding thread, as [`Render`] does.
+pub type PluginRender = Box<dyn FnMut(&Frame<'_>, &PluginView<'_, '_>, &mut Vec<u8>) + Send>;
 
 /// How the loop over one input ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,20 +294,20 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
                 let session = &mut self.session;
                 // The session is the pool's when there is one (its threads learn in frame order).
                 let (mut alone, turns) = match renderers {
-                    Some(_) => (
-                        None,
-                        Some(Turns {
-                            state: Mutex::new((session, 0)),
-                            next: Condvar::new(),
-                        }),
-                    ),
+                    Some(_) => (None, Some(Turns::new(session))),
                     None => (Some(session), None),
                 };
                 std::thread::scope(|scope| -> Result<(), String> {
                     let mut pool = renderers.zip(turns.as_ref()).map(|(renderers, turns)| {
-                        Pool::start(
-                            scope, dissector, turns, selection, filter, recorded, renderers,
-                        )
+                        let workers = renderers.into_iter().map(|render| {
+                            move |input, output| {
+                                decode_chunks(
+                                    dissector, turns, selection, filter, recorded, render, input,
+                                    output,
+                                )
+                            }
+                        });
+                        Pool::start(scope, turns, workers)
                     });
                     let mut d = dissection(recorded);
                     loop {
@@ -366,6 +374,56 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
                 );
             }
             Engine::Plugin(stream) => {
+                // Several threads as for the built-in dissector, when the plugin lets a session learn from
+                // frames decoded apart.
+                let threads = match selection.count {
+                    None => threads(source.file_length()),
+                    Some(_) => 1,
+                };
+                let renderers = match threads {
+                    1 => None,
+                    n => (0..n)
+                        .map(|_| consumer.plugin_renderer())
+                        .collect::<Option<Vec<_>>>(),
+                };
+                if let Some(renderers) = renderers
+                    && let Some((learner, lanes)) = stream.lanes(renderers.len())
+                {
+                    let turns = Turns::new(learner);
+                    return std::thread::scope(|scope| {
+                        let workers = lanes.into_iter().zip(renderers).map(|(lane, render)| {
+                            let turns = &turns;
+                            move |input, output| {
+                                decode_plugin_chunks(
+                                    lane, turns, selection, name, render, input, output,
+                                )
+                            }
+                        });
+                        let mut pool = Pool::start(scope, &turns, workers);
+                        loop {
+                            let frame = match source.next_frame() {
+                                Ok(Some(frame)) => frame,
+                                Ok(None) => break,
+                                Err(e) => {
+                                    // What the frames before the damage gave comes first, as on one thread.
+                                    pool.finish(consumer, &mut ended)?;
+                                    return Err(format!("{name}: {e}"));
+                                }
+                            };
+                            ended.last_frame = frame.number;
+                            if frame.number > selection.last {
+                                break;
+                            }
+                            if pool.push(&frame, consumer, &mut ended)? == Flow::Stop
+                                || frame.number == selection.last
+                            {
+                                break;
+                            }
+                        }
+                        pool.finish(consumer, &mut ended)?;
+                        Ok(ended)
+                    });
+                }
                 while let Some(frame) = source.next_frame().map_err(|e| format!("{name}: {e}"))? {
                     ended.last_frame = frame.number;
                     if frame.number > selection.last {
@@ -455,16 +513,75 @@ struct Chunk {
     out: Vec<u8>,
     consumed: u64,
     last_offset: u64,
+    /// The error that stopped the chunk at one of its frames (a plugin's failure): what the frames before it
+    /// rendered is handed on, then the error ends the loop, as on one thread.
+    error: Option<String>,
 }
 
-/// The session, and the index of the next chunk to learn from: the threads take their turns in frame order.
-struct Turns<'s> {
-    state: Mutex<(&'s mut Session, u64)>,
+impl Chunk {
+    /// Frame `i` of the chunk, with its bytes.
+    fn frame(&self, i: usize) -> Frame<'_> {
+        let (frame, end) = self.frames[i];
+        let start = if i == 0 { 0 } else { self.frames[i - 1].1 };
+        Frame {
+            data: &self.bytes[start..end],
+            ..frame
+        }
+    }
+}
+
+/// What the decoding threads learn in, one at a time (the flannel session, or a plugin's), and the index of
+/// the next chunk to learn from: the threads take their turns in frame order.
+struct Turns<S> {
+    state: Mutex<(S, u64)>,
     next: Condvar,
+    /// Set when the pool is dropped: a thread waiting for a turn that will never come (its chunk's
+    /// predecessor was never decoded) gives up.
+    abandoned: AtomicBool,
+}
+
+impl<S> Turns<S> {
+    fn new(learner: S) -> Turns<S> {
+        Turns {
+            state: Mutex::new((learner, 0)),
+            next: Condvar::new(),
+            abandoned: AtomicBool::new(false),
+        }
+    }
+
+    /// Waits for the turn of chunk `index`, runs `learn` in it, and passes the turn on; `None` when the pool
+    /// was abandoned before the turn came.
+    fn take<R>(&self, index: u64, learn: impl FnOnce(&mut S) -> R) -> Option<R> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while state.1 != index {
+            if self.abandoned.load(Ordering::Acquire) {
+                return None;
+            }
+            state = self.next.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        let r = learn(&mut state.0);
+        state.1 += 1;
+        self.next.notify_all();
+        Some(r)
+    }
+}
+
+/// What a [`Pool`] tells its turns when it is dropped.
+trait Abandon {
+    fn abandon(&self);
+}
+
+impl<S> Abandon for Turns<S> {
+    fn abandon(&self) {
+        // Under the lock, so that no thread checks the flag and then misses the notification.
+        let _state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.abandoned.store(true, Ordering::Release);
+        self.next.notify_all();
+    }
 }
 
 /// The decoding threads of one input: chunk `i` goes to thread `i % n`, its rendering comes back in order.
-struct Pool {
+struct Pool<'t> {
     inputs: Vec<SyncSender<Chunk>>,
     outputs: Vec<Receiver<Chunk>>,
     filling: Chunk,
@@ -472,32 +589,38 @@ struct Pool {
     sent: u64,
     received: u64,
     chunk_frames: usize,
+    turns: &'t dyn Abandon,
 }
 
-impl Pool {
+impl Drop for Pool<'_> {
+    fn drop(&mut self) {
+        self.inputs.clear();
+        self.outputs.clear();
+        self.turns.abandon();
+    }
+}
+
+impl<'t> Pool<'t> {
     /// Chunks in flight (sent, their rendering not yet handed on) at most, per thread: bounds memory.
     const IN_FLIGHT: u64 = 2;
 
-    fn start<'scope, 'env: 'scope, 'd: 'scope>(
+    /// Starts a thread for each of `workers`, which decodes the chunks it receives and sends them back
+    /// rendered, taking its turns in `turns`.
+    fn start<'scope, 'env: 'scope, W>(
         scope: &'scope std::thread::Scope<'scope, 'env>,
-        dissector: &'d Dissector,
-        turns: &'env Turns<'env>,
-        selection: Selection,
-        filter: Option<&'env Filter>,
-        recorded: Option<&'env [FieldId]>,
-        renderers: Vec<Render>,
-    ) -> Pool {
+        turns: &'t dyn Abandon,
+        workers: impl IntoIterator<Item = W>,
+    ) -> Pool<'t>
+    where
+        W: FnOnce(Receiver<Chunk>, SyncSender<Chunk>) + Send + 'scope,
+    {
         let capacity = Self::IN_FLIGHT as usize;
         let mut inputs = Vec::new();
         let mut outputs = Vec::new();
-        for render in renderers {
+        for work in workers {
             let (to_worker, input) = sync_channel::<Chunk>(capacity);
             let (output, from_worker) = sync_channel::<Chunk>(capacity);
-            scope.spawn(move || {
-                decode_chunks(
-                    dissector, turns, selection, filter, recorded, render, input, output,
-                )
-            });
+            scope.spawn(move || work(input, output));
             inputs.push(to_worker);
             outputs.push(from_worker);
         }
@@ -512,6 +635,7 @@ impl Pool {
                 .ok()
                 .and_then(|v| v.trim().parse::<usize>().ok())
                 .map_or(CHUNK_FRAMES, |n| n.max(1)),
+            turns,
         }
     }
 
@@ -568,6 +692,9 @@ impl Pool {
             0 => Flow::Continue,
             _ => consumer.rendered(&chunk.out, chunk.last_offset)?,
         };
+        if let Some(error) = chunk.error.take() {
+            return Err(error);
+        }
         chunk.frames.clear();
         chunk.bytes.clear();
         chunk.out.clear();
@@ -590,7 +717,7 @@ impl Pool {
 #[allow(clippy::too_many_arguments)]
 fn decode_chunks<'d>(
     dissector: &'d Dissector,
-    turns: &Turns<'_>,
+    turns: &Turns<&mut Session>,
     selection: Selection,
     filter: Option<&Filter>,
     recorded: Option<&[FieldId]>,
@@ -607,39 +734,30 @@ fn decode_chunks<'d>(
             dissections.push(dissection(recorded));
             gathered.push(Gathered::default());
         }
-        let mut start = 0;
-        for (i, (frame, end)) in chunk.frames.iter().enumerate() {
-            let data = &chunk.bytes[start..*end];
-            start = *end;
+        for i in 0..n {
+            let frame = chunk.frame(i);
             Session::decode(
                 dissector,
                 frame.link_type,
-                data,
+                frame.data,
                 frame.orig_len,
                 &mut dissections[i],
                 &mut gathered[i],
             );
         }
-        {
-            let mut state = turns.state.lock().unwrap_or_else(|e| e.into_inner());
-            while state.1 != chunk.index {
-                state = turns.next.wait(state).unwrap_or_else(|e| e.into_inner());
-            }
+        let learnt = turns.take(chunk.index, |session| {
             for (d, g) in dissections.iter_mut().zip(&gathered).take(n) {
-                state.0.learn(topology, d, g);
+                session.learn(topology, d, g);
             }
-            state.1 += 1;
-            turns.next.notify_all();
+        });
+        if learnt.is_none() {
+            return;
         }
-        let mut start = 0;
         let mut consumed = 0;
-        for (i, (frame, end)) in chunk.frames.iter().enumerate() {
-            let frame = Frame {
-                data: &chunk.bytes[start..*end],
-                ..*frame
-            };
-            start = *end;
-            let d = &dissections[i];
+        // Out of the chunk while its frames are read.
+        let mut out = std::mem::take(&mut chunk.out);
+        for (i, d) in dissections.iter().enumerate().take(n) {
+            let frame = chunk.frame(i);
             if frame.number < selection.first {
                 continue;
             }
@@ -652,10 +770,83 @@ fn decode_chunks<'d>(
                 dissection: d,
                 frame: frame.data,
             };
-            render(&frame, &view, d, &mut chunk.out);
+            render(&frame, &view, d, &mut out);
             consumed += 1;
         }
+        chunk.out = out;
         chunk.consumed = consumed;
+        chunk.last_offset = chunk.frames.last().map_or(0, |(f, _)| f.offset);
+        if output.send(chunk).is_err() {
+            return;
+        }
+    }
+}
+
+/// A decoding thread of a plugin: as [`decode_chunks`], through the plugin's lane and session. A frame the
+/// plugin fails on ends the chunk there, with the error the loop on one thread gives.
+fn decode_plugin_chunks(
+    mut lane: Lane<'_>,
+    turns: &Turns<Learner<'_>>,
+    selection: Selection,
+    name: &str,
+    mut render: PluginRender,
+    input: Receiver<Chunk>,
+    output: SyncSender<Chunk>,
+) {
+    let failed = |frame: &Frame<'_>, e: String| {
+        format!(
+            "{name}: frame {}, byte offset {}: {e}",
+            frame.number, frame.offset
+        )
+    };
+    while let Ok(mut chunk) = input.recv() {
+        let n = chunk.frames.len();
+        // The frames decoded (all, or those before the first the plugin failed on), and that failure.
+        let mut decoded = n;
+        let mut error = None;
+        for i in 0..n {
+            let frame = chunk.frame(i);
+            if let Err(e) = lane.decode(i, frame.link_type.0, frame.data, frame.orig_len) {
+                (decoded, error) = (i, Some(failed(&frame, e)));
+                break;
+            }
+        }
+        let learnt = turns.take(chunk.index, |learner| {
+            for i in 0..decoded {
+                if let Err(e) = learner.learn(&mut lane, i) {
+                    return Some((i, e));
+                }
+            }
+            None
+        });
+        match learnt {
+            None => return,
+            Some(Some((i, e))) => {
+                decoded = i;
+                error = Some(failed(&chunk.frame(i), e));
+            }
+            Some(None) => {}
+        }
+        let mut consumed = 0;
+        let mut out = std::mem::take(&mut chunk.out);
+        for i in 0..decoded {
+            let frame = chunk.frame(i);
+            let selected = frame.number >= selection.first;
+            match lane.view(i, selected) {
+                Ok(view) if selected => {
+                    render(&frame, &view, &mut out);
+                    consumed += 1;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    error = Some(failed(&frame, e));
+                    break;
+                }
+            }
+        }
+        chunk.out = out;
+        chunk.consumed = consumed;
+        chunk.error = error;
         chunk.last_offset = chunk.frames.last().map_or(0, |(f, _)| f.offset);
         if output.send(chunk).is_err() {
             return;

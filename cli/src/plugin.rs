@@ -75,6 +75,8 @@ struct Functions {
     session_free: unsafe extern "C" fn(*mut Opaque) -> Status,
     session_dissect:
         unsafe extern "C" fn(*mut Opaque, u32, *const u8, usize, u32, *mut *mut Opaque) -> Status,
+    dissect:
+        unsafe extern "C" fn(*const Opaque, u32, *const u8, usize, u32, *mut *mut Opaque) -> Status,
     dissection_free: unsafe extern "C" fn(*mut Opaque) -> Status,
     dissection_summary:
         unsafe extern "C" fn(*const Opaque, *mut *const c_char, *mut usize) -> Status,
@@ -88,6 +90,8 @@ struct Functions {
     /// Optional: without it, a one-line stream's dissection records every field.
     dissection_new_recording:
         Option<unsafe extern "C" fn(*const u32, usize, bool, *mut *mut Opaque) -> Status>,
+    /// Optional: without it, frames are dissected one after the other on one thread.
+    session_learn: Option<unsafe extern "C" fn(*mut Opaque, *mut Opaque) -> Status>,
 }
 
 /// A loaded plugin library.
@@ -191,6 +195,21 @@ impl Plugin {
         })
     }
 
+    /// A dissection for frames that are read whole (`need_fields`) or only summarised: NULL (the plugin makes
+    /// one on the first frame), or, for a summary and when the plugin can, one that records only what the
+    /// summary line needs.
+    fn new_dissection(&self, need_fields: bool) -> Result<*mut Opaque, String> {
+        let mut dissection = std::ptr::null_mut();
+        if let (false, Some(new_recording)) = (need_fields, self.f.dissection_new_recording) {
+            // SAFETY: no field identifiers (NULL, 0), a writable out-pointer.
+            self.check(
+                unsafe { new_recording(std::ptr::null(), 0, true, &mut dissection) },
+                "dissection_new_recording",
+            )?;
+        }
+        Ok(dissection)
+    }
+
     /// What the plugin said about its last failure on this thread.
     fn last_error(&self) -> String {
         // SAFETY: checked present; returns a NUL-terminated string (or NULL, which text_at handles).
@@ -233,27 +252,14 @@ impl Plugin {
                 context,
                 session: std::ptr::null_mut(),
                 dissection: std::ptr::null_mut(),
-                need_fields,
-                fields: (std::ptr::null(), 0),
-                extras: Vec::new(),
-                layers: Vec::new(),
-                notes: Vec::new(),
-                names: Vec::new(),
-                note_strs: Vec::new(),
+                reader: Reader::new(self, need_fields),
             };
             // Dropped on failure, which frees the context.
             self.check(
                 (f.session_new)(stream.context, &mut stream.session),
                 "session_new",
             )?;
-            // A stream that only summarises frames reads no field: its dissection records only what the
-            // summary line needs, when the plugin can.
-            if let (false, Some(new_recording)) = (need_fields, f.dissection_new_recording) {
-                self.check(
-                    new_recording(std::ptr::null(), 0, true, &mut stream.dissection),
-                    "dissection_new_recording",
-                )?;
-            }
+            stream.dissection = self.new_dissection(need_fields)?;
             Ok(stream)
         }
     }
@@ -417,7 +423,6 @@ fn functions(d: &Descriptor) -> Result<Functions, &'static str> {
     d.options_add_node_info_file
         .ok_or("options_add_node_info_file")?;
     d.options_add_pods_file.ok_or("options_add_pods_file")?;
-    d.dissect.ok_or("dissect")?;
     d.dissect_vxlan_payload.ok_or("dissect_vxlan_payload")?;
     d.dissection_counts.ok_or("dissection_counts")?;
     d.dissection_hexdump.ok_or("dissection_hexdump")?;
@@ -449,6 +454,7 @@ fn functions(d: &Descriptor) -> Result<Functions, &'static str> {
         session_new: d.session_new.ok_or("session_new")?,
         session_free: d.session_free.ok_or("session_free")?,
         session_dissect: d.session_dissect.ok_or("session_dissect")?,
+        dissect: d.dissect.ok_or("dissect")?,
         dissection_free: d.dissection_free.ok_or("dissection_free")?,
         dissection_summary: d.dissection_summary.ok_or("dissection_summary")?,
         dissection_layers: d.dissection_layers.ok_or("dissection_layers")?,
@@ -456,6 +462,7 @@ fn functions(d: &Descriptor) -> Result<Functions, &'static str> {
         dissection_notes: d.dissection_notes.ok_or("dissection_notes")?,
         registry_field_count: d.registry_field_count.ok_or("registry_field_count")?,
         dissection_new_recording: d.dissection_new_recording,
+        session_learn: d.session_learn,
     })
 }
 
@@ -535,6 +542,28 @@ pub struct Stream<'p> {
     context: *mut Opaque,
     session: *mut Opaque,
     dissection: *mut Opaque,
+    reader: Reader<'p>,
+}
+
+impl Drop for Stream<'_> {
+    fn drop(&mut self) {
+        let f = &self.plugin.f;
+        // SAFETY: the handles came from the plugin and are not used again; NULL is accepted. The context goes
+        // last: the others refer to it.
+        unsafe {
+            (f.dissection_free)(self.dissection);
+            (f.session_free)(self.session);
+            (f.context_free)(self.context);
+        }
+    }
+}
+
+/// What the host reads of the plugin's dissection of a frame, checked, and what it remembers from frame to
+/// frame (names, note strings): the renderers read it through a [`PluginView`].
+struct Reader<'p> {
+    plugin: &'p Plugin,
+    /// The dissection read last (not owned).
+    dissection: *mut Opaque,
     /// Whether frames are read whole (tree, JSON) or only summarised (one line).
     need_fields: bool,
     /// The plugin's field records of the current frame (valid until the next dissection), and what the host
@@ -549,15 +578,40 @@ pub struct Stream<'p> {
     note_strs: Vec<(*const c_char, PluginStr)>,
 }
 
-impl Drop for Stream<'_> {
+/// A pointer to a handle of the plugin that may cross threads: the context, which the ABI lets any number of
+/// threads dissect with at once, and the session, which the pool's threads use one at a time, in turn.
+#[derive(Clone, Copy)]
+struct Shared(*mut Opaque);
+
+// SAFETY: see above: the ABI allows the context on several threads at once, and a session on one at a time,
+// which the decoding pool's turns ensure.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+/// The session of a [`Stream`], for decoding threads that let it learn from their frames in turn.
+pub struct Learner<'p> {
+    plugin: &'p Plugin,
+    session: Shared,
+}
+
+/// A decoding thread's dissections, one for each frame of a chunk, made with the stream's context; the
+/// [`Learner`] learns from them in turn, then the thread renders them.
+pub struct Lane<'p> {
+    plugin: &'p Plugin,
+    context: Shared,
+    dissections: Vec<*mut Opaque>,
+    reader: Reader<'p>,
+}
+
+// SAFETY: the dissections belong to the lane alone (one thread at a time, as the ABI asks); the context is
+// `Shared`.
+unsafe impl Send for Lane<'_> {}
+
+impl Drop for Lane<'_> {
     fn drop(&mut self) {
-        let f = &self.plugin.f;
-        // SAFETY: the handles came from the plugin and are not used again; NULL is accepted. The context goes
-        // last: the others refer to it.
-        unsafe {
-            (f.dissection_free)(self.dissection);
-            (f.session_free)(self.session);
-            (f.context_free)(self.context);
+        for &d in &self.dissections {
+            // SAFETY: the lane's own dissections, not used again.
+            unsafe { (self.plugin.f.dissection_free)(d) };
         }
     }
 }
@@ -683,6 +737,97 @@ impl<'p> Stream<'p> {
             )
         };
         self.plugin.check(status, "session_dissect")?;
+        self.reader.read(self.dissection, read)
+    }
+
+    /// `n` lanes for decoding threads and the session they learn in, when the plugin can let a session learn
+    /// from frames decoded apart (`session_learn`); `None` when it cannot.
+    pub fn lanes(&mut self, n: usize) -> Option<(Learner<'p>, Vec<Lane<'p>>)> {
+        self.plugin.f.session_learn?;
+        let lanes = (0..n)
+            .map(|_| Lane {
+                plugin: self.plugin,
+                context: Shared(self.context),
+                dissections: Vec::new(),
+                reader: Reader::new(self.plugin, self.reader.need_fields),
+            })
+            .collect();
+        let learner = Learner {
+            plugin: self.plugin,
+            session: Shared(self.session),
+        };
+        Some((learner, lanes))
+    }
+}
+
+impl Learner<'_> {
+    /// Lets the session learn from dissection `slot` of `lane`, decoded last.
+    pub fn learn(&mut self, lane: &mut Lane<'_>, slot: usize) -> Result<(), String> {
+        let learn = self
+            .plugin
+            .f
+            .session_learn
+            .ok_or("the plugin cannot learn")?;
+        // SAFETY: the session is used by this thread alone while it holds the learner (the pool's turn); the
+        // dissection is the lane's own.
+        let status = unsafe { learn(self.session.0, lane.dissections[slot]) };
+        self.plugin.check(status, "session_learn")
+    }
+}
+
+impl<'p> Lane<'p> {
+    /// Decodes `frame` into dissection `slot` (made on first use), with the stream's context.
+    pub fn decode(
+        &mut self,
+        slot: usize,
+        link_type: u32,
+        frame: &[u8],
+        wire_len: u32,
+    ) -> Result<(), String> {
+        while self.dissections.len() <= slot {
+            let d = self.plugin.new_dissection(self.reader.need_fields)?;
+            self.dissections.push(d);
+        }
+        let f = self.plugin.f;
+        // SAFETY: the context may be used by several threads at once; the dissection is NULL or this lane's.
+        let status = unsafe {
+            (f.dissect)(
+                self.context.0,
+                link_type,
+                frame.as_ptr(),
+                frame.len(),
+                wire_len,
+                &mut self.dissections[slot],
+            )
+        };
+        self.plugin.check(status, "dissect")
+    }
+
+    /// A view of dissection `slot`, read whole when `read` is set and frames are read whole.
+    pub fn view(&mut self, slot: usize, read: bool) -> Result<PluginView<'_, 'p>, String> {
+        self.reader.read(self.dissections[slot], read)
+    }
+}
+
+impl<'p> Reader<'p> {
+    fn new(plugin: &'p Plugin, need_fields: bool) -> Reader<'p> {
+        Reader {
+            plugin,
+            dissection: std::ptr::null_mut(),
+            need_fields,
+            fields: (std::ptr::null(), 0),
+            extras: Vec::new(),
+            layers: Vec::new(),
+            notes: Vec::new(),
+            names: Vec::new(),
+            note_strs: Vec::new(),
+        }
+    }
+
+    /// Reads `dissection` (the plugin's, just made) when `read` is set and frames are read whole; the view
+    /// reads it until the next dissection.
+    fn read(&mut self, dissection: *mut Opaque, read: bool) -> Result<PluginView<'_, 'p>, String> {
+        self.dissection = dissection;
         self.fields = (std::ptr::null(), 0);
         self.extras.clear();
         self.layers.clear();
@@ -874,9 +1019,9 @@ impl<'p> Stream<'p> {
     }
 }
 
-/// The frame a [`Stream`] dissected last, as the renderers read it.
+/// The frame a [`Stream`] or a [`Lane`] dissected last, as the renderers read it.
 pub struct PluginView<'s, 'p> {
-    session: &'s Stream<'p>,
+    session: &'s Reader<'p>,
 }
 
 /// Bytes of the plugin's that live until the next dissection.

@@ -7,6 +7,10 @@
  *   -DFAKE_NULL_MEMBER      the descriptor leaves dissection_notes NULL
  *   -DFAKE_FIELD_SIZE=N     the descriptor claims a vxscope_field of N bytes
  *   -DFAKE_FAIL_AT=N        the N-th call to session_dissect fails with VXSCOPE_ERR_INTERNAL
+ *   -DFAKE_LEARN            the descriptor has session_learn, so that a host may decode frames on several
+ *                           threads (without it, session_learn is NULL, as in a plugin of before it)
+ *   -DFAKE_FAIL_LEN=N       session_dissect and dissect fail with VXSCOPE_ERR_INTERNAL on every frame of N
+ *                           captured bytes (whichever thread decodes it)
  *   -DFAKE_SWAPPED_MEMBERS  the descriptor has dissection_fields and dissection_notes (two members of the same
  *                           size) in each other's place, as a plugin built against a header that declares
  *                           them in the other order would, and its layout says so
@@ -29,7 +33,8 @@ const char *not_a_vxscope_plugin(void) { return "no descriptor here"; }
 static const uint16_t VXLAN_PORTS[] = {8472, 4789};
 static const uint16_t GPE_PORTS[] = {4790};
 static unsigned calls;
-static int failed_last;
+/* Per thread, as libvxscope's last error is: frames may be decoded on several threads at once. */
+static _Thread_local int failed_last;
 
 static const char *fake_last_error(void) {
     return failed_last ? "fake plugin: refused this frame on purpose" : vxscope_last_error();
@@ -45,7 +50,25 @@ static vxscope_status fake_session_dissect(vxscope_session *session, uint32_t li
         return VXSCOPE_ERR_INTERNAL;
     }
 #endif
+#ifdef FAKE_FAIL_LEN
+    if (len == FAKE_FAIL_LEN) {
+        failed_last = 1;
+        return VXSCOPE_ERR_INTERNAL;
+    }
+#endif
     return vxscope_session_dissect(session, link_type, bytes, len, wire_len, out);
+}
+
+static vxscope_status fake_dissect(const vxscope_context *context, uint32_t link_type, const uint8_t *bytes,
+                                   size_t len, uint32_t wire_len, vxscope_dissection **out) {
+    failed_last = 0;
+#ifdef FAKE_FAIL_LEN
+    if (len == FAKE_FAIL_LEN) {
+        failed_last = 1;
+        return VXSCOPE_ERR_INTERNAL;
+    }
+#endif
+    return vxscope_dissect(context, link_type, bytes, len, wire_len, out);
 }
 
 static vxscope_plugin descriptor;
@@ -125,7 +148,7 @@ const vxscope_plugin *vxscope_plugin_v1(void) {
         .session_new = vxscope_session_new,
         .session_free = vxscope_session_free,
         .session_dissect = fake_session_dissect,
-        .dissect = vxscope_dissect,
+        .dissect = fake_dissect,
         .dissect_vxlan_payload = vxscope_dissect_vxlan_payload,
         .dissection_free = vxscope_dissection_free,
         .dissection_counts = vxscope_dissection_counts,
@@ -155,6 +178,9 @@ const vxscope_plugin *vxscope_plugin_v1(void) {
         .registry_note = vxscope_registry_note,
         .layout = layout,
         .layout_len = layout_len,
+#ifdef FAKE_LEARN
+        .session_learn = vxscope_session_learn,
+#endif
     };
     return &descriptor;
 }

@@ -8,7 +8,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use vxscope_tests::{captures_under, root, shared_corpus, vxscope_bin};
+use vxscope_tests::{
+    TempDir, captures_under, pcap_record_offsets, root, shared_corpus, vxscope_bin,
+};
 
 /// The views compared, as `dissect` arguments before the file.
 const MODES: &[&[&str]] = &[
@@ -136,4 +138,51 @@ fn a_long_file_by_default_is_the_sequential_output() {
         assert!(one.stderr == default.stderr);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The samples repeated into one capture of about 5 MB (long enough to be decoded on several threads by
+/// default), then damaged partway: the record header of frame `damaged` made to announce 2 GiB, or the file
+/// cut in the middle of a record. The threads read the file in turns, so the one that meets the damage is any
+/// of them: every frame before it is printed, in order, then the error names the file, the frame and the byte
+/// offset, with exit status 1, exactly as on one thread.
+#[test]
+fn damage_partway_ends_the_output_where_one_thread_ends_it() {
+    let bytes = std::fs::read(root().join("samples/tcp-vxlan.pcap")).unwrap();
+    let (header, records) = bytes.split_at(24);
+    let mut joined = header.to_vec();
+    while joined.len() < 5 << 20 {
+        joined.extend_from_slice(records);
+    }
+    let offsets = pcap_record_offsets(&joined);
+    let damaged = offsets.len() * 2 / 3;
+    let mut bad_header = joined.clone();
+    let at = offsets[damaged];
+    bad_header[at + 8..at + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+    let cut = joined[..offsets[damaged] + 20].to_vec();
+    let dir = TempDir::new("parallel-damage");
+    for (name, capture) in [("bad-header.pcap", bad_header), ("cut.pcap", cut)] {
+        let file = dir.path(name);
+        std::fs::write(&file, &capture).unwrap();
+        for mode in [&[][..], &["--json"][..], &["--summary"][..]] {
+            let one = dissect("1", "64", mode, &file);
+            let what = format!("dissect {} {name}", mode.join(" "));
+            assert_eq!(one.status.code(), Some(1), "{what}: exit status");
+            let error = String::from_utf8_lossy(&one.stderr);
+            assert!(
+                error.contains(&format!("frame {}, byte offset {at}", damaged + 1)),
+                "{what}: {error}"
+            );
+            if mode.is_empty() {
+                let lines = one.stdout.iter().filter(|&&b| b == b'\n').count();
+                assert_eq!(lines, damaged, "{what}: the frames before the damage");
+            }
+            for (threads, chunk) in [("2", "64"), ("2", "7"), ("3", "128")] {
+                let many = dissect(threads, chunk, mode, &file);
+                let what = format!("{what} (threads {threads}, chunks of {chunk})");
+                assert_eq!(one.status.code(), many.status.code(), "{what}: exit status");
+                assert!(one.stdout == many.stdout, "{what}: standard output differs");
+                assert!(one.stderr == many.stderr, "{what}: standard error differs");
+            }
+        }
+    }
 }

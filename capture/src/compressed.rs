@@ -38,7 +38,7 @@ impl Compression {
     }
 
     /// The decompressed bytes of `src`, which starts with this compression's magic number.
-    pub fn decoder<'a>(self, src: impl Read + 'a) -> Box<dyn Read + 'a> {
+    pub fn decoder<'a>(self, src: impl Read + Send + 'a) -> Box<dyn Read + Send + 'a> {
         // The decompressor is given whole buffers however the source hands out its bytes (a file, a pipe, a
         // byte at a time), so that a damaged stream fails at the same place, with the same error, whatever
         // the source: fed a byte at a time, a decompressor may hand out bytes it would have refused whole.

@@ -97,11 +97,11 @@ pub struct CaptureReader<R> {
     compression: Option<Compression>,
 }
 
-impl<'a> CaptureReader<Box<dyn Read + 'a>> {
+impl<'a> CaptureReader<Box<dyn Read + Send + 'a>> {
     /// Reads a capture from a stream (standard input, a pipe): as [`new`](Self::new), but a stream compressed
     /// with gzip or Zstandard (known by its first bytes) is decompressed as it is read, as
     /// [`from_file`](Self::from_file) does for a file.
-    pub fn from_stream(mut src: impl Read + 'a) -> Result<Self, CaptureError> {
+    pub fn from_stream(mut src: impl Read + Send + 'a) -> Result<Self, CaptureError> {
         let mut start = [0u8; 4];
         let mut have = 0;
         while have < start.len() {

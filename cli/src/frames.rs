@@ -54,8 +54,8 @@ impl Frame<'_> {
     }
 }
 
-/// Where frames come from.
-pub trait FrameSource {
+/// Where frames come from. A source is `Send`: the threads that decode a long file take turns reading it.
+pub trait FrameSource: Send {
     /// The next frame, or `None` at the end. An error says where (frame, byte offset) but not which input:
     /// the loop adds the input's name.
     fn next_frame(&mut self) -> Result<Option<Frame<'_>>, String>;
@@ -66,7 +66,7 @@ pub trait FrameSource {
     }
 }
 
-impl<R: Read> FrameSource for CaptureReader<R> {
+impl<R: Read + Send> FrameSource for CaptureReader<R> {
     #[inline]
     fn next_frame(&mut self) -> Result<Option<Frame<'_>>, String> {
         match self.next_packet() {
@@ -291,82 +291,63 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
                         .collect::<Option<Vec<_>>>(),
                 };
                 let filter = self.filter.as_ref();
-                let session = &mut self.session;
-                // The session is the pool's when there is one (its threads learn in frame order).
-                let (mut alone, turns) = match renderers {
-                    Some(_) => (None, Some(Turns::new(session))),
-                    None => (Some(session), None),
-                };
-                std::thread::scope(|scope| -> Result<(), String> {
-                    let mut pool = renderers.zip(turns.as_ref()).map(|(renderers, turns)| {
-                        let workers = renderers.into_iter().map(|render| {
-                            move |input, output| {
-                                decode_chunks(
-                                    dissector, turns, selection, filter, recorded, render, input,
-                                    output,
-                                )
-                            }
-                        });
-                        Pool::start(scope, turns, workers)
+                if let Some(renderers) = renderers {
+                    // The session is the pool's: its threads learn in frame order.
+                    let turns = &Turns::new(&mut self.session);
+                    let workers = renderers.into_iter().map(|mut render| {
+                        let mut decoded = Decoded::default();
+                        move |chunk: &mut Chunk| {
+                            decode_chunk(
+                                dissector,
+                                turns,
+                                selection,
+                                filter,
+                                recorded,
+                                &mut render,
+                                &mut decoded,
+                                chunk,
+                            )
+                        }
                     });
-                    let mut d = dissection(recorded);
-                    loop {
-                        let frame = match source.next_frame() {
-                            Ok(Some(frame)) => frame,
-                            Ok(None) => break,
-                            Err(e) => {
-                                // What the frames before the damage gave comes first, as on one thread.
-                                if let Some(pool) = &mut pool {
-                                    pool.finish(consumer, &mut ended)?;
-                                }
-                                return Err(format!("{name}: {e}"));
-                            }
-                        };
-                        ended.last_frame = frame.number;
-                        if frame.number > selection.last {
-                            break;
-                        }
-                        let (Some(session), None) = (&mut alone, &mut pool) else {
-                            let pool = pool.as_mut().expect("the pool when not alone");
-                            if pool.push(&frame, consumer, &mut ended)? == Flow::Stop
-                                || frame.number == selection.last
-                            {
-                                break;
-                            }
-                            continue;
-                        };
-                        session.dissect(
-                            dissector,
-                            frame.link_type,
-                            frame.data,
-                            frame.orig_len,
-                            &mut d,
-                        );
-                        if frame.number < selection.first {
-                            continue;
-                        }
-                        if let Some(filter) = filter
-                            && !filter.matches(&d, frame.data, &frame.facts())
-                        {
-                            continue;
-                        }
-                        let view = NativeView {
-                            dissection: &d,
-                            frame: frame.data,
-                        };
-                        ended.consumed += 1;
-                        if consumer.frame(&frame, &view, Some(&d))? == Flow::Stop
-                            || frame.number == selection.last
-                            || selection.count == Some(ended.consumed)
-                        {
-                            break;
-                        }
+                    pooled(
+                        name, source, selection, turns, workers, consumer, &mut ended,
+                    )?;
+                    return Ok(ended);
+                }
+                let session = &mut self.session;
+                let mut d = dissection(recorded);
+                while let Some(frame) = source.next_frame().map_err(|e| format!("{name}: {e}"))? {
+                    ended.last_frame = frame.number;
+                    if frame.number > selection.last {
+                        break;
                     }
-                    if let Some(pool) = &mut pool {
-                        pool.finish(consumer, &mut ended)?;
+                    session.dissect(
+                        dissector,
+                        frame.link_type,
+                        frame.data,
+                        frame.orig_len,
+                        &mut d,
+                    );
+                    if frame.number < selection.first {
+                        continue;
                     }
-                    Ok(())
-                })?;
+                    if let Some(filter) = filter
+                        && !filter.matches(&d, frame.data, &frame.facts())
+                    {
+                        continue;
+                    }
+                    let view = NativeView {
+                        dissection: &d,
+                        frame: frame.data,
+                    };
+                    ended.consumed += 1;
+                    if consumer.frame(&frame, &view, Some(&d))? == Flow::Stop
+                        || frame.number == selection.last
+                        || selection.count == Some(ended.consumed)
+                    {
+                        break;
+                    }
+                }
             }
             Engine::Plugin(_) if self.filter.is_some() => {
                 return Err(
@@ -390,39 +371,26 @@ impl<'a, 'p> FrameLoop<'a, 'p> {
                     && let Some((learner, lanes)) = stream.lanes(renderers.len())
                 {
                     let turns = Turns::new(learner);
-                    return std::thread::scope(|scope| {
-                        let workers = lanes.into_iter().zip(renderers).map(|(lane, render)| {
+                    let workers = lanes
+                        .into_iter()
+                        .zip(renderers)
+                        .map(|(mut lane, mut render)| {
                             let turns = &turns;
-                            move |input, output| {
-                                decode_plugin_chunks(
-                                    lane, turns, selection, name, render, input, output,
+                            move |chunk: &mut Chunk| {
+                                decode_plugin_chunk(
+                                    &mut lane,
+                                    turns,
+                                    selection,
+                                    name,
+                                    &mut render,
+                                    chunk,
                                 )
                             }
                         });
-                        let mut pool = Pool::start(scope, &turns, workers);
-                        loop {
-                            let frame = match source.next_frame() {
-                                Ok(Some(frame)) => frame,
-                                Ok(None) => break,
-                                Err(e) => {
-                                    // What the frames before the damage gave comes first, as on one thread.
-                                    pool.finish(consumer, &mut ended)?;
-                                    return Err(format!("{name}: {e}"));
-                                }
-                            };
-                            ended.last_frame = frame.number;
-                            if frame.number > selection.last {
-                                break;
-                            }
-                            if pool.push(&frame, consumer, &mut ended)? == Flow::Stop
-                                || frame.number == selection.last
-                            {
-                                break;
-                            }
-                        }
-                        pool.finish(consumer, &mut ended)?;
-                        Ok(ended)
-                    });
+                    pooled(
+                        name, source, selection, &turns, workers, consumer, &mut ended,
+                    )?;
+                    return Ok(ended);
                 }
                 while let Some(frame) = source.next_frame().map_err(|e| format!("{name}: {e}"))? {
                     ended.last_frame = frame.number;
@@ -501,7 +469,7 @@ fn threads(length: Option<u64>) -> usize {
     }
 }
 
-/// A chunk of consecutive frames, sent to a decoding thread and back with their rendering.
+/// A chunk of consecutive frames, read by a decoding thread and handed on with their rendering.
 #[derive(Default)]
 struct Chunk {
     /// Its place among the chunks of the input, from 0.
@@ -513,8 +481,9 @@ struct Chunk {
     out: Vec<u8>,
     consumed: u64,
     last_offset: u64,
-    /// The error that stopped the chunk at one of its frames (a plugin's failure): what the frames before it
-    /// rendered is handed on, then the error ends the loop, as on one thread.
+    /// The error that ended the chunk: the input's damage after its last frame, or a plugin's failure on
+    /// one of its frames. What the frames before it rendered is handed on, then the error ends the loop, as on
+    /// one thread.
     error: Option<String>,
 }
 
@@ -528,15 +497,26 @@ impl Chunk {
             ..frame
         }
     }
+
+    /// Empties the chunk for the next frames, keeping its buffers.
+    fn clear(&mut self) {
+        self.frames.clear();
+        self.bytes.clear();
+        self.out.clear();
+        self.consumed = 0;
+        self.last_offset = 0;
+        self.error = None;
+    }
 }
 
 /// What the decoding threads learn in, one at a time (the flannel session, or a plugin's), and the index of
-/// the next chunk to learn from: the threads take their turns in frame order.
+/// the next chunk to learn from: the threads take their turns in frame order. The same order hands the
+/// chunks' renderings on.
 struct Turns<S> {
     state: Mutex<(S, u64)>,
     next: Condvar,
-    /// Set when the pool is dropped: a thread waiting for a turn that will never come (its chunk's
-    /// predecessor was never decoded) gives up.
+    /// Set when the pool stops: a thread waiting for a turn that will never come (its chunk's predecessor
+    /// will not be decoded) gives up.
     abandoned: AtomicBool,
 }
 
@@ -550,7 +530,7 @@ impl<S> Turns<S> {
     }
 
     /// Waits for the turn of chunk `index`, runs `learn` in it, and passes the turn on; `None` when the pool
-    /// was abandoned before the turn came.
+    /// stopped before the turn came.
     fn take<R>(&self, index: u64, learn: impl FnOnce(&mut S) -> R) -> Option<R> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         while state.1 != index {
@@ -566,12 +546,12 @@ impl<S> Turns<S> {
     }
 }
 
-/// What a [`Pool`] tells its turns when it is dropped.
-trait Abandon {
+/// What a pool tells the turns its threads learn in when it stops.
+trait Abandon: Sync {
     fn abandon(&self);
 }
 
-impl<S> Abandon for Turns<S> {
+impl<S: Send> Abandon for Turns<S> {
     fn abandon(&self) {
         // Under the lock, so that no thread checks the flag and then misses the notification.
         let _state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -580,113 +560,148 @@ impl<S> Abandon for Turns<S> {
     }
 }
 
-/// The decoding threads of one input: chunk `i` goes to thread `i % n`, its rendering comes back in order.
-struct Pool<'t> {
-    inputs: Vec<SyncSender<Chunk>>,
-    outputs: Vec<Receiver<Chunk>>,
-    filling: Chunk,
-    free: Vec<Chunk>,
-    sent: u64,
-    received: u64,
+/// The input of a pool, read by one of its threads at a time: each takes the next chunk of frames, so that a
+/// frame's bytes are read and decoded on the same processor, and no thread does nothing but read.
+struct Feed<'s> {
+    source: &'s mut dyn FrameSource,
+    name: &'s str,
+    selection: Selection,
+    /// Frames a chunk holds at most.
     chunk_frames: usize,
-    turns: &'t dyn Abandon,
+    /// The index of the next chunk.
+    next: u64,
+    /// The number of the last frame read.
+    last_frame: u64,
+    /// No chunk follows: the input ended (or its last frame selected was read, or it is damaged there), or the
+    /// pool stopped.
+    done: bool,
 }
 
-impl Drop for Pool<'_> {
-    fn drop(&mut self) {
-        self.inputs.clear();
-        self.outputs.clear();
-        self.turns.abandon();
+impl Feed<'_> {
+    /// Reads the next frames into `chunk` (empty) and numbers it; `false` when no chunk follows.
+    fn fill(&mut self, chunk: &mut Chunk) -> bool {
+        while !self.done {
+            match self.source.next_frame() {
+                Ok(Some(frame)) => {
+                    self.last_frame = frame.number;
+                    if frame.number > self.selection.last {
+                        self.done = true;
+                        break;
+                    }
+                    chunk.bytes.extend_from_slice(frame.data);
+                    chunk
+                        .frames
+                        .push((Frame { data: &[], ..frame }, chunk.bytes.len()));
+                    self.done = frame.number == self.selection.last;
+                    if chunk.frames.len() >= self.chunk_frames || chunk.bytes.len() >= CHUNK_BYTES {
+                        break;
+                    }
+                }
+                Ok(None) => self.done = true,
+                Err(e) => {
+                    chunk.error = Some(format!("{}: {e}", self.name));
+                    self.done = true;
+                }
+            }
+        }
+        if chunk.frames.is_empty() && chunk.error.is_none() {
+            return false;
+        }
+        chunk.index = self.next;
+        self.next += 1;
+        true
     }
 }
 
-impl<'t> Pool<'t> {
-    /// Chunks in flight (sent, their rendering not yet handed on) at most, per thread: bounds memory.
-    const IN_FLIGHT: u64 = 2;
+/// The decoding threads of one input, the loop's own among them: they take turns reading it ([`Feed`]),
+/// decode and learn from their chunks in frame order, and hand the renderings on in the same order to the
+/// loop's thread, which writes them between its own chunks (no thread does nothing but hand chunks on).
+struct Pool<'s> {
+    feed: Mutex<Feed<'s>>,
+    /// The turns of handing the chunks on.
+    handing: Turns<()>,
+    /// The turns the threads learn in.
+    learning: &'s dyn Abandon,
+    /// Chunks written, for the threads to read into again.
+    free: Mutex<Vec<Chunk>>,
+}
 
-    /// Starts a thread for each of `workers`, which decodes the chunks it receives and sends them back
-    /// rendered, taking its turns in `turns`.
-    fn start<'scope, 'env: 'scope, W>(
-        scope: &'scope std::thread::Scope<'scope, 'env>,
-        turns: &'t dyn Abandon,
-        workers: impl IntoIterator<Item = W>,
-    ) -> Pool<'t>
-    where
-        W: FnOnce(Receiver<Chunk>, SyncSender<Chunk>) + Send + 'scope,
-    {
-        let capacity = Self::IN_FLIGHT as usize;
-        let mut inputs = Vec::new();
-        let mut outputs = Vec::new();
-        for work in workers {
-            let (to_worker, input) = sync_channel::<Chunk>(capacity);
-            let (output, from_worker) = sync_channel::<Chunk>(capacity);
-            scope.spawn(move || work(input, output));
-            inputs.push(to_worker);
-            outputs.push(from_worker);
-        }
-        Pool {
-            inputs,
-            outputs,
-            filling: Chunk::default(),
-            free: Vec::new(),
-            sent: 0,
-            received: 0,
-            chunk_frames: std::env::var(CHUNK_FRAMES_VAR)
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .map_or(CHUNK_FRAMES, |n| n.max(1)),
-            turns,
+impl Pool<'_> {
+    /// Chunks handed on and not yet written at most, per thread: with the one each thread decodes, this
+    /// bounds memory.
+    const IN_FLIGHT: usize = 2;
+
+    /// The next chunk of the input, read into a free chunk; `None` when no chunk follows.
+    fn next_chunk(&self) -> Option<Chunk> {
+        let mut chunk = lock(&self.free).pop().unwrap_or_default();
+        lock(&self.feed).fill(&mut chunk).then_some(chunk)
+    }
+
+    /// Another decoding thread: reads a chunk, decodes, learns from and renders it with `decode` (`false`: its
+    /// turn to learn never came), hands it on in its turn; until the input ends or the pool stops.
+    fn work(&self, mut decode: impl FnMut(&mut Chunk) -> bool, output: SyncSender<Chunk>) {
+        while let Some(mut chunk) = self.next_chunk() {
+            if !decode(&mut chunk) {
+                return self.stop();
+            }
+            let index = chunk.index;
+            if self.handing.take(index, |()| output.send(chunk).is_ok()) != Some(true) {
+                return self.stop();
+            }
         }
     }
 
-    /// Adds a frame to the chunk being filled, and sends the chunk when full.
-    fn push(
-        &mut self,
-        frame: &Frame<'_>,
+    /// The loop's own thread: decodes chunks as the others do, and writes each chunk's rendering to
+    /// `consumer`, in frame order, those the others handed on (`rendered`) and its own; until the input ends
+    /// and the others are done, the consumer stops, or a chunk ends with an error.
+    fn lead(
+        &self,
+        decode: &mut impl FnMut(&mut Chunk) -> bool,
+        rendered: &Receiver<Chunk>,
+        consumer: &mut impl Consumer,
+        ended: &mut Ended,
+    ) -> Result<(), String> {
+        let mut written = 0;
+        while let Some(mut chunk) = self.next_chunk() {
+            if !decode(&mut chunk) {
+                return Ok(());
+            }
+            // The chunks before it come first, as the others hand them on; then its turn is passed on, so that
+            // no other thread waits for it (and none is left blocked handing a chunk on while it waits).
+            let index = chunk.index;
+            while written < index {
+                let Ok(before) = rendered.recv() else {
+                    return Ok(());
+                };
+                if self.write(before, consumer, ended)? == Flow::Stop {
+                    return Ok(());
+                }
+                written += 1;
+            }
+            if self.handing.take(index, |()| ()).is_none() {
+                return Ok(());
+            }
+            if self.write(chunk, consumer, ended)? == Flow::Stop {
+                return Ok(());
+            }
+            written += 1;
+        }
+        // The input is read: what the others still hand on, until they are done.
+        for chunk in rendered.iter() {
+            if self.write(chunk, consumer, ended)? == Flow::Stop {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a chunk's rendering; its error, if it has one, after what its frames before it rendered.
+    fn write(
+        &self,
+        mut chunk: Chunk,
         consumer: &mut impl Consumer,
         ended: &mut Ended,
     ) -> Result<Flow, String> {
-        let chunk = &mut self.filling;
-        chunk.bytes.extend_from_slice(frame.data);
-        chunk.frames.push((
-            Frame {
-                data: &[],
-                ..*frame
-            },
-            chunk.bytes.len(),
-        ));
-        if chunk.frames.len() >= self.chunk_frames || chunk.bytes.len() >= CHUNK_BYTES {
-            return self.send(consumer, ended);
-        }
-        Ok(Flow::Continue)
-    }
-
-    /// Sends the chunk being filled (after handing on the oldest rendering when enough are in flight).
-    fn send(&mut self, consumer: &mut impl Consumer, ended: &mut Ended) -> Result<Flow, String> {
-        if self.filling.frames.is_empty() {
-            return Ok(Flow::Continue);
-        }
-        let threads = self.inputs.len() as u64;
-        let mut flow = Flow::Continue;
-        if self.sent - self.received >= Self::IN_FLIGHT * threads {
-            flow = self.receive(consumer, ended)?;
-        }
-        let mut chunk = std::mem::replace(&mut self.filling, self.free.pop().unwrap_or_default());
-        chunk.index = self.sent;
-        self.inputs[(self.sent % threads) as usize]
-            .send(chunk)
-            .map_err(|_| "a decoding thread ended early".to_string())?;
-        self.sent += 1;
-        Ok(flow)
-    }
-
-    /// Hands the oldest chunk's rendering on to the consumer.
-    fn receive(&mut self, consumer: &mut impl Consumer, ended: &mut Ended) -> Result<Flow, String> {
-        let threads = self.inputs.len() as u64;
-        let mut chunk = self.outputs[(self.received % threads) as usize]
-            .recv()
-            .map_err(|_| "a decoding thread ended early".to_string())?;
-        self.received += 1;
         ended.consumed += chunk.consumed;
         let flow = match chunk.consumed {
             0 => Flow::Continue,
@@ -695,161 +710,219 @@ impl<'t> Pool<'t> {
         if let Some(error) = chunk.error.take() {
             return Err(error);
         }
-        chunk.frames.clear();
-        chunk.bytes.clear();
-        chunk.out.clear();
-        self.free.push(chunk);
+        chunk.clear();
+        lock(&self.free).push(chunk);
         Ok(flow)
     }
 
-    /// Sends what is left and hands on every rendering, in order (unless the consumer stops).
-    fn finish(&mut self, consumer: &mut impl Consumer, ended: &mut Ended) -> Result<(), String> {
-        let mut flow = self.send(consumer, ended)?;
-        while flow == Flow::Continue && self.received < self.sent {
-            flow = self.receive(consumer, ended)?;
-        }
-        Ok(())
+    /// Ends the pool: no chunk is read after those being read, and no thread waits for a turn.
+    fn stop(&self) {
+        lock(&self.feed).done = true;
+        self.handing.abandon();
+        self.learning.abandon();
     }
 }
 
-/// A decoding thread: decodes each chunk's frames, learns from them in its turn (the session sees every frame
-/// in frame order, as on one thread), then renders the frames selected.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs a pool over `source` with a thread for each of `workers` (a chunk's decoding, learning in `learning`
+/// and rendering), the loop's own thread the first, which writes each chunk's rendering to `consumer` in
+/// frame order; until the input ends, the consumer stops, or an error (the input's damage, a plugin's
+/// failure) ends the loop where it would end on one thread.
+fn pooled<W>(
+    name: &str,
+    source: &mut dyn FrameSource,
+    selection: Selection,
+    learning: &dyn Abandon,
+    workers: impl IntoIterator<Item = W>,
+    consumer: &mut impl Consumer,
+    ended: &mut Ended,
+) -> Result<(), String>
+where
+    W: FnMut(&mut Chunk) -> bool + Send,
+{
+    let pool = Pool {
+        feed: Mutex::new(Feed {
+            source,
+            name,
+            selection,
+            chunk_frames: std::env::var(CHUNK_FRAMES_VAR)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .map_or(CHUNK_FRAMES, |n| n.max(1)),
+            next: 0,
+            last_frame: 0,
+            done: false,
+        }),
+        handing: Turns::new(()),
+        learning,
+        free: Mutex::new(Vec::new()),
+    };
+    let mut workers = workers.into_iter();
+    let Some(mut own) = workers.next() else {
+        return Err("a pool without threads".to_string());
+    };
+    let others: Vec<W> = workers.collect();
+    let (output, rendered) = sync_channel::<Chunk>((others.len() * Pool::IN_FLIGHT).max(1));
+    let result = std::thread::scope(|scope| {
+        for decode in others {
+            let (pool, output) = (&pool, output.clone());
+            scope.spawn(move || pool.work(decode, output));
+        }
+        drop(output);
+        let result = pool.lead(&mut own, &rendered, consumer, ended);
+        // Before the threads are joined: none waits for a turn, and one blocked handing a chunk on fails.
+        pool.stop();
+        drop(rendered);
+        result
+    });
+    ended.last_frame = lock(&pool.feed).last_frame;
+    result
+}
+
+/// A decoding thread's dissections of a chunk's frames, and what each gathered for the session.
+#[derive(Default)]
+struct Decoded<'d> {
+    dissections: Vec<Dissection<'d>>,
+    gathered: Vec<Gathered>,
+}
+
+/// Decodes a chunk's frames, learns from them in the chunk's turn (the session sees every frame in frame
+/// order, as on one thread), then renders the frames selected; `false` when the turn never came.
 #[allow(clippy::too_many_arguments)]
-fn decode_chunks<'d>(
+fn decode_chunk<'d>(
     dissector: &'d Dissector,
     turns: &Turns<&mut Session>,
     selection: Selection,
     filter: Option<&Filter>,
     recorded: Option<&[FieldId]>,
-    mut render: Render,
-    input: Receiver<Chunk>,
-    output: SyncSender<Chunk>,
-) {
+    render: &mut Render,
+    decoded: &mut Decoded<'d>,
+    chunk: &mut Chunk,
+) -> bool {
     let topology = dissector.topology();
-    let mut dissections: Vec<Dissection<'d>> = Vec::new();
-    let mut gathered: Vec<Gathered> = Vec::new();
-    while let Ok(mut chunk) = input.recv() {
-        let n = chunk.frames.len();
-        while dissections.len() < n {
-            dissections.push(dissection(recorded));
-            gathered.push(Gathered::default());
-        }
-        for i in 0..n {
-            let frame = chunk.frame(i);
-            Session::decode(
-                dissector,
-                frame.link_type,
-                frame.data,
-                frame.orig_len,
-                &mut dissections[i],
-                &mut gathered[i],
-            );
-        }
-        let learnt = turns.take(chunk.index, |session| {
-            for (d, g) in dissections.iter_mut().zip(&gathered).take(n) {
-                session.learn(topology, d, g);
-            }
-        });
-        if learnt.is_none() {
-            return;
-        }
-        let mut consumed = 0;
-        // Out of the chunk while its frames are read.
-        let mut out = std::mem::take(&mut chunk.out);
-        for (i, d) in dissections.iter().enumerate().take(n) {
-            let frame = chunk.frame(i);
-            if frame.number < selection.first {
-                continue;
-            }
-            if let Some(filter) = filter
-                && !filter.matches(d, frame.data, &frame.facts())
-            {
-                continue;
-            }
-            let view = NativeView {
-                dissection: d,
-                frame: frame.data,
-            };
-            render(&frame, &view, d, &mut out);
-            consumed += 1;
-        }
-        chunk.out = out;
-        chunk.consumed = consumed;
-        chunk.last_offset = chunk.frames.last().map_or(0, |(f, _)| f.offset);
-        if output.send(chunk).is_err() {
-            return;
-        }
+    let Decoded {
+        dissections,
+        gathered,
+    } = decoded;
+    let n = chunk.frames.len();
+    while dissections.len() < n {
+        dissections.push(dissection(recorded));
+        gathered.push(Gathered::default());
     }
+    for i in 0..n {
+        let frame = chunk.frame(i);
+        Session::decode(
+            dissector,
+            frame.link_type,
+            frame.data,
+            frame.orig_len,
+            &mut dissections[i],
+            &mut gathered[i],
+        );
+    }
+    let learnt = turns.take(chunk.index, |session| {
+        for (d, g) in dissections.iter_mut().zip(gathered.iter()).take(n) {
+            session.learn(topology, d, g);
+        }
+    });
+    if learnt.is_none() {
+        return false;
+    }
+    let mut consumed = 0;
+    // Out of the chunk while its frames are read.
+    let mut out = std::mem::take(&mut chunk.out);
+    for (i, d) in dissections.iter().enumerate().take(n) {
+        let frame = chunk.frame(i);
+        if frame.number < selection.first {
+            continue;
+        }
+        if let Some(filter) = filter
+            && !filter.matches(d, frame.data, &frame.facts())
+        {
+            continue;
+        }
+        let view = NativeView {
+            dissection: d,
+            frame: frame.data,
+        };
+        render(&frame, &view, d, &mut out);
+        consumed += 1;
+    }
+    chunk.out = out;
+    chunk.consumed = consumed;
+    chunk.last_offset = chunk.frames.last().map_or(0, |(f, _)| f.offset);
+    true
 }
 
-/// A decoding thread of a plugin: as [`decode_chunks`], through the plugin's lane and session. A frame the
-/// plugin fails on ends the chunk there, with the error the loop on one thread gives.
-fn decode_plugin_chunks(
-    mut lane: Lane<'_>,
+/// A chunk's frames through a plugin's lane and session, as [`decode_chunk`] does. A frame the plugin fails
+/// on ends the chunk there, with the error the loop on one thread gives.
+fn decode_plugin_chunk(
+    lane: &mut Lane<'_>,
     turns: &Turns<Learner<'_>>,
     selection: Selection,
     name: &str,
-    mut render: PluginRender,
-    input: Receiver<Chunk>,
-    output: SyncSender<Chunk>,
-) {
+    render: &mut PluginRender,
+    chunk: &mut Chunk,
+) -> bool {
     let failed = |frame: &Frame<'_>, e: String| {
         format!(
             "{name}: frame {}, byte offset {}: {e}",
             frame.number, frame.offset
         )
     };
-    while let Ok(mut chunk) = input.recv() {
-        let n = chunk.frames.len();
-        // The frames decoded (all, or those before the first the plugin failed on), and that failure.
-        let mut decoded = n;
-        let mut error = None;
-        for i in 0..n {
-            let frame = chunk.frame(i);
-            if let Err(e) = lane.decode(i, frame.link_type.0, frame.data, frame.orig_len) {
-                (decoded, error) = (i, Some(failed(&frame, e)));
+    let n = chunk.frames.len();
+    // The frames decoded (all, or those before the first the plugin failed on), and that failure.
+    let mut decoded = n;
+    let mut error = None;
+    for i in 0..n {
+        let frame = chunk.frame(i);
+        if let Err(e) = lane.decode(i, frame.link_type.0, frame.data, frame.orig_len) {
+            (decoded, error) = (i, Some(failed(&frame, e)));
+            break;
+        }
+    }
+    let learnt = turns.take(chunk.index, |learner| {
+        for i in 0..decoded {
+            if let Err(e) = learner.learn(lane, i) {
+                return Some((i, e));
+            }
+        }
+        None
+    });
+    match learnt {
+        None => return false,
+        Some(Some((i, e))) => {
+            decoded = i;
+            error = Some(failed(&chunk.frame(i), e));
+        }
+        Some(None) => {}
+    }
+    let mut consumed = 0;
+    let mut out = std::mem::take(&mut chunk.out);
+    for i in 0..decoded {
+        let frame = chunk.frame(i);
+        let selected = frame.number >= selection.first;
+        match lane.view(i, selected) {
+            Ok(view) if selected => {
+                render(&frame, &view, &mut out);
+                consumed += 1;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                error = Some(failed(&frame, e));
                 break;
             }
         }
-        let learnt = turns.take(chunk.index, |learner| {
-            for i in 0..decoded {
-                if let Err(e) = learner.learn(&mut lane, i) {
-                    return Some((i, e));
-                }
-            }
-            None
-        });
-        match learnt {
-            None => return,
-            Some(Some((i, e))) => {
-                decoded = i;
-                error = Some(failed(&chunk.frame(i), e));
-            }
-            Some(None) => {}
-        }
-        let mut consumed = 0;
-        let mut out = std::mem::take(&mut chunk.out);
-        for i in 0..decoded {
-            let frame = chunk.frame(i);
-            let selected = frame.number >= selection.first;
-            match lane.view(i, selected) {
-                Ok(view) if selected => {
-                    render(&frame, &view, &mut out);
-                    consumed += 1;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    error = Some(failed(&frame, e));
-                    break;
-                }
-            }
-        }
-        chunk.out = out;
-        chunk.consumed = consumed;
-        chunk.error = error;
-        chunk.last_offset = chunk.frames.last().map_or(0, |(f, _)| f.offset);
-        if output.send(chunk).is_err() {
-            return;
-        }
     }
+    chunk.out = out;
+    chunk.consumed = consumed;
+    // A failure on one of its frames comes before the input's damage after them.
+    if error.is_some() {
+        chunk.error = error;
+    }
+    chunk.last_offset = chunk.frames.last().map_or(0, |(f, _)| f.offset);
+    true
 }

@@ -7,13 +7,13 @@ use std::path::Path;
 use vxscope_capture::CaptureReader;
 
 /// A capture being read, of a file or of standard input.
-pub type Capture = CaptureReader<Box<dyn Read>>;
+pub type Capture = CaptureReader<Box<dyn Read + Send>>;
 
 /// Opens the capture at `path` (`-`: standard input) and reads its header; an error names the file.
 pub fn open_capture(path: &Path) -> Result<Capture, String> {
     let name = path.display();
     let reader = if path.as_os_str() == "-" {
-        CaptureReader::from_stream(std::io::stdin().lock())
+        CaptureReader::from_stream(std::io::stdin())
     } else {
         CaptureReader::from_file(File::open(path).map_err(|e| format!("{name}: {e}"))?)
     };

@@ -419,7 +419,7 @@ fn execute(
                 ));
             }
         }
-        CaptureReader::from_stream(stdin.lock())
+        CaptureReader::from_stream(stdin)
     } else {
         if let Some(out) = job.output_file() {
             match output::same_file(input, out) {

@@ -3,6 +3,7 @@
 use std::io::Write as _;
 
 use vxscope_capture::Timestamp;
+use vxscope_dissector::value::write;
 
 /// Turns epoch seconds into local (or UTC) dates and times, caching the UTC offset for the current hour.
 #[derive(Clone)]
@@ -106,15 +107,23 @@ impl Clock {
     }
 }
 
+/// `.` and the first `digits` (1 to 9) of the nine digits of `nsec`.
 fn fraction(out: &mut Vec<u8>, nsec: u32, digits: u8) {
+    const TENS: [u32; 10] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+        1_000_000_000,
+    ];
+    let digits = usize::from(digits.clamp(1, 9));
     out.push(b'.');
-    let mut d = [b'0'; 9];
-    let mut v = nsec;
-    for b in d.iter_mut().rev() {
-        *b = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    out.extend_from_slice(&d[..usize::from(digits.clamp(1, 9))]);
+    write::u64_dec_padded(out, u64::from(nsec / TENS[9 - digits]), digits);
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -185,5 +194,28 @@ mod tests {
             6,
         );
         assert_eq!(out, b"16:30:47.124500");
+    }
+
+    #[test]
+    fn fractions_of_a_second_in_every_number_of_digits() {
+        for nsec in [
+            0,
+            1,
+            9,
+            10,
+            999,
+            124_500_000,
+            100_000_000,
+            999_999_999,
+            123_456_789,
+        ] {
+            for digits in 1..=9u8 {
+                let mut out = Vec::new();
+                fraction(&mut out, nsec, digits);
+                let nine = format!("{nsec:09}");
+                let want = format!(".{}", &nine[..usize::from(digits)]);
+                assert_eq!(out, want.as_bytes(), "{nsec} to {digits} digits");
+            }
+        }
     }
 }

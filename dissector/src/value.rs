@@ -180,26 +180,39 @@ pub mod write {
     };
 
     #[inline]
-    pub fn u64_dec(out: &mut Vec<u8>, mut v: u64) {
+    pub fn u64_dec(out: &mut Vec<u8>, v: u64) {
         if v < 10 {
             out.push(b'0' + v as u8);
             return;
         }
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        while v >= 100 {
+        // Most numbers of a line (ports, lengths, sequence numbers of a short capture) have few digits.
+        let width = match v {
+            ..100 => 2,
+            100..1_000 => 3,
+            1_000..10_000 => 4,
+            10_000..100_000 => 5,
+            _ => v.ilog10() as usize + 1,
+        };
+        u64_dec_padded(out, v, width);
+    }
+
+    /// `v` in decimal, with zeros before it to make `width` digits, or its last `width` digits if it has
+    /// more (`width` at most 20). The digits are written into a buffer from its `width`th byte back, which is
+    /// then appended whole and cut back: no `memcpy` of a variable length.
+    #[inline]
+    pub fn u64_dec_padded(out: &mut Vec<u8>, mut v: u64, width: usize) {
+        let width = width.min(20);
+        let mut buf = [b'0'; 20];
+        let mut i = width;
+        while i >= 2 {
             i -= 2;
             buf[i..i + 2].copy_from_slice(&DEC_PAIRS[(v % 100) as usize]);
             v /= 100;
         }
-        if v >= 10 {
-            i -= 2;
-            buf[i..i + 2].copy_from_slice(&DEC_PAIRS[v as usize]);
-        } else {
-            i -= 1;
-            buf[i] = b'0' + v as u8;
+        if i == 1 {
+            buf[0] = b'0' + (v % 10) as u8;
         }
-        out.extend_from_slice(&buf[i..]);
+        append_prefix(out, &buf, width);
     }
 
     /// Appends the first `len` bytes of `buf`. Appending the whole array (of a size known when compiling) and
@@ -401,10 +414,20 @@ mod tests {
             ])
             .chain((0..64).map(|s| 1u64 << s))
             .chain((1..20).map(|e| 10u64.pow(e) - 1));
-        for v in samples {
+        for v in samples.clone() {
             out.clear();
             write::u64_dec(&mut out, v);
             assert_eq!(out, v.to_string().as_bytes());
+        }
+        // Zero-padded to a width, or the last digits of a number wider than it (what a fraction of a second
+        // cut to fewer digits reads).
+        for v in samples {
+            for width in 1..=20 {
+                out.clear();
+                write::u64_dec_padded(&mut out, v, width);
+                let full = format!("{v:020}");
+                assert_eq!(out, full[20 - width..].as_bytes(), "{v} in {width} digits");
+            }
         }
         let bytes: Vec<u8> = (0..=255).collect();
         out.clear();

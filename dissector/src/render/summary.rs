@@ -119,8 +119,15 @@ fn notes(out: &mut Vec<u8>, d: &Dissection<'_>) {
 struct NetAddrs<'d> {
     src: Value<'d>,
     dst: Value<'d>,
-    /// `ttl` or `hlim` and its value.
-    hops: (&'static str, Option<u64>),
+    /// The TTL (IPv4) or hop limit (IPv6).
+    hops: Hops,
+}
+
+/// An IP header's hop count, as the line names it.
+#[derive(Clone, Copy)]
+enum Hops {
+    Ttl(Option<u64>),
+    Hlim(Option<u64>),
 }
 
 fn net_addrs<'d>(d: &Dissection<'d>, scope: Scope) -> Option<NetAddrs<'d>> {
@@ -128,14 +135,14 @@ fn net_addrs<'d>(d: &Dissection<'d>, scope: Scope) -> Option<NetAddrs<'d>> {
         return Some(NetAddrs {
             src,
             dst,
-            hops: ("ttl", d.uint(F::IpTtl, scope)),
+            hops: Hops::Ttl(d.uint(F::IpTtl, scope)),
         });
     }
     if let (Some(src), Some(dst)) = (d.value(F::Ipv6Src, scope), d.value(F::Ipv6Dst, scope)) {
         return Some(NetAddrs {
             src,
             dst,
-            hops: ("hlim", d.uint(F::Ipv6Hlim, scope)),
+            hops: Hops::Hlim(d.uint(F::Ipv6Hlim, scope)),
         });
     }
     None
@@ -178,7 +185,9 @@ fn endpoints(out: &mut Vec<u8>, net: &NetAddrs<'_>, ports: Option<(u64, u64)>) {
     addr_port(out, &net.dst, ports.map(|p| p.1));
 }
 
-fn num(out: &mut Vec<u8>, label: &[u8], v: Option<u64>) {
+/// ` label N`, when there is a value. The label's length is known when compiling: appending it is a few
+/// stores, not a call to `memcpy`.
+fn num<const N: usize>(out: &mut Vec<u8>, label: &[u8; N], v: Option<u64>) {
     if let Some(v) = v {
         out.extend_from_slice(label);
         write::u64_dec(out, v);
@@ -249,11 +258,9 @@ fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope, tu
             None => num(out, b" ip-proto-", proto),
         }
     }
-    if let (label, Some(hops)) = net.hops {
-        out.extend_from_slice(b", ");
-        out.extend_from_slice(label.as_bytes());
-        out.push(b' ');
-        write::u64_dec(out, hops);
+    match net.hops {
+        Hops::Ttl(ttl) => num(out, b", ttl ", ttl),
+        Hops::Hlim(hlim) => num(out, b", hlim ", hlim),
     }
 }
 

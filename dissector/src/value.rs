@@ -426,7 +426,7 @@ mod tests {
                 out.clear();
                 write::u64_dec_padded(&mut out, v, width);
                 let full = format!("{v:020}");
-                assert_eq!(out, full[20 - width..].as_bytes(), "{v} in {width} digits");
+                assert_eq!(out, &full.as_bytes()[20 - width..], "{v} in {width} digits");
             }
         }
         let bytes: Vec<u8> = (0..=255).collect();

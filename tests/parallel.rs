@@ -186,3 +186,57 @@ fn damage_partway_ends_the_output_where_one_thread_ends_it() {
         }
     }
 }
+
+/// A reader that goes away early (`| head -c 1000`) while the threads are decoding: the loop stops, and every
+/// thread ends, even one blocked handing a chunk on (the channel full, its reader gone) while it holds the
+/// lock of the turns that stopping the pool takes. The reader stops reading before it goes away, so that the
+/// channel is full when the loop stops; a run that does not end within 20 s is killed and fails the test.
+#[test]
+fn a_reader_that_goes_away_ends_every_thread() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let bytes = std::fs::read(root().join("samples/tcp-vxlan.pcap")).unwrap();
+    let (header, records) = bytes.split_at(24);
+    let mut joined = header.to_vec();
+    while joined.len() < 5 << 20 {
+        joined.extend_from_slice(records);
+    }
+    let dir = TempDir::new("parallel-reader-gone");
+    let file = dir.path("long.pcap");
+    std::fs::write(&file, &joined).unwrap();
+    for run in 0..8 {
+        let mut child = Command::new(vxscope_bin())
+            .args(["dissect", if run % 2 == 0 { "-V" } else { "--json" }])
+            .arg(&file)
+            .env("VXSCOPE_THREADS", "3")
+            .env("VXSCOPE_CHUNK_FRAMES", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1000];
+        stdout.read_exact(&mut first).unwrap();
+        // Not reading for a while fills the pipe: the loop's thread blocks writing, the others fill the
+        // channel and block handing chunks on. Then the reader goes away.
+        std::thread::sleep(Duration::from_millis(300));
+        drop(stdout);
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("run {run}: vxscope did not end within 20 s of its reader going away");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "run {run}: a closed pipe ends the run quietly"
+        );
+    }
+}

@@ -773,9 +773,11 @@ where
         }
         drop(output);
         let result = pool.lead(&mut own, &rendered, consumer, ended);
-        // Before the threads are joined: none waits for a turn, and one blocked handing a chunk on fails.
-        pool.stop();
+        // Before the threads are joined. The channel is closed first: a thread blocked handing a chunk on
+        // holds the turns' lock, which stopping the pool takes; its `send` then fails and lets go of it. Then
+        // no thread waits for a turn.
         drop(rendered);
+        pool.stop();
         result
     });
     ended.last_frame = lock(&pool.feed).last_frame;

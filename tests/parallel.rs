@@ -63,6 +63,18 @@ fn captures() -> Vec<std::path::PathBuf> {
     files
 }
 
+/// A capture of about 5 MB, long enough that the default (no `VXSCOPE_THREADS`) decodes it on several threads
+/// when the machine has them: the records of `samples/tcp-vxlan.pcap` repeated.
+fn long_capture() -> Vec<u8> {
+    let bytes = std::fs::read(root().join("samples/tcp-vxlan.pcap")).unwrap();
+    let (header, records) = bytes.split_at(24);
+    let mut joined = header.to_vec();
+    while joined.len() < 5 << 20 {
+        joined.extend_from_slice(records);
+    }
+    joined
+}
+
 #[test]
 fn parallel_output_is_the_sequential_output_byte_for_byte() {
     let files = captures();
@@ -103,13 +115,7 @@ fn parallel_output_is_the_sequential_output_byte_for_byte() {
 /// samples are joined into one capture of about 5 MB by repeating them.
 #[test]
 fn a_long_file_by_default_is_the_sequential_output() {
-    let seed = root().join("samples/tcp-vxlan.pcap");
-    let bytes = std::fs::read(&seed).unwrap();
-    let (header, records) = bytes.split_at(24);
-    let mut joined = header.to_vec();
-    while joined.len() < 5 << 20 {
-        joined.extend_from_slice(records);
-    }
+    let joined = long_capture();
     let dir = std::env::temp_dir().join(format!("vxscope-parallel-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("long.pcap");
@@ -147,12 +153,7 @@ fn a_long_file_by_default_is_the_sequential_output() {
 /// offset, with exit status 1, exactly as on one thread.
 #[test]
 fn damage_partway_ends_the_output_where_one_thread_ends_it() {
-    let bytes = std::fs::read(root().join("samples/tcp-vxlan.pcap")).unwrap();
-    let (header, records) = bytes.split_at(24);
-    let mut joined = header.to_vec();
-    while joined.len() < 5 << 20 {
-        joined.extend_from_slice(records);
-    }
+    let joined = long_capture();
     let offsets = pcap_record_offsets(&joined);
     let damaged = offsets.len() * 2 / 3;
     let mut bad_header = joined.clone();
@@ -195,12 +196,7 @@ fn damage_partway_ends_the_output_where_one_thread_ends_it() {
 fn a_reader_that_goes_away_ends_every_thread() {
     use std::io::Read;
     use std::time::{Duration, Instant};
-    let bytes = std::fs::read(root().join("samples/tcp-vxlan.pcap")).unwrap();
-    let (header, records) = bytes.split_at(24);
-    let mut joined = header.to_vec();
-    while joined.len() < 5 << 20 {
-        joined.extend_from_slice(records);
-    }
+    let joined = long_capture();
     let dir = TempDir::new("parallel-reader-gone");
     let file = dir.path("long.pcap");
     std::fs::write(&file, &joined).unwrap();

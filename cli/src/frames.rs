@@ -477,10 +477,9 @@ struct Chunk {
     /// Each frame with its data empty: its bytes are `bytes[previous end..end]`.
     frames: Vec<(Frame<'static>, usize)>,
     bytes: Vec<u8>,
-    /// What the frames selected rendered to, how many they were, and the last frame's byte offset.
+    /// What the frames selected rendered to, and how many they were.
     out: Vec<u8>,
     consumed: u64,
-    last_offset: u64,
     /// The error that ended the chunk: the input's damage after its last frame, or a plugin's failure on
     /// one of its frames. What the frames before it rendered is handed on, then the error ends the loop, as on
     /// one thread.
@@ -498,13 +497,17 @@ impl Chunk {
         }
     }
 
+    /// The byte offset of its last frame (0 for none).
+    fn last_offset(&self) -> u64 {
+        self.frames.last().map_or(0, |(f, _)| f.offset)
+    }
+
     /// Empties the chunk for the next frames, keeping its buffers.
     fn clear(&mut self) {
         self.frames.clear();
         self.bytes.clear();
         self.out.clear();
         self.consumed = 0;
-        self.last_offset = 0;
         self.error = None;
     }
 }
@@ -705,7 +708,7 @@ impl Pool<'_> {
         ended.consumed += chunk.consumed;
         let flow = match chunk.consumed {
             0 => Flow::Continue,
-            _ => consumer.rendered(&chunk.out, chunk.last_offset)?,
+            _ => consumer.rendered(&chunk.out, chunk.last_offset())?,
         };
         if let Some(error) = chunk.error.take() {
             return Err(error);
@@ -855,7 +858,6 @@ fn decode_chunk<'d>(
     }
     chunk.out = out;
     chunk.consumed = consumed;
-    chunk.last_offset = chunk.frames.last().map_or(0, |(f, _)| f.offset);
     true
 }
 
@@ -925,6 +927,5 @@ fn decode_plugin_chunk(
     if error.is_some() {
         chunk.error = error;
     }
-    chunk.last_offset = chunk.frames.last().map_or(0, |(f, _)| f.offset);
     true
 }

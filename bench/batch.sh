@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Batch runs: 20 captures of 10,000 VXLAN packets each through `vxscope strip DIR -o OUT` and
-# `vxscope dissect --json DIR -o OUT`, with -j 1 and -j 2 (and -j 1 with one decoding thread a file), against the
-# 20 one-file commands run one after the other. Each run is one whole process timed from outside (python3's
+# `vxscope dissect --json DIR -o OUT`, with -j 1 (one core) and -j 2 (two), against the 20 one-file commands run
+# one after the other, with -j 1 like the batch and with their default (every core: a file of 8.5 MB is decoded
+# on two threads, and strip writes on a second thread). Each run is one whole process timed from outside (python3's
 # monotonic clock, to the microsecond); the ways of a command run in turn, ROUNDS times, and the medians and the
 # medians of the per-round ratios are reported (the machine may be shared: its load average is printed before
 # and after).
@@ -40,31 +41,37 @@ import os, shutil, statistics, subprocess, sys, time
 vxscope, data, rounds, new_dirs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 inputs = sorted(os.path.join(data, "in", f) for f in os.listdir(os.path.join(data, "in")))
 
-def strip_singles(out):
-    for f in inputs:
-        subprocess.run([vxscope, "strip", f, os.path.join(out, os.path.basename(f))],
-                       stderr=subprocess.DEVNULL, check=True)
+def strip_singles(*options):
+    def run(out):
+        for f in inputs:
+            subprocess.run([vxscope, "strip", *options, f, os.path.join(out, os.path.basename(f))],
+                           stderr=subprocess.DEVNULL, check=True)
+    return run
 
-def dissect_singles(out):
-    for f in inputs:
-        name = os.path.splitext(os.path.basename(f))[0] + ".jsonl"
-        with open(os.path.join(out, name), "wb") as o:
-            subprocess.run([vxscope, "dissect", "--json", f], stdout=o, stderr=subprocess.DEVNULL, check=True)
+def dissect_singles(*options):
+    def run(out):
+        for f in inputs:
+            name = os.path.splitext(os.path.basename(f))[0] + ".jsonl"
+            with open(os.path.join(out, name), "wb") as o:
+                subprocess.run([vxscope, "dissect", "--json", *options, f], stdout=o, stderr=subprocess.DEVNULL,
+                               check=True)
+    return run
 
-def batch(*args, env=None):
+def batch(*args):
     def run(out):
         subprocess.run([vxscope, *args, os.path.join(data, "in"), "-o", out, "--quiet"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env and {**os.environ, **env}, check=True)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return run
 
 ways = {
     "strip -j1": batch("strip", "-j", "1"),
     "strip -j2": batch("strip", "-j", "2"),
-    "strip singles": strip_singles,
+    "strip singles -j1": strip_singles("-j", "1"),
+    "strip singles": strip_singles(),
     "dissect -j1": batch("dissect", "--json", "-j", "1"),
-    "dissect -j1-one-thread": batch("dissect", "--json", "-j", "1", env={"VXSCOPE_THREADS": "1"}),
     "dissect -j2": batch("dissect", "--json", "-j", "2"),
-    "dissect singles": dissect_singles,
+    "dissect singles -j1": dissect_singles("-j", "1"),
+    "dissect singles": dissect_singles(),
 }
 times = {name: [] for name in ways}
 made = 0
@@ -93,12 +100,10 @@ def per_round(a, b):
 
 for command in ("strip", "dissect"):
     print(f"- {command}: -j 2 is {per_round(f'{command} -j1', f'{command} -j2'):.2f}x faster than -j 1 "
-          f"(median of the rounds' ratios); -j 1 takes {per_round(f'{command} -j1', f'{command} singles'):.2f}x "
-          f"the time of the 20 one-file commands")
-# A file of 10,000 packets (8.5 MB) is decoded on two threads when it is alone (-j 1): one thread a file is the
-# comparison of the workers alone.
-print(f"- dissect: -j 2 is {per_round('dissect -j1-one-thread', 'dissect -j2'):.2f}x faster than -j 1 with one "
-      "decoding thread a file (VXSCOPE_THREADS=1)")
+          f"(median of the rounds' ratios); -j 1 takes {per_round(f'{command} -j1', f'{command} singles -j1'):.2f}x "
+          f"the time of the 20 one-file commands with -j 1, {per_round(f'{command} -j1', f'{command} singles'):.2f}x "
+          f"the time of the 20 with every core; -j 2 takes {per_round(f'{command} -j2', f'{command} singles'):.2f}x "
+          "the time of the 20 with every core")
 PY
 echo
 echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

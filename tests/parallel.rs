@@ -236,3 +236,57 @@ fn a_reader_that_goes_away_ends_every_thread() {
         );
     }
 }
+
+/// The threads of a running vxscope, counted in `/proc` once it has written `1000` bytes and then been left
+/// blocked on its full standard output for a while (every thread it starts for the file is started by then).
+fn threads_while_blocked(args: &[&str]) -> usize {
+    use std::io::Read;
+    let mut child = Command::new(vxscope_bin())
+        .args(args)
+        .env_remove("VXSCOPE_THREADS")
+        .env_remove("VXSCOPE_CHUNK_FRAMES")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1000];
+    stdout.read_exact(&mut first).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let threads = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        .unwrap()
+        .count();
+    drop(stdout);
+    // A closed pipe ends a dissection quietly; a rewrite says it could not write its output.
+    let status = child.wait().unwrap();
+    let expected = if args[0] == "strip" { 1 } else { 0 };
+    assert_eq!(status.code(), Some(expected), "vxscope {args:?}");
+    threads
+}
+
+/// `-j N` is the number of cores a run keeps busy: with `-j 1` one thread reads, decodes and writes (the
+/// rewriter too: no writing thread), for one file or many; with `-j 2` one file is decoded on two threads (a
+/// rewrite writes on a second one).
+#[test]
+fn dash_j_is_the_number_of_cores_a_run_keeps_busy() {
+    let dir = TempDir::new("parallel-cores");
+    let (file, other) = (dir.path("long.pcap"), dir.path("other.pcap"));
+    std::fs::write(&file, long_capture()).unwrap();
+    std::fs::write(&other, long_capture()).unwrap();
+    let (file, other) = (file.to_str().unwrap(), other.to_str().unwrap());
+    let cases: &[(&[&str], usize)] = &[
+        (&["dissect", "-j", "1", file], 1),
+        (&["dissect", "-j", "2", file], 2),
+        (&["dissect", "--json", "-j", "1", file, other], 1),
+        (&["strip", "-j", "1", file, "-"], 1),
+        (&["strip", "-j", "2", file, "-"], 2),
+    ];
+    for (args, expected) in cases {
+        assert_eq!(
+            threads_while_blocked(args),
+            *expected,
+            "threads of vxscope {}",
+            args.join(" ")
+        );
+    }
+}

@@ -14,7 +14,7 @@ use std::io::{self, IsTerminal, Seek, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 use std::time::Duration;
 
@@ -31,7 +31,8 @@ use crate::frames::{Consumer, Flow, Frame, PluginRender, Render};
 /// The options of a batch run, flattened into every command that takes many inputs.
 #[derive(Args, Clone, Debug, Default)]
 pub struct BatchArgs {
-    /// Files processed at once [default: the number of cores]
+    /// Cores to use [default: all]: N files at once on a thread each, or one file's frames decoded on N threads
+    /// when there are fewer files than N (`-j 1`: one thread does everything)
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
     /// No progress bar and no summary table (failures are still reported)
@@ -40,8 +41,8 @@ pub struct BatchArgs {
 }
 
 impl BatchArgs {
-    /// How many workers: `-j`, or the number of cores.
-    pub fn workers(&self) -> usize {
+    /// How many cores the run may keep busy: `-j`, or the number of cores.
+    pub fn cores(&self) -> usize {
         match self.jobs {
             Some(n) => n as usize,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -424,7 +425,8 @@ pub enum Report {
 pub struct Settings<'c> {
     /// Who speaks in messages (`vxscope strip`).
     pub who: &'c str,
-    pub workers: usize,
+    /// The cores the run may keep busy (`-j`): that many files at once, or fewer files sharing them.
+    pub cores: usize,
     pub quiet: bool,
     pub report: Report,
 }
@@ -453,19 +455,35 @@ pub struct Results<'j> {
     outcomes: Vec<Option<Outcome>>,
 }
 
-/// Runs `work` over `jobs` on `settings.workers` threads; standard output in input order. At most twice as
-/// many jobs as workers are done or running ahead of the oldest unfinished one, so memory stays that of a
-/// few files whatever their number.
+/// The cores a file's work may keep busy (its decoding threads, a rewrite's writing thread): the run's
+/// cores (`-j`) shared among the files done at once. 0 until a run sets it: then all the cores.
+static CORES_PER_INPUT: AtomicUsize = AtomicUsize::new(0);
+
+/// The cores one input's work may keep busy: 1 means everything on the thread that reads it.
+pub fn cores_per_input() -> usize {
+    match CORES_PER_INPUT.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+fn share_cores(cores: usize, inputs_at_once: usize) {
+    CORES_PER_INPUT.store((cores / inputs_at_once.max(1)).max(1), Ordering::Relaxed);
+}
+
+/// Runs `work` over `jobs` on up to `settings.cores` threads, a file each; standard output in input order.
+/// At most twice as many jobs as workers are done or running ahead of the oldest unfinished one, so memory
+/// stays that of a few files whatever their number.
 pub fn run<'j, F>(jobs: &'j [Job], settings: &Settings<'_>, work: F) -> Results<'j>
 where
     F: Fn(&Job, &mut JobIo<'_>) -> Outcome + Sync,
 {
-    let workers = settings.workers.min(jobs.len()).max(1);
+    let workers = settings.cores.min(jobs.len()).max(1);
     if workers == 1 {
         return run_in_order(jobs, settings, work);
     }
-    // The workers share the processors with each file's decoding threads.
-    crate::frames::set_inputs_at_once(workers);
+    // The files done at once share the cores.
+    share_cores(settings.cores, workers);
     catch_interrupts();
     let bar = progress_bar(jobs, settings.quiet);
     let window = workers * 2;
@@ -542,6 +560,8 @@ pub fn run_in_order<'j, F>(jobs: &'j [Job], settings: &Settings<'_>, mut work: F
 where
     F: FnMut(&Job, &mut JobIo<'_>) -> Outcome,
 {
+    // One file at a time: it has every core of the run.
+    share_cores(settings.cores, 1);
     catch_interrupts();
     let bar = progress_bar(jobs, settings.quiet);
     let mut stdout = StdoutWriter { closed: false };

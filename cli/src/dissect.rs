@@ -129,7 +129,7 @@ pub fn run(args: &DissectArgs) -> ExitCode {
     };
     let settings = Settings {
         who: "vxscope",
-        workers: args.batch.workers(),
+        cores: args.batch.cores(),
         quiet: args.batch.quiet,
         report: if !output_file && (jobs.len() > 1 || args.output_dir.is_some()) {
             Report::Table

@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Condvar, Mutex};
 
@@ -442,19 +442,9 @@ const CHUNK_BYTES: usize = 256 * 1024;
 pub const THREADS_VAR: &str = "VXSCOPE_THREADS";
 const CHUNK_FRAMES_VAR: &str = "VXSCOPE_CHUNK_FRAMES";
 
-/// How many inputs are read at once (a batch run's workers): they share the processors with the decoding
-/// threads of each input.
-static INPUTS_AT_ONCE: AtomicUsize = AtomicUsize::new(1);
-
-/// Tells the loop that `n` inputs are read at once from now on (a batch run with `-j n`): an input's share of
-/// the processors is then one n-th of them.
-pub fn set_inputs_at_once(n: usize) {
-    INPUTS_AT_ONCE.store(n.max(1), Ordering::Relaxed);
-}
-
 /// How many threads decode an input of `length` bytes: `VXSCOPE_THREADS` if set (whatever the input), else
-/// one for each processor of the input's share (at most 4) for a regular file of [`PARALLEL_FROM`] bytes or
-/// more, one otherwise.
+/// one for each core of the input's share of `-j` ([`crate::batch::cores_per_input`], at most 4) for a
+/// regular file of [`PARALLEL_FROM`] bytes or more, one otherwise.
 fn threads(length: Option<u64>) -> usize {
     let set = std::env::var(THREADS_VAR)
         .ok()
@@ -462,8 +452,7 @@ fn threads(length: Option<u64>) -> usize {
     match set {
         Some(n) => n.clamp(1, 64),
         None if length.is_some_and(|l| l >= PARALLEL_FROM) => {
-            let processors = std::thread::available_parallelism().map_or(1, |n| n.get());
-            (processors / INPUTS_AT_ONCE.load(Ordering::Relaxed)).clamp(1, 4)
+            crate::batch::cores_per_input().clamp(1, 4)
         }
         None => 1,
     }

@@ -239,7 +239,7 @@ pub fn run(args: &HexdumpArgs) -> ExitCode {
         && matches!(format, Format::Text | Format::Markdown);
     let settings = Settings {
         who: "vxscope",
-        workers: args.batch.workers(),
+        cores: args.batch.cores(),
         quiet: args.batch.quiet,
         report,
     };

@@ -360,7 +360,7 @@ where
     let who = format!("vxscope {command}");
     let settings = Settings {
         who: &who,
-        workers: io.batch.workers(),
+        cores: io.batch.cores(),
         quiet: io.batch.quiet,
         report,
     };
@@ -477,7 +477,12 @@ fn execute(
             }
         }
     };
-    let mut out = BackgroundWriter::new(target, OUTPUT_BUFFER, OUTPUT_BUFFERS);
+    // A writing thread when the file has a second core of `-j`'s; else this thread writes too.
+    let mut out = if batch::cores_per_input() > 1 {
+        BackgroundWriter::new(target, OUTPUT_BUFFER, OUTPUT_BUFFERS)
+    } else {
+        BackgroundWriter::inline(target, OUTPUT_BUFFER)
+    };
     let mut watched = batch::WatchRewrite {
         progress: &mut job_io.progress,
         inner: rewrite,

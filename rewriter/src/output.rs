@@ -180,10 +180,13 @@ impl Drop for AtomicFile {
 }
 
 /// A writer that hands full buffers to a thread which writes them to `W`: the caller fills one buffer while
-/// the thread writes the previous ones. Memory: `buffers` buffers of `capacity` bytes.
+/// the thread writes the previous ones. Memory: `buffers` buffers of `capacity` bytes. Made with
+/// [`inline`](Self::inline), it writes each full buffer itself, on the caller's thread.
 pub struct BackgroundWriter<W: Write + Send + 'static> {
     buf: Vec<u8>,
     capacity: usize,
+    /// Where full buffers go when there is no thread.
+    inline: Option<W>,
     full: Option<SyncSender<Vec<u8>>>,
     empty: Receiver<Vec<u8>>,
     thread: Option<JoinHandle<io::Result<W>>>,
@@ -216,9 +219,24 @@ impl<W: Write + Send + 'static> BackgroundWriter<W> {
         BackgroundWriter {
             buf: Vec::with_capacity(capacity),
             capacity,
+            inline: None,
             full: Some(full_tx),
             empty: empty_rx,
             thread: Some(thread),
+        }
+    }
+
+    /// Buffers of `capacity` bytes written to `out` by the caller's thread, when it fills one: for a run
+    /// that keeps to one core.
+    pub fn inline(out: W, capacity: usize) -> Self {
+        let (_, empty) = sync_channel(0);
+        BackgroundWriter {
+            buf: Vec::with_capacity(capacity),
+            capacity,
+            inline: Some(out),
+            full: None,
+            empty,
+            thread: None,
         }
     }
 
@@ -237,6 +255,11 @@ impl<W: Write + Send + 'static> BackgroundWriter<W> {
         if self.buf.is_empty() {
             return Ok(());
         }
+        if let Some(out) = &mut self.inline {
+            out.write_all(&self.buf)?;
+            self.buf.clear();
+            return Ok(());
+        }
         // The thread returns each buffer it has written: there are `buffers` in all.
         let Ok(spare) = self.empty.recv() else {
             return Err(self.thread_error());
@@ -252,6 +275,10 @@ impl<W: Write + Send + 'static> BackgroundWriter<W> {
     /// Writes what is buffered, waits for the thread to finish, and returns `W`.
     pub fn finish(mut self) -> io::Result<W> {
         self.hand_over()?;
+        if let Some(mut out) = self.inline.take() {
+            out.flush()?;
+            return Ok(out);
+        }
         self.full = None;
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
@@ -362,17 +389,21 @@ mod tests {
 
     #[test]
     fn the_background_writer_keeps_every_byte_in_order() {
-        let mut w = BackgroundWriter::new(Vec::new(), 64, 3);
-        let mut expected = Vec::new();
-        for i in 0..1000u32 {
-            let chunk = i.to_le_bytes().repeat((i % 7) as usize + 1);
-            w.write_all(&chunk).unwrap();
-            expected.extend_from_slice(&chunk);
-            if i % 100 == 0 {
-                w.flush().unwrap();
+        for mut w in [
+            BackgroundWriter::new(Vec::new(), 64, 3),
+            BackgroundWriter::inline(Vec::new(), 64),
+        ] {
+            let mut expected = Vec::new();
+            for i in 0..1000u32 {
+                let chunk = i.to_le_bytes().repeat((i % 7) as usize + 1);
+                w.write_all(&chunk).unwrap();
+                expected.extend_from_slice(&chunk);
+                if i % 100 == 0 {
+                    w.flush().unwrap();
+                }
             }
+            assert_eq!(w.finish().unwrap(), expected);
         }
-        assert_eq!(w.finish().unwrap(), expected);
     }
 
     #[test]
@@ -387,16 +418,20 @@ mod tests {
                 Ok(())
             }
         }
-        let mut w = BackgroundWriter::new(Full, 16, 2);
-        let mut failed = None;
-        for _ in 0..100 {
-            if let Err(e) = w.write_all(&[0; 16]) {
-                failed = Some(e);
-                break;
+        for mut w in [
+            BackgroundWriter::new(Full, 16, 2),
+            BackgroundWriter::inline(Full, 16),
+        ] {
+            let mut failed = None;
+            for _ in 0..100 {
+                if let Err(e) = w.write_all(&[0; 16]) {
+                    failed = Some(e);
+                    break;
+                }
             }
+            let e = failed.unwrap_or_else(|| w.finish().unwrap_err());
+            assert_eq!(e.kind(), io::ErrorKind::StorageFull);
         }
-        let e = failed.unwrap_or_else(|| w.finish().unwrap_err());
-        assert_eq!(e.kind(), io::ErrorKind::StorageFull);
     }
 
     #[test]

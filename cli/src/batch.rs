@@ -31,8 +31,8 @@ use crate::frames::{Consumer, Flow, Frame, PluginRender, Render};
 /// The options of a batch run, flattened into every command that takes many inputs.
 #[derive(Args, Clone, Debug, Default)]
 pub struct BatchArgs {
-    /// Cores to use [default: all]: N files at once on a thread each, or one file's frames decoded on N threads
-    /// when there are fewer files than N (`-j 1`: one thread does everything)
+    /// Cores to use [default: all]: N files at once on a thread each; fewer files than N share the N (a
+    /// file's frames decoded on several threads); `-j 1`: one thread does everything
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
     /// No progress bar and no summary table (failures are still reported)

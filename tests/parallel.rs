@@ -194,25 +194,19 @@ fn damage_partway_ends_the_output_where_one_thread_ends_it() {
 /// channel is full when the loop stops; a run that does not end within 20 s is killed and fails the test.
 #[test]
 fn a_reader_that_goes_away_ends_every_thread() {
-    use std::io::Read;
     use std::time::{Duration, Instant};
     let joined = long_capture();
     let dir = TempDir::new("parallel-reader-gone");
     let file = dir.path("long.pcap");
     std::fs::write(&file, &joined).unwrap();
     for run in 0..8 {
-        let mut child = Command::new(vxscope_bin())
-            .args(["dissect", if run % 2 == 0 { "-V" } else { "--json" }])
-            .arg(&file)
-            .env("VXSCOPE_THREADS", "3")
-            .env("VXSCOPE_CHUNK_FRAMES", "1")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let mut first = [0u8; 1000];
-        stdout.read_exact(&mut first).unwrap();
+        let (mut child, stdout) = started(
+            Command::new(vxscope_bin())
+                .args(["dissect", if run % 2 == 0 { "-V" } else { "--json" }])
+                .arg(&file)
+                .env("VXSCOPE_THREADS", "3")
+                .env("VXSCOPE_CHUNK_FRAMES", "1"),
+        );
         // Not reading for a while fills the pipe: the loop's thread blocks writing, the others fill the
         // channel and block handing chunks on. Then the reader goes away.
         std::thread::sleep(Duration::from_millis(300));
@@ -237,14 +231,10 @@ fn a_reader_that_goes_away_ends_every_thread() {
     }
 }
 
-/// The threads of a running vxscope, counted in `/proc` once it has written `1000` bytes and then been left
-/// blocked on its full standard output for a while (every thread it starts for the file is started by then).
-fn threads_while_blocked(args: &[&str]) -> usize {
+/// `command` started with its standard output a pipe, once it has written its first 1000 bytes to it.
+fn started(command: &mut Command) -> (std::process::Child, std::process::ChildStdout) {
     use std::io::Read;
-    let mut child = Command::new(vxscope_bin())
-        .args(args)
-        .env_remove("VXSCOPE_THREADS")
-        .env_remove("VXSCOPE_CHUNK_FRAMES")
+    let mut child = command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -252,6 +242,18 @@ fn threads_while_blocked(args: &[&str]) -> usize {
     let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 1000];
     stdout.read_exact(&mut first).unwrap();
+    (child, stdout)
+}
+
+/// The threads of a running vxscope, counted in `/proc` once it has written `1000` bytes and then been left
+/// blocked on its full standard output for a while (every thread it starts for the file is started by then).
+fn threads_while_blocked(args: &[&str]) -> usize {
+    let (mut child, stdout) = started(
+        Command::new(vxscope_bin())
+            .args(args)
+            .env_remove("VXSCOPE_THREADS")
+            .env_remove("VXSCOPE_CHUNK_FRAMES"),
+    );
     std::thread::sleep(std::time::Duration::from_millis(300));
     let threads = std::fs::read_dir(format!("/proc/{}/task", child.id()))
         .unwrap()

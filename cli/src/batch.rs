@@ -45,9 +45,14 @@ impl BatchArgs {
     pub fn cores(&self) -> usize {
         match self.jobs {
             Some(n) => n as usize,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            None => all_cores(),
         }
     }
+}
+
+/// The number of cores of the machine (1 when it cannot be known).
+fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The extensions a directory is walked for.
@@ -462,7 +467,7 @@ static CORES_PER_INPUT: AtomicUsize = AtomicUsize::new(0);
 /// The cores one input's work may keep busy: 1 means everything on the thread that reads it.
 pub fn cores_per_input() -> usize {
     match CORES_PER_INPUT.load(Ordering::Relaxed) {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        0 => all_cores(),
         n => n,
     }
 }

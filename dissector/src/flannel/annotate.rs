@@ -257,6 +257,17 @@ pub(crate) fn annotate<'d>(
         }
     }
     let fragment = cx.out.has_note(crate::notes::NoteCode::Fragment);
+    // The ICMP errors and fragments: a frame with neither (no ICMP header anywhere; the ICMP fields are
+    // only in ICMP layers) has no scope to look at.
+    if !fragment
+        && !cx
+            .out
+            .layers()
+            .iter()
+            .any(|l| matches!(l.proto, F::Icmp | F::Icmpv6))
+    {
+        return;
+    }
     for depth in 0..=crate::fields::MAX_DEPTH {
         let scope = Scope::at_depth(depth);
         if !cx.out.layers().iter().any(|l| l.scope == scope) {

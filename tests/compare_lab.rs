@@ -1,7 +1,10 @@
 //! `vxscope compare` on the flannel lab (`scripts/flannel-lab`: flannel's data path in network namespaces, the
 //! kernel's own veth, bridge and VXLAN devices, tcpdump at every hop): the eleven captures of a healthy run in
 //! path order, every packet between the pods matched at every hop both ways (counted independently with
-//! tshark); then frames removed from one capture (with editcap) reported missing exactly at the hops around it.
+//! tshark); then frames removed from one capture (with editcap) reported missing exactly at the hops around it;
+//! and a run whose node NICs have a smaller MTU than flannel.1 expects, where the kernel splits the tunnel's
+//! datagrams in outer IP fragments on the way out and joins them again on the way in: nothing lost, the later
+//! fragments counted with their first (found independently with tshark), and the split and the join reported.
 //!
 //! Needs root (network namespaces) and tshark and editcap: it fails, never skips, where they are missing.
 
@@ -28,7 +31,7 @@ const PATH: [&str; 11] = [
     "lab-node2/pod2-eth0.pcap",
 ];
 
-fn run_lab(out: &Path) {
+fn run_lab(out: &Path, prefix: &str, fault: &[&str]) {
     let id = Command::new("id").arg("-u").output().expect("run id -u");
     assert_eq!(
         String::from_utf8_lossy(&id.stdout).trim(),
@@ -36,7 +39,8 @@ fn run_lab(out: &Path) {
         "the flannel lab needs root (network namespaces)"
     );
     let status = Command::new(root().join("scripts").join("flannel-lab"))
-        .args(["--out", out.to_str().unwrap(), "--prefix", "vx13"])
+        .args(["--out", out.to_str().unwrap(), "--prefix", prefix])
+        .args(fault)
         .output()
         .expect("run scripts/flannel-lab");
     assert!(
@@ -46,7 +50,7 @@ fn run_lab(out: &Path) {
     );
     let left = Command::new("ip").args(["netns", "list"]).output().unwrap();
     assert!(
-        !String::from_utf8_lossy(&left.stdout).contains("vx13-"),
+        !String::from_utf8_lossy(&left.stdout).contains(&format!("{prefix}-")),
         "namespaces left behind"
     );
 }
@@ -117,7 +121,7 @@ fn the_lab_path_matched_at_every_hop_and_removed_frames_missing_where_they_were_
     require_tool("editcap");
     let dir = target_dir().join("compare-lab");
     let _ = std::fs::remove_dir_all(&dir);
-    run_lab(&dir);
+    run_lab(&dir, "vx13", &[]);
     let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
 
     // Healthy: nothing missing anywhere, both directions, every pod-to-pod packet matched at every hop.
@@ -240,6 +244,108 @@ fn the_lab_path_matched_at_every_hop_and_removed_frames_missing_where_they_were_
         }
     }
     assert_eq!(found, expected_missing);
+}
+
+/// Frame numbers of a capture that tshark finds with `filter`, each frame on its own (IPv4 fragments not
+/// reassembled).
+fn tshark_frames(capture: &Path, filter: &str) -> BTreeSet<u64> {
+    let out = Command::new("tshark")
+        .args(["-o", "ip.defragment:FALSE"])
+        .args(["-r", capture.to_str().unwrap(), "-Y", filter])
+        .args(["-T", "fields", "-e", "frame.number"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect()
+}
+
+fn count_of(hop: &Value, change: &str) -> u64 {
+    hop["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"] == change)
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum()
+}
+
+#[test]
+fn outer_ip_fragments_of_a_too_small_underlay_mtu_are_neither_lost_nor_extra() {
+    require_tool("tshark");
+    let dir = target_dir().join("compare-lab-mtu");
+    let _ = std::fs::remove_dir_all(&dir);
+    // The node NICs have MTU 1400, flannel.1 keeps 1450: the pods' 1428-byte pings leave in two fragments.
+    run_lab(&dir, "vx13m", &["--underlay-mtu"]);
+    let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
+    let v: Value = serde_json::from_str(&compare(&dir, &files, "--json")).unwrap();
+    let hops = v["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 20);
+    for h in hops {
+        assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
+        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
+    }
+    // Each node NIC's capture: the later fragments, and the first fragments, by the outer source (lab-node1
+    // sends forward, lab-node2 reverse), as tshark reads the IPv4 headers.
+    let later = |capture: &Path, src: &str| {
+        tshark_frames(capture, &format!("ip.src == {src} && ip.frag_offset > 0"))
+    };
+    let first = |capture: &Path, src: &str| {
+        tshark_frames(
+            capture,
+            &format!("ip.src == {src} && ip.flags.mf == 1 && ip.frag_offset == 0"),
+        )
+    };
+    let (node1, node2) = ("172.20.11.11", "172.20.11.12");
+    // Hops, by index: 3 is lab-node1's flannel.1 → eth0 forward, 16 its reverse (eth0 → flannel.1); 6 is
+    // lab-node2's eth0 → flannel.1 forward, 13 its reverse (flannel.1 → eth0).
+    let nic1 = &files[4];
+    let nic2 = &files[6];
+    for (hop, capture, side, src, change) in [
+        (3, nic1, "to", node1, "fragmented"),
+        (16, nic1, "from", node2, "reassembled"),
+        (6, nic2, "from", node1, "reassembled"),
+        (13, nic2, "to", node2, "fragmented"),
+    ] {
+        let h = &hops[hop];
+        let expected = later(capture, src);
+        assert!(
+            !expected.is_empty(),
+            "no fragments in {}",
+            capture.display()
+        );
+        assert_eq!(list(&h["fragments"][side]), expected, "{h}");
+        let other = if side == "to" { "from" } else { "to" };
+        assert_eq!(list(&h["fragments"][other]), BTreeSet::new(), "{h}");
+        assert_eq!(count_of(h, change), first(capture, src).len() as u64, "{h}");
+    }
+    // Between the NICs the fragments travel as they are: each is matched, none set apart.
+    for h in [4, 5, 14, 15].map(|i| &hops[i]) {
+        assert!(h["matched"].as_u64().unwrap() > 0, "{h}");
+        assert_eq!(list(&h["fragments"]["from"]), BTreeSet::new(), "{h}");
+        assert_eq!(list(&h["fragments"]["to"]), BTreeSet::new(), "{h}");
+        assert_eq!(
+            count_of(h, "fragmented") + count_of(h, "reassembled"),
+            0,
+            "{h}"
+        );
+    }
+    // The table says so too.
+    let table = compare(&dir, &files, "--format=table");
+    assert!(
+        table.contains("fragmented: the tunnel's datagram left in outer IP fragments"),
+        "{table}"
+    );
+    assert!(
+        table.contains("later outer IP fragments of packets matched whole"),
+        "{table}"
+    );
 }
 
 /// The picture of the healthy path (`--format svg`) is valid XML, names every capture, and shows each hop's

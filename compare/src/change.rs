@@ -52,6 +52,10 @@ pub enum Change {
         from: u8,
         to: u8,
     },
+    /// Seen whole, then in outer IP fragments: the tunnel's datagram was split on the way (it exceeded an MTU).
+    Fragmented,
+    /// Seen in outer IP fragments, then whole: the fragments were joined again (reassembled).
+    Reassembled,
 }
 
 impl Change {
@@ -73,6 +77,8 @@ impl Change {
             } => "dnat",
             Change::Dscp { .. } => "dscp",
             Change::Ecn { .. } => "ecn",
+            Change::Fragmented => "fragmented",
+            Change::Reassembled => "reassembled",
         }
     }
 
@@ -125,6 +131,11 @@ impl Change {
             ),
             Change::Dscp { from, to } => format!("DSCP {from} → {to}"),
             Change::Ecn { from, to } => format!("ECN {from} → {to}"),
+            Change::Fragmented => {
+                "fragmented: the tunnel's datagram left in outer IP fragments (larger than the MTU on the way)"
+                    .into()
+            }
+            Change::Reassembled => "reassembled: the outer IP fragments were joined again".into(),
         }
     }
 
@@ -156,6 +167,8 @@ impl Change {
                 format!("VNI {} → {}", from.vni, to.vni)
             }
             Change::Tunnel { .. } => "outer addresses or port changed".into(),
+            Change::Fragmented => "outer IP fragmented".into(),
+            Change::Reassembled => "outer IP reassembled".into(),
             _ => self.describe(topo),
         }
     }
@@ -191,6 +204,7 @@ impl Change {
                 m.insert("from".into(), endpoint_json(&from));
                 m.insert("to".into(), endpoint_json(&to));
             }
+            Change::Fragmented | Change::Reassembled => {}
         }
         m.insert("text".into(), json!(self.describe(topo)));
         m
@@ -270,6 +284,11 @@ pub fn changes_between(first: &Observation, second: &Observation, out: &mut Vec<
         (None, Some(t)) => out.push(Change::Encapsulated(t)),
         (Some(t), None) => out.push(Change::Decapsulated(t)),
         (Some(x), Some(y)) if x != y => out.push(Change::Tunnel { from: x, to: y }),
+        _ => {}
+    }
+    match (a.fragmented, b.fragmented) {
+        (false, true) => out.push(Change::Fragmented),
+        (true, false) => out.push(Change::Reassembled),
         _ => {}
     }
     if a.dscp != b.dscp {

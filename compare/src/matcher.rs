@@ -59,6 +59,45 @@ struct Pair {
     pending: [Pending; 2],
     /// The direction of each address pair (by [`KeyHashes::pair`]), as each side saw its addresses.
     orientation: [HashMap<Direction>; 2],
+    /// The outer IP datagrams each side saw in fragments and the other whole.
+    split: [Split; 2],
+}
+
+/// Outer IP datagrams one side of a pair saw in fragments whose first fragment was matched with the packet
+/// whole at the other side: the datagram was split (or joined again) on this hop, and its later fragments,
+/// which the other side cannot have, belong to the matched packet. Kept for a window after the match.
+#[derive(Default)]
+struct Split {
+    /// The direction the packet was matched in and when, by
+    /// [`OuterFragment::datagram`](crate::observe::OuterFragment).
+    matched: HashMap<(Direction, i64)>,
+    order: VecDeque<(u64, i64)>,
+}
+
+impl Split {
+    fn insert(&mut self, datagram: u64, direction: Direction, ts: i64) {
+        self.matched.insert(datagram, (direction, ts));
+        self.order.push_back((datagram, ts));
+    }
+
+    /// The direction the packet of `datagram` was matched in.
+    fn direction(&self, datagram: u64) -> Option<Direction> {
+        self.matched.get(&datagram).map(|&(d, _)| d)
+    }
+
+    /// Forgets the datagrams matched before `cutoff`.
+    fn forget_before(&mut self, cutoff: i64) {
+        while let Some(&(datagram, ts)) = self.order.front() {
+            if ts >= cutoff {
+                break;
+            }
+            self.order.pop_front();
+            // A datagram matched again since (its identification reused) keeps its newer entry.
+            if self.matched.get(&datagram).is_some_and(|&(_, at)| at == ts) {
+                self.matched.remove(&datagram);
+            }
+        }
+    }
 }
 
 /// The direction of an observation's address pair in `map`, or of the reverse pair, turned around.
@@ -256,6 +295,13 @@ impl<'d> Comparison<'d> {
         hop.duplicates_to += u64::from(to.duplicate);
         hop.latencies.add(to.ts - from.ts, to.ts);
         changes_between(from, to, &mut self.changes);
+        // One side saw the packet in outer IP fragments (this is the first), the other whole.
+        if a.attrs.fragmented != b.attrs.fragmented {
+            let (side, first) = if a.attrs.fragmented { (0, a) } else { (1, b) };
+            if let Some(f) = first.outer_fragment {
+                self.pairs[pair].split[side].insert(f.datagram, direction, a.ts.max(b.ts));
+            }
+        }
         let counts = &mut self.counts[index];
         for c in &self.changes {
             *counts.entry(*c).or_insert(0) += 1;
@@ -277,17 +323,40 @@ impl<'d> Comparison<'d> {
 
     /// Reports the packets pending since before `cutoff` as missing.
     fn expire(&mut self, cutoff: i64) {
+        let window = self.options.window_ns;
         for pair in 0..self.pairs.len() {
             for side in 0..2 {
                 while let Some(obs) = self.pairs[pair].pending[side].pop_expired(cutoff) {
                     self.unmatched(pair, side, obs);
                 }
+                // The later fragments of a datagram come within the window of its first.
+                self.pairs[pair].split[side].forget_before(cutoff.saturating_sub(window));
             }
         }
     }
 
     fn unmatched(&mut self, pair: usize, side: usize, obs: Observation) {
         let key = obs.key.expect("key");
+        // A later fragment of a datagram split or joined on this hop: it goes with its first.
+        if let Some(f) = obs.outer_fragment
+            && !f.first
+            && let Some(direction) = self.pairs[pair].split[side].direction(f.datagram)
+        {
+            let index = self.hop_index(pair, direction);
+            let at_from = (side == 0) == (direction == Direction::Forward);
+            let u = Unmatched {
+                frame: obs.frame,
+                ts: obs.ts,
+                summary: self.summarize(&obs),
+            };
+            let hop = &mut self.hops[index];
+            if at_from {
+                hop.fragments_from.push(u);
+            } else {
+                hop.fragments_to.push(u);
+            }
+            return;
+        }
         let direction = direction_in(&self.pairs[pair].orientation[side], &obs.hashes)
             .or_else(|| direction_in(&self.directions, &obs.hashes))
             .unwrap_or(if side == 0 {
@@ -379,6 +448,8 @@ impl<'d> Comparison<'d> {
                 &mut hop.only_in_to,
                 &mut hop.local_from,
                 &mut hop.local_to,
+                &mut hop.fragments_from,
+                &mut hop.fragments_to,
             ] {
                 list.sort_by_key(|u| u.frame);
             }

@@ -34,6 +34,7 @@ pub const FIELDS_READ: &[F] = &[
     F::Ipv6Tclass,
     F::Ipv6FragId,
     F::Ipv6FragOffset,
+    F::Ipv6FragMore,
     F::TcpSrcport,
     F::TcpDstport,
     F::TcpSeq,
@@ -148,6 +149,22 @@ pub struct Attributes {
     pub dst_mac: Option<[u8; 6]>,
     /// The outermost VXLAN header, when the packet was seen encapsulated.
     pub tunnel: Option<Tunnel>,
+    /// The packet travels in outer IP fragments (the tunnel's datagram was split on the way, as it is when it
+    /// exceeds an MTU): this frame is the first fragment, which holds the headers the key is read from.
+    pub fragmented: bool,
+}
+
+/// The outer IP datagram a frame is a fragment of, when its outermost IP header is a fragment that carries
+/// (the first) or continues (the others) a packet inside it. The later fragments hold no header of the packet
+/// inside: their key is their own (outer addresses, identification, offset), and a hop where the datagram was
+/// split or joined again sees them on one side only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OuterFragment {
+    /// A hash of the outer source and destination addresses, protocol and identification: the same for every
+    /// fragment of one datagram.
+    pub datagram: u64,
+    /// Whether this is the first fragment (offset 0), the one the key is read from.
+    pub first: bool,
 }
 
 /// The first bytes of a frame, kept to write its summary later.
@@ -213,6 +230,8 @@ pub struct Observation {
     /// Whether the same key was seen in this capture within the window before (a duplicate or retransmission);
     /// set by the comparison.
     pub duplicate: bool,
+    /// The outer IP datagram this frame is a fragment of (see [`OuterFragment`]).
+    pub outer_fragment: Option<OuterFragment>,
     pub head: Head,
 }
 
@@ -257,7 +276,7 @@ impl Observation {
     /// The observation of a frame dissected by someone else (a dissection that records at least
     /// [`FIELDS_READ`]).
     pub fn of(frame: FrameRef<'_>, dissection: &Dissection<'_>) -> Observation {
-        let (key, attrs) = read_key(dissection, frame.data);
+        let (key, attrs, outer_fragment) = read_key(dissection, frame.data);
         let len = frame.data.len().min(HEAD_KEPT);
         let mut head = Head {
             link_type: frame.link_type,
@@ -273,9 +292,51 @@ impl Observation {
             hashes: key.as_ref().map(KeyHashes::of).unwrap_or_default(),
             attrs,
             duplicate: false,
+            outer_fragment,
             head,
         }
     }
+}
+
+/// The outer IP datagram a frame is a fragment of: its outermost IP header (IPv4, or IPv6 with a fragment
+/// header) is a fragment, and either it is the first and the key was read from a packet `inside` it (a
+/// tunnel's), or it is a later one (whose key is its own: the dissector reads nothing after the IP header of a
+/// later fragment). A first fragment whose key is its own (a pod's fragmented datagram, seen plain or in a
+/// tunnel that is not split) is matched fragment by fragment, as its later fragments are: it is none of these.
+fn outer_fragment(d: &Dissection<'_>, inside: bool) -> Option<OuterFragment> {
+    use std::hash::BuildHasher;
+    let outer = d.layers().iter().find(|l| {
+        l.scope == Scope::OUTER && !l.scope.is_quoted() && matches!(l.proto, F::Ip | F::Ipv6)
+    })?;
+    let s = Scope::OUTER;
+    let (src, dst, id, offset, more, proto) = if outer.proto == F::Ip {
+        (
+            ip_of(d.value(F::IpSrc, s))?,
+            ip_of(d.value(F::IpDst, s))?,
+            d.uint(F::IpId, s)?,
+            d.uint(F::IpFragOffset, s).unwrap_or(0),
+            d.uint(F::IpFlagMf, s).unwrap_or(0) == 1,
+            d.uint(F::IpProto, s).unwrap_or(0),
+        )
+    } else {
+        (
+            ip_of(d.value(F::Ipv6Src, s))?,
+            ip_of(d.value(F::Ipv6Dst, s))?,
+            d.uint(F::Ipv6FragId, s)?,
+            d.uint(F::Ipv6FragOffset, s).unwrap_or(0),
+            d.uint(F::Ipv6FragMore, s).unwrap_or(0) == 1,
+            0,
+        )
+    };
+    if offset == 0 && !more {
+        return None;
+    }
+    let first = offset == 0;
+    if first && !inside {
+        return None;
+    }
+    let datagram = rustc_hash::FxBuildHasher.hash_one((src, dst, proto, id));
+    Some(OuterFragment { datagram, first })
 }
 
 /// FNV-1a, 64 bits: small, fast on short inputs, and the same on every machine.
@@ -303,8 +364,11 @@ fn mac_low(m: Option<[u8; 6]>) -> u32 {
     m.map_or(0, |m| u32::from_be_bytes([m[2], m[3], m[4], m[5]]))
 }
 
-/// Reads the key and the attributes of a dissected frame.
-pub fn read_key(d: &Dissection<'_>, frame: &[u8]) -> (Option<ExactKey>, Attributes) {
+/// Reads the key and the attributes of a dissected frame, and the outer IP datagram it is a fragment of.
+pub fn read_key(
+    d: &Dissection<'_>,
+    frame: &[u8],
+) -> (Option<ExactKey>, Attributes, Option<OuterFragment>) {
     let uint = |id: F, s: Scope| d.uint(id, s);
     let mut attrs = Attributes::default();
     // The innermost packet: the deepest scope (not quoted by an ICMP error) with an IP or ARP layer.
@@ -315,9 +379,11 @@ pub fn read_key(d: &Dissection<'_>, frame: &[u8]) -> (Option<ExactKey>, Attribut
         .max_by_key(|l| l.scope.depth())
         .copied()
     else {
-        return (None, attrs);
+        return (None, attrs, None);
     };
     let s = net.scope;
+    let fragment = outer_fragment(d, s.depth() > 0);
+    attrs.fragmented = fragment.is_some_and(|f| f.first);
     // The outermost tunnel around it.
     if s.depth() > 0
         && let Some(vni) = uint(F::VxlanVni, Scope::OUTER)
@@ -343,7 +409,7 @@ pub fn read_key(d: &Dissection<'_>, frame: &[u8]) -> (Option<ExactKey>, Attribut
             ip_of(d.value(F::ArpSrcProtoIpv4, s)),
             ip_of(d.value(F::ArpDstProtoIpv4, s)),
         ) else {
-            return (None, attrs);
+            return (None, attrs, fragment);
         };
         let rest = NatKey {
             family: 0,
@@ -361,7 +427,7 @@ pub fn read_key(d: &Dissection<'_>, frame: &[u8]) -> (Option<ExactKey>, Attribut
             dst_port: 0,
             rest,
         };
-        return (Some(key), attrs);
+        return (Some(key), attrs, fragment);
     }
 
     let v4 = net.proto == F::Ip;
@@ -381,7 +447,7 @@ pub fn read_key(d: &Dissection<'_>, frame: &[u8]) -> (Option<ExactKey>, Attribut
         )
     };
     let (Some(src), Some(dst)) = (src, dst) else {
-        return (None, attrs);
+        return (None, attrs, fragment);
     };
     let mut rest = NatKey::default();
     if v4 {
@@ -477,7 +543,7 @@ pub fn read_key(d: &Dissection<'_>, frame: &[u8]) -> (Option<ExactKey>, Attribut
         dst_port,
         rest,
     };
-    (Some(key), attrs)
+    (Some(key), attrs, fragment)
 }
 
 #[cfg(test)]
@@ -530,6 +596,50 @@ mod tests {
         assert_eq!(t.outer_src, IpBytes::V4([172, 16, 100, 101]));
         assert_eq!(t.port, 8472);
         assert_eq!(o.head.frame(), &seed()[..]);
+    }
+
+    #[test]
+    fn outer_fragments_of_a_tunnel_are_told_apart_from_fragments_of_the_packet_followed() {
+        // The seed in two outer fragments: the first (more fragments set) holds the tunnel and the inner ping,
+        // the second (offset 16 bytes, the same identification) only the outer header and data.
+        let mut first = seed();
+        first[20] = 0x20;
+        let o = observe(&first);
+        let f = o.outer_fragment.expect("a first outer fragment");
+        assert!(f.first);
+        assert!(o.attrs.fragmented);
+        assert_eq!(
+            o.key,
+            observe(&seed()).key,
+            "the key is still the inner ping's"
+        );
+        let mut later = first[..34].to_vec();
+        later.extend_from_slice(&[0xab; 24]);
+        later[16..18].copy_from_slice(&44u16.to_be_bytes());
+        later[20..22].copy_from_slice(&2u16.to_be_bytes());
+        let o = observe(&later);
+        assert_eq!(
+            o.outer_fragment,
+            Some(OuterFragment {
+                datagram: f.datagram,
+                first: false
+            })
+        );
+        assert!(!o.attrs.fragmented);
+        assert_eq!(o.key.unwrap().src, IpBytes::V4([172, 16, 100, 101]));
+        // Another identification: another datagram.
+        later[18] ^= 1;
+        assert_ne!(observe(&later).outer_fragment.unwrap().datagram, f.datagram);
+        // Not a fragment: nothing.
+        let whole = observe(&seed());
+        assert_eq!(whole.outer_fragment, None);
+        assert!(!whole.attrs.fragmented);
+        // The inner frame alone, a fragment itself: its key is its own, matched fragment by fragment.
+        let mut plain = seed()[50..].to_vec();
+        plain[14 + 6] = 0x20;
+        let o = observe(&plain);
+        assert_eq!(o.outer_fragment, None);
+        assert!(!o.attrs.fragmented);
     }
 
     #[test]

@@ -262,6 +262,7 @@ mod tests {
             }),
             attrs: Attributes::default(),
             duplicate: false,
+            outer_fragment: None,
             head: Head {
                 link_type: LinkType::ETHERNET,
                 wire_len: 0,

@@ -143,6 +143,11 @@ pub struct Hop {
     /// addresses no router forwards (IGMP and MLD reports, link-local multicast and unicast).
     pub local_from: Vec<Unmatched>,
     pub local_to: Vec<Unmatched>,
+    /// Outer IP fragments after the first, of packets one capture saw in fragments and the other whole (split
+    /// on the way to `to`, or joined again before it): they belong to the packet their first fragment matched,
+    /// and are neither lost nor extra. Seen at `from` and at `to`.
+    pub fragments_from: Vec<Unmatched>,
+    pub fragments_to: Vec<Unmatched>,
     /// Duplicates (the same key again within the window) among this hop's packets, at each capture.
     pub duplicates_from: u64,
     pub duplicates_to: u64,
@@ -167,6 +172,8 @@ impl Hop {
             only_in_to: Vec::new(),
             local_from: Vec::new(),
             local_to: Vec::new(),
+            fragments_from: Vec::new(),
+            fragments_to: Vec::new(),
             duplicates_from: 0,
             duplicates_to: 0,
             not_compared: 0,
@@ -187,6 +194,8 @@ impl Hop {
             && self.only_in_to.is_empty()
             && self.local_from.is_empty()
             && self.local_to.is_empty()
+            && self.fragments_from.is_empty()
+            && self.fragments_to.is_empty()
             && self.not_compared == 0
     }
 }

@@ -633,3 +633,98 @@ fn link_local_multicast_seen_at_one_hop_is_beside_the_path() {
     assert!(beside[0].1.contains("224.0.0.22"), "{beside:?}");
     assert_eq!(report.hops[0].matched + report.hops[1].matched, 200);
 }
+
+/// A frame of one IPv4 packet (Ethernet, a 20-byte header) split in two fragments, the first carrying
+/// `first_len` bytes of its payload (a multiple of 8), as the kernel splits a datagram larger than the MTU.
+fn fragments(frame: &[u8], first_len: usize) -> [Vec<u8>; 2] {
+    let (eth, header, payload) = (&frame[..14], &frame[14..34], &frame[34..]);
+    let piece = |data: &[u8], offset: usize, more: bool| {
+        let mut h = header.to_vec();
+        h[2..4].copy_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+        let flags = (offset / 8) as u16 | if more { 0x2000 } else { 0 };
+        h[6..8].copy_from_slice(&flags.to_be_bytes());
+        h[10..12].fill(0);
+        let sum = !fold(&h);
+        h[10..12].copy_from_slice(&sum.to_be_bytes());
+        [eth, &h, data].concat()
+    };
+    [
+        piece(&payload[..first_len], 0, true),
+        piece(&payload[first_len..], first_len, false),
+    ]
+}
+
+#[test]
+fn a_tunnel_split_in_outer_fragments_is_matched_whole_and_its_later_fragments_set_apart() {
+    // flannel.1 (the inner frames), the node NIC (each tunnel datagram in two outer fragments) and the wire,
+    // where one later fragment is missing: 20 TCP segments of 200 bytes.
+    let (mut inner, mut nic, mut wire) = (Vec::new(), Vec::new(), Vec::new());
+    for seq in 0..20u16 {
+        let t = 1_000_000_000_000 + i64::from(seq) * 1_000_000;
+        let frame = ethernet(
+            VTEP2,
+            VTEP1,
+            &ipv4(
+                POD1,
+                POD2,
+                6,
+                100 + seq,
+                63,
+                &tcp(41000, 8080, 1000 * u32::from(seq), &[seq as u8; 200]),
+            ),
+        );
+        let mut tunnel = vxlan(&frame);
+        // Each datagram its own identification, as the kernel gives them.
+        tunnel[18..20].copy_from_slice(&(0x4000 + seq).to_be_bytes());
+        tunnel[20] = 0; // no don't-fragment: flannel's VXLAN lets the kernel split
+        // The first fragment holds the outer UDP and VXLAN headers, the inner headers and 90 bytes of data.
+        let [first, later] = fragments(&tunnel, 160);
+        inner.push(Frame { ts: t, data: frame });
+        nic.push(Frame {
+            ts: t + 10_000,
+            data: first.clone(),
+        });
+        nic.push(Frame {
+            ts: t + 11_000,
+            data: later.clone(),
+        });
+        wire.push(Frame {
+            ts: t + 20_000,
+            data: first,
+        });
+        if seq != 7 {
+            wire.push(Frame {
+                ts: t + 21_000,
+                data: later,
+            });
+        }
+    }
+    let report = compare(&[inner, nic, wire], 1_000_000_000);
+    let (split, on_wire) = (&report.hops[0], &report.hops[1]);
+    assert_eq!(
+        (split.from, split.to, split.direction),
+        (0, 1, Direction::Forward)
+    );
+    assert_eq!(split.matched, 20);
+    assert!(split.only_in_from.is_empty() && split.only_in_to.is_empty());
+    // The later fragments are the NIC's even frames.
+    let set_apart: Vec<u64> = split.fragments_to.iter().map(|u| u.frame).collect();
+    assert_eq!(set_apart, (1..=20).map(|i| 2 * i).collect::<Vec<u64>>());
+    assert!(split.fragments_from.is_empty());
+    let changes: Vec<(&str, u64)> = split.changes.iter().map(|(c, n)| (c.kind(), *n)).collect();
+    assert!(changes.contains(&("fragmented", 20)), "{changes:?}");
+    assert!(changes.contains(&("encapsulated", 20)), "{changes:?}");
+    // Between the NIC and the wire each fragment is matched on its own: the one missing is lost.
+    assert_eq!(on_wire.matched, 39);
+    let lost: Vec<u64> = on_wire.only_in_from.iter().map(|u| u.frame).collect();
+    assert_eq!(lost, [16]);
+    assert!(on_wire.fragments_from.is_empty() && on_wire.fragments_to.is_empty());
+    assert!(on_wire.changes.is_empty(), "{:?}", on_wire.changes);
+    let mut text = Vec::new();
+    table::write(&mut text, &report);
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("later outer IP fragments of packets matched whole at the other capture"),
+        "{text}"
+    );
+}

@@ -125,6 +125,16 @@ pub fn write(out: &mut Vec<u8>, report: &Report) {
             &format!("not forwarded, beside the path, at {}", report.name(h.to)),
             &h.local_to,
         );
+        for (at, fragments) in [(h.from, &h.fragments_from), (h.to, &h.fragments_to)] {
+            packets(
+                &mut s,
+                &format!(
+                    "later outer IP fragments of packets matched whole, at {}",
+                    report.name(at)
+                ),
+                fragments,
+            );
+        }
         for c in &h.clock {
             let _ = writeln!(
                 s,

@@ -62,6 +62,12 @@ fn hop(report: &Report, h: &Hop) -> Value {
             "from_packets": packets(&h.local_from),
             "to_packets": packets(&h.local_to),
         },
+        "fragments": {
+            "from": h.fragments_from.iter().map(|u| u.frame).collect::<Vec<_>>(),
+            "to": h.fragments_to.iter().map(|u| u.frame).collect::<Vec<_>>(),
+            "from_packets": packets(&h.fragments_from),
+            "to_packets": packets(&h.fragments_to),
+        },
         "duplicates": {"from": h.duplicates_from, "to": h.duplicates_to},
         "not_compared": h.not_compared,
         "latency_us": latency,

@@ -214,6 +214,10 @@ fn row(svg: &mut Svg, report: &Report, hop: &Hop, direction: Direction, y: f64) 
             hop.local_from.len() + hop.local_to.len()
         ));
     }
+    let fragments = hop.fragments_from.len() + hop.fragments_to.len();
+    if fragments > 0 {
+        notes.push(format!("{fragments} later outer IP fragments"));
+    }
     if hop.not_compared > 0 {
         notes.push(format!("{} not compared", hop.not_compared));
     }

@@ -172,6 +172,17 @@ pub fn write(out: &mut Vec<u8>, report: &Report) {
             ),
             &h.local_to,
         );
+        for (at, fragments) in [(h.from, &h.fragments_from), (h.to, &h.fragments_to)] {
+            list(
+                &mut s,
+                &format!(
+                    "later outer IP fragments of packets matched whole at the other capture (neither lost \
+                     nor extra), at {}",
+                    report.name(at)
+                ),
+                fragments,
+            );
+        }
         for c in &h.clock {
             let _ = writeln!(s, "  clock skew suspected: {}", c.describe());
         }

@@ -56,7 +56,12 @@ fn run_lab(out: &Path, prefix: &str, fault: &[&str]) {
 }
 
 fn compare(dir: &Path, files: &[PathBuf], format: &str) -> String {
-    let mut args: Vec<String> = vec!["compare".into(), format.into()];
+    compare_with(dir, files, &[format])
+}
+
+fn compare_with(dir: &Path, files: &[PathBuf], options: &[&str]) -> String {
+    let mut args: Vec<String> = vec!["compare".into()];
+    args.extend(options.iter().map(|o| o.to_string()));
     args.extend(files.iter().map(|f| f.display().to_string()));
     args.extend([
         "--nodes".to_string(),
@@ -247,10 +252,10 @@ fn the_lab_path_matched_at_every_hop_and_removed_frames_missing_where_they_were_
 }
 
 /// Frame numbers of a capture that tshark finds with `filter`, each frame on its own (IPv4 fragments not
-/// reassembled).
+/// reassembled), UDP 8472 read as VXLAN.
 fn tshark_frames(capture: &Path, filter: &str) -> BTreeSet<u64> {
     let out = Command::new("tshark")
-        .args(["-o", "ip.defragment:FALSE"])
+        .args(["-o", "ip.defragment:FALSE", "-d", "udp.port==8472,vxlan"])
         .args(["-r", capture.to_str().unwrap(), "-Y", filter])
         .args(["-T", "fields", "-e", "frame.number"])
         .output()
@@ -344,6 +349,83 @@ fn outer_ip_fragments_of_a_too_small_underlay_mtu_are_neither_lost_nor_extra() {
     );
     assert!(
         table.contains("later outer IP fragments of packets matched whole"),
+        "{table}"
+    );
+}
+
+#[test]
+fn over_an_ipv6_underlay_nothing_is_lost_and_neighbour_discovery_is_beside_the_path() {
+    require_tool("tshark");
+    let dir = target_dir().join("compare-lab-ipv6");
+    let _ = std::fs::remove_dir_all(&dir);
+    run_lab(&dir, "vx13v", &["--ipv6-underlay"]);
+    let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
+    let v: Value = serde_json::from_str(&compare(&dir, &files, "--json")).unwrap();
+    for h in v["hops"].as_array().unwrap() {
+        assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
+        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
+        assert!(h["matched"].as_u64().unwrap() > 0, "{h}");
+    }
+    // The tunnel runs over IPv6 between the NICs.
+    let changes = v["hops"][3]["changes"].to_string();
+    assert!(
+        changes.contains("fd11:20::11 (lab-node1) > fd11:20::12 (lab-node2)"),
+        "{changes}"
+    );
+}
+
+#[test]
+fn a_vni_mismatch_loses_the_packets_exactly_where_the_receiving_node_drops_them() {
+    require_tool("tshark");
+    let dir = target_dir().join("compare-lab-vni");
+    let _ = std::fs::remove_dir_all(&dir);
+    // lab-node2's flannel.1 has VNI 2, lab-node1's VNI 1: each node drops what the other sends.
+    run_lab(&dir, "vx13n", &["--vni-mismatch"]);
+    let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
+    let (nic1, nic2) = (&files[4], &files[6]);
+    // What each NIC received from the other node's pod, as tshark reads it.
+    let to_pod2 = tshark_frames(
+        nic2,
+        "vxlan.vni == 1 && ip.src == 10.244.1.2 && ip.dst == 10.244.2.2",
+    );
+    let to_pod1 = tshark_frames(
+        nic1,
+        "vxlan.vni == 2 && ip.src == 10.244.2.2 && ip.dst == 10.244.1.2",
+    );
+    assert!(
+        to_pod2.len() >= 4 && to_pod1.len() >= 2,
+        "{to_pod2:?} {to_pod1:?}"
+    );
+    let v: Value = serde_json::from_str(&compare_with(
+        &dir,
+        &files,
+        &["--json", "--captured-together"],
+    ))
+    .unwrap();
+    let hops = v["hops"].as_array().unwrap();
+    // Hop 6: lab-node2's eth0 → flannel.1, forward; hop 16: lab-node1's eth0 → flannel.1, reverse.
+    assert_eq!(list(&hops[6]["only_in_from"]), to_pod2, "{}", hops[6]);
+    assert_eq!(list(&hops[16]["only_in_from"]), to_pod1, "{}", hops[16]);
+    for (i, h) in hops.iter().enumerate() {
+        if i != 6 && i != 16 {
+            assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
+        }
+        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
+        assert_eq!(h["not_compared"], 0, "{h}");
+    }
+    for packet in hops[6]["only_in_from_packets"].as_array().unwrap() {
+        let summary = packet["summary"].as_str().unwrap();
+        assert!(summary.contains("[flannel.vni_mismatch]"), "{summary}");
+    }
+    // Without --captured-together, lab-node2's flannel.1 capture saw nothing before its first packet (pod2's
+    // own pings, later): what it missed before is not compared, and the table says how to count it.
+    let v: Value = serde_json::from_str(&compare(&dir, &files, "--json")).unwrap();
+    let hop = &v["hops"][6];
+    assert_eq!(list(&hop["only_in_from"]), BTreeSet::new(), "{hop}");
+    assert_eq!(hop["not_compared"], to_pod2.len(), "{hop}");
+    let table = compare(&dir, &files, "--format=table");
+    assert!(
+        table.contains("--captured-together counts them lost"),
         "{table}"
     );
 }

@@ -44,6 +44,11 @@ pub struct CompareArgs {
     /// The same as --format csv
     #[arg(long, conflicts_with = "format")]
     pub csv: bool,
+    /// Every capture ran over the whole time the captures span together: a packet the next capture did not see
+    /// before its first packet (or after its last) is lost there, not "not compared" (without it, compare
+    /// cannot tell a capture that was quiet from one not yet started)
+    #[arg(long)]
+    pub captured_together: bool,
     /// Only the hops of one direction (forward: in the order the captures are given)
     #[arg(long, value_enum, default_value = "both")]
     pub direction: DirectionArg,
@@ -227,6 +232,7 @@ pub fn run(args: &CompareArgs) -> ExitCode {
         names.clone(),
         Options {
             window_ns: args.window,
+            captured_together: args.captured_together,
         },
     );
     if format == Format::Csv {

@@ -27,12 +27,17 @@ use crate::report::{Capture, ClockSuspicion, Direction, Hop, Report, Unmatched};
 pub struct Options {
     /// Packets further apart than this (ns) are never paired.
     pub window_ns: i64,
+    /// Every capture ran over the whole time the captures span together (started before the first packet of
+    /// any, stopped after the last): a packet the other capture of a hop did not see before its first packet
+    /// or after its last is missing there, not "not compared".
+    pub captured_together: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             window_ns: 1_000_000_000,
+            captured_together: false,
         }
     }
 }
@@ -372,22 +377,25 @@ impl<'d> Comparison<'d> {
         } else {
             hop.duplicates_to += u64::from(obs.duplicate);
         }
-        // ARP, packets from or to a node's own addresses (flannel.1's X.0, cni0's X.1), and packets whose
-        // addresses never leave their link (IGMP and MLD reports, link-local multicast, link-local
-        // unicast) begin or end beside the path: not forwarding them is not a loss.
+        // ARP and IPv6 neighbour discovery, packets from or to a node's own addresses (flannel.1's X.0, cni0's
+        // X.1), and packets whose addresses never leave their link (IGMP and MLD reports, link-local
+        // multicast, link-local unicast) begin or end beside the path: not forwarding them is not a loss.
         let topo = self.dissector.topology();
         let local = key.rest.family == 0
+            || neighbour_discovery(&key)
             || [key.src, key.dst].iter().any(|ip| {
                 stays_on_its_link(ip) || matches!(topo.role_of(ip), Role::Vtep | Role::Gateway)
             });
         let other = &self.captures[pair + 1 - side];
         // Outside the time the other capture covers (before its first packet, or after its last once it
         // ended): it may not have been capturing, nothing can be said.
-        let outside = match other.first_ts {
-            None => true,
-            Some(first) => {
-                obs.ts < first || (other.ended && other.last_ts.is_some_and(|l| obs.ts > l))
-            }
+        // With the captures known to have run together, only a capture that stopped at damage leaves time
+        // uncovered (after the damage).
+        let after_last = other.ended && other.last_ts.is_none_or(|l| obs.ts > l);
+        let outside = if self.options.captured_together {
+            other.error.is_some() && after_last
+        } else {
+            other.first_ts.is_none_or(|first| obs.ts < first) || after_last
         };
         if outside && !local {
             self.hops[index].not_compared += 1;
@@ -502,6 +510,12 @@ fn clock_suspicions(hop: &Hop) -> Vec<ClockSuspicion> {
         });
     }
     out
+}
+
+/// ICMPv6 neighbour discovery (RFC 4861: router and neighbour solicitations and advertisements, redirects),
+/// which no router forwards, whatever its addresses: IPv6's ARP.
+fn neighbour_discovery(key: &ExactKey) -> bool {
+    key.rest.family == 6 && key.rest.proto == 58 && matches!(key.rest.l4[0] >> 8, 133..=137)
 }
 
 /// An address no router forwards: the unspecified and broadcast addresses, IPv4 link-local (169.254/16) and

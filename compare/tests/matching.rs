@@ -91,7 +91,14 @@ struct Frame {
 fn compare(captures: &[Vec<Frame>], window_ns: i64) -> Report {
     let dissector = Dissector::new(Config::default());
     let names = (0..captures.len()).map(|i| format!("c{i}.pcap")).collect();
-    let mut cmp = Comparison::new(&dissector, names, Options { window_ns });
+    let mut cmp = Comparison::new(
+        &dissector,
+        names,
+        Options {
+            window_ns,
+            ..Options::default()
+        },
+    );
     let sources: Vec<_> = captures
         .iter()
         .map(|frames| {
@@ -727,4 +734,113 @@ fn a_tunnel_split_in_outer_fragments_is_matched_whole_and_its_later_fragments_se
         text.contains("later outer IP fragments of packets matched whole at the other capture"),
         "{text}"
     );
+}
+
+/// An ICMPv6 neighbour advertisement between two global addresses (the node NICs of an IPv6 underlay), as
+/// the kernel answers a solicitation: hop limit 255, never forwarded.
+fn neighbour_advertisement() -> Vec<u8> {
+    let src = [0xfd, 0x11, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12];
+    let dst = [0xfd, 0x11, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11];
+    let mut icmp = vec![136, 0, 0, 0, 0x60, 0, 0, 0];
+    icmp.extend_from_slice(&src);
+    let mut ip = (6u32 << 28).to_be_bytes().to_vec();
+    ip.extend_from_slice(&(icmp.len() as u16).to_be_bytes());
+    ip.extend_from_slice(&[58, 255]);
+    ip.extend_from_slice(&src);
+    ip.extend_from_slice(&dst);
+    ip.extend_from_slice(&icmp);
+    let mut f = Vec::new();
+    f.extend_from_slice(&[0x52, 0x54, 0, 0x11, 0, 0x11]);
+    f.extend_from_slice(&[0x52, 0x54, 0, 0x11, 0, 0x12]);
+    f.extend_from_slice(&[0x86, 0xdd]);
+    f.extend_from_slice(&ip);
+    f
+}
+
+#[test]
+fn neighbour_discovery_seen_at_one_hop_is_beside_the_path_whatever_its_addresses() {
+    let (pod, mut nic) = ping_pair(&[]);
+    nic.insert(
+        5,
+        Frame {
+            ts: nic[4].ts + 1_000,
+            data: neighbour_advertisement(),
+        },
+    );
+    let report = compare(&[pod, nic], 1_000_000_000);
+    for hop in &report.hops {
+        assert!(hop.only_in_from.is_empty() && hop.only_in_to.is_empty());
+    }
+    let beside: Vec<(u64, &str)> = report
+        .hops
+        .iter()
+        .flat_map(|h| h.local_from.iter().chain(&h.local_to))
+        .map(|u| (u.frame, u.summary.as_str()))
+        .collect();
+    assert_eq!(beside.len(), 1, "{beside:?}");
+    assert_eq!(beside[0].0, 6);
+    assert!(
+        beside[0].1.contains("ICMPv6 neighbor advertisement"),
+        "{beside:?}"
+    );
+}
+
+#[test]
+fn captured_together_counts_what_the_next_capture_missed_before_its_first_packet_as_lost() {
+    // The NIC capture sees nothing of the first 30 pings (a node dropping them, say): their requests come
+    // before its first packet.
+    let (pod, nic) = ping_pair(&(0..30).collect::<Vec<u16>>());
+    let nic: Vec<Frame> = nic
+        .into_iter()
+        .filter(|f| f.ts >= 1_000_030_000_000)
+        .collect();
+    let run = |captured_together| {
+        let dissector = Dissector::new(Config::default());
+        let names = vec!["pod.pcap".to_string(), "nic.pcap".to_string()];
+        let mut cmp = Comparison::new(
+            &dissector,
+            names,
+            Options {
+                window_ns: 1_000_000_000,
+                captured_together,
+            },
+        );
+        let sources: Vec<_> = [&pod, &nic]
+            .iter()
+            .map(|frames| {
+                let mut observer = Observer::new(&dissector);
+                frames
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        Ok(observer.observe(FrameRef {
+                            number: i as u64 + 1,
+                            ts: f.ts,
+                            link_type: LinkType::ETHERNET,
+                            wire_len: f.data.len() as u32,
+                            data: &f.data,
+                        }))
+                    })
+                    .collect::<Vec<_>>()
+                    .into_iter()
+            })
+            .collect();
+        merge(&mut cmp, sources);
+        cmp.finish()
+    };
+    // Without it: the pod's 30 requests and 30 replies came before the NIC's first packet: not compared.
+    let report = run(false);
+    let fwd = &report.hops[0];
+    assert!(fwd.only_in_from.is_empty());
+    assert_eq!(fwd.not_compared + report.hops[1].not_compared, 60);
+    // With it: the 30 requests are lost at the hop (frames 1, 3, ..., 59 of the pod capture), and the
+    // replies the pod saw that the NIC did not are extra at the pod's side of the reverse hop.
+    let report = run(true);
+    let fwd = &report.hops[0];
+    let lost: Vec<u64> = fwd.only_in_from.iter().map(|u| u.frame).collect();
+    assert_eq!(lost, (0..30).map(|i| 2 * i + 1).collect::<Vec<u64>>());
+    assert_eq!(fwd.not_compared + report.hops[1].not_compared, 0);
+    assert_eq!(fwd.matched, 70);
+    let extra: Vec<u64> = report.hops[1].only_in_to.iter().map(|u| u.frame).collect();
+    assert_eq!(extra, (0..30).map(|i| 2 * i + 2).collect::<Vec<u64>>());
 }

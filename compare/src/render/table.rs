@@ -128,7 +128,8 @@ pub fn write(out: &mut Vec<u8>, report: &Report) {
         if h.not_compared > 0 {
             let _ = write!(
                 s,
-                ", {} not compared (outside the other capture's time)",
+                ", {} not compared (outside the other capture's time; --captured-together counts them lost \
+                 if it was capturing)",
                 h.not_compared
             );
         }

@@ -430,6 +430,37 @@ fn a_vni_mismatch_loses_the_packets_exactly_where_the_receiving_node_drops_them(
     );
 }
 
+#[test]
+fn icmp_errors_between_the_nodes_are_matched_on_the_underlay_and_end_beside_the_path_at_the_node() {
+    require_tool("tshark");
+    let dir = target_dir().join("compare-lab-port");
+    let _ = std::fs::remove_dir_all(&dir);
+    // lab-node2's flannel.1 is down: it answers lab-node1's VXLAN with ICMP port unreachable (and has no
+    // flannel.1 capture). The path from lab-node1's flannel.1 to lab-node2's NIC.
+    run_lab(&dir, "vx13p", &["--port-closed"]);
+    let files: Vec<PathBuf> = PATH[3..7].iter().map(|p| dir.join(p)).collect();
+    let errors = tshark_frames(&files[1], "icmp.type == 3 && ip.src == 172.20.11.12");
+    assert!(
+        !errors.is_empty(),
+        "no ICMP errors at {}",
+        files[1].display()
+    );
+    let v: Value = serde_json::from_str(&compare(&dir, &files, "--json")).unwrap();
+    let hops = v["hops"].as_array().unwrap();
+    assert_eq!(hops.len(), 6);
+    for h in hops {
+        assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
+        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
+    }
+    // Hop 5: lab-node1's eth0 → flannel.1, reverse. The errors end at lab-node1: beside the path there.
+    let beside = list(&hops[5]["local"]["from"]);
+    assert!(errors.is_subset(&beside), "{errors:?} {beside:?}");
+    // Hop 4: the wire → lab-node1's eth0. On the underlay they are matched like any packet.
+    let beside = list(&hops[4]["local"]["to"]);
+    assert!(errors.is_disjoint(&beside), "{errors:?} {beside:?}");
+    assert!(hops[4]["matched"].as_u64().unwrap() >= errors.len() as u64);
+}
+
 /// The picture of the healthy path (`--format svg`) is valid XML, names every capture, and shows each hop's
 /// counts as the JSON gives them; it and the page (`--format html`) render in headless Chromium without a
 /// console message.

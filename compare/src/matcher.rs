@@ -378,15 +378,24 @@ impl<'d> Comparison<'d> {
             hop.duplicates_to += u64::from(obs.duplicate);
         }
         // ARP and IPv6 neighbour discovery, packets from or to a node's own addresses (flannel.1's X.0, cni0's
-        // X.1), and packets whose addresses never leave their link (IGMP and MLD reports, link-local
+        // X.1, and its underlay address where the other capture is of the overlay), and packets whose addresses never leave their link (IGMP and MLD reports, link-local
         // multicast, link-local unicast) begin or end beside the path: not forwarding them is not a loss.
         let topo = self.dissector.topology();
+        let other = &self.captures[pair + 1 - side];
+        // Traffic of the nodes' own underlay addresses outside any tunnel (an ICMP error one node sends
+        // another, their ARP) never enters a capture that saw no VXLAN (flannel.1, cni0, a pod's veth): at such
+        // a hop it ends, or begins, at the node.
+        let underlay_at_overlay = obs.attrs.tunnel.is_none()
+            && other.encapsulated == 0
+            && [key.src, key.dst]
+                .iter()
+                .any(|ip| topo.node_by_ip(ip).is_some());
         let local = key.rest.family == 0
             || neighbour_discovery(&key)
+            || underlay_at_overlay
             || [key.src, key.dst].iter().any(|ip| {
                 stays_on_its_link(ip) || matches!(topo.role_of(ip), Role::Vtep | Role::Gateway)
             });
-        let other = &self.captures[pair + 1 - side];
         // Outside the time the other capture covers (before its first packet, or after its last once it
         // ended): it may not have been capturing, nothing can be said.
         // With the captures known to have run together, only a capture that stopped at damage leaves time

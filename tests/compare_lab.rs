@@ -461,6 +461,34 @@ fn icmp_errors_between_the_nodes_are_matched_on_the_underlay_and_end_beside_the_
     assert!(hops[4]["matched"].as_u64().unwrap() >= errors.len() as u64);
 }
 
+#[test]
+fn a_stale_vtep_mac_loses_the_packets_where_the_receiving_bridge_drops_them() {
+    require_tool("tshark");
+    let dir = target_dir().join("compare-lab-stale");
+    let _ = std::fs::remove_dir_all(&dir);
+    // lab-node1's fdb and neighbour entries hold lab-node2's old VTEP MAC: lab-node2's flannel.1 takes the
+    // frames in, and its bridge does not pass them on.
+    run_lab(&dir, "vx13s", &["--stale-vtep-mac"]);
+    let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
+    let to_pod2 = tshark_frames(&files[7], "ip.src == 10.244.1.2 && ip.dst == 10.244.2.2");
+    assert!(to_pod2.len() >= 4, "{to_pod2:?}");
+    let v: Value = serde_json::from_str(&compare_with(
+        &dir,
+        &files,
+        &["--json", "--captured-together"],
+    ))
+    .unwrap();
+    let hops = v["hops"].as_array().unwrap();
+    // Hop 7: lab-node2's flannel.1 → cni0, forward.
+    assert_eq!(list(&hops[7]["only_in_from"]), to_pod2, "{}", hops[7]);
+    for (i, h) in hops.iter().enumerate() {
+        if i != 7 {
+            assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
+        }
+        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
+    }
+}
+
 /// The picture of the healthy path (`--format svg`) is valid XML, names every capture, and shows each hop's
 /// counts as the JSON gives them; it and the page (`--format html`) render in headless Chromium without a
 /// console message.

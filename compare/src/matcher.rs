@@ -378,8 +378,9 @@ impl<'d> Comparison<'d> {
             hop.duplicates_to += u64::from(obs.duplicate);
         }
         // ARP and IPv6 neighbour discovery, packets from or to a node's own addresses (flannel.1's X.0, cni0's
-        // X.1, and its underlay address where the other capture is of the overlay), and packets whose addresses never leave their link (IGMP and MLD reports, link-local
-        // multicast, link-local unicast) begin or end beside the path: not forwarding them is not a loss.
+        // X.1, and its underlay address where the other capture is of the overlay), and packets whose
+        // addresses never leave their link (IGMP and MLD reports, link-local multicast, link-local unicast)
+        // begin or end beside the path: not forwarding them is not a loss.
         let topo = self.dissector.topology();
         let other = &self.captures[pair + 1 - side];
         // Traffic of the nodes' own underlay addresses outside any tunnel (an ICMP error one node sends

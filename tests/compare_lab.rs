@@ -55,6 +55,36 @@ fn run_lab(out: &Path, prefix: &str, fault: &[&str]) {
     );
 }
 
+/// Runs the lab (`fault`: its flags) into `target/NAME`, with namespaces named `prefix-...`; gives its
+/// directory and the captures of the whole path.
+fn lab(name: &str, prefix: &str, fault: &[&str]) -> (PathBuf, Vec<PathBuf>) {
+    let dir = target_dir().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    run_lab(&dir, prefix, fault);
+    let files = PATH.iter().map(|p| dir.join(p)).collect();
+    (dir, files)
+}
+
+/// The JSON report of `vxscope compare --json` with `options`.
+fn report(dir: &Path, files: &[PathBuf], options: &[&str]) -> Value {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(options);
+    serde_json::from_str(&compare_with(dir, files, &args)).unwrap()
+}
+
+/// Nothing missing at any hop but those of `lost` (a hop's index, and the frames of its first capture lost
+/// there), and nothing extra anywhere.
+fn assert_lost_only_at(hops: &[Value], lost: &[(usize, &BTreeSet<u64>)]) {
+    for (i, h) in hops.iter().enumerate() {
+        let expected = lost
+            .iter()
+            .find(|(hop, _)| *hop == i)
+            .map_or_else(BTreeSet::new, |(_, frames)| (*frames).clone());
+        assert_eq!(list(&h["only_in_from"]), expected, "{h}");
+        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
+    }
+}
+
 fn compare(dir: &Path, files: &[PathBuf], format: &str) -> String {
     compare_with(dir, files, &[format])
 }
@@ -76,24 +106,7 @@ fn compare_with(dir: &Path, files: &[PathBuf], options: &[&str]) -> String {
 
 /// Frames of a capture between the two pods (IPv4, VXLAN on 8472 looked into), counted by tshark.
 fn pod_to_pod_frames(capture: &Path) -> usize {
-    let out = Command::new("tshark")
-        .args([
-            "-r",
-            capture.to_str().unwrap(),
-            "-d",
-            "udp.port==8472,vxlan",
-            "-Y",
-        ])
-        .arg("ip.addr == 10.244.1.2 && ip.addr == 10.244.2.2")
-        .args(["-T", "fields", "-e", "frame.number"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).lines().count()
+    tshark_frames(capture, "ip.addr == 10.244.1.2 && ip.addr == 10.244.2.2").len()
 }
 
 fn list(v: &Value) -> BTreeSet<u64> {
@@ -124,18 +137,14 @@ fn rows(csv: &str) -> Vec<(String, u64, String, u64)> {
 fn the_lab_path_matched_at_every_hop_and_removed_frames_missing_where_they_were_removed() {
     require_tool("tshark");
     require_tool("editcap");
-    let dir = target_dir().join("compare-lab");
-    let _ = std::fs::remove_dir_all(&dir);
-    run_lab(&dir, "vx13", &[]);
-    let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
+    let (dir, files) = lab("compare-lab", "vx13", &[]);
 
     // Healthy: nothing missing anywhere, both directions, every pod-to-pod packet matched at every hop.
-    let v: Value = serde_json::from_str(&compare(&dir, &files, "--json")).unwrap();
+    let v = report(&dir, &files, &[]);
     let hops = v["hops"].as_array().unwrap();
     assert_eq!(hops.len(), 20);
+    assert_lost_only_at(hops, &[]);
     for h in hops {
-        assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
-        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
         assert_eq!(h["not_compared"], 0, "{h}");
         // One host, one clock, but each hop's tcpdump has its own packet socket, and the kernel stamps a
         // packet when that socket's tap sees it: across a veth into another namespace the stamps of two
@@ -221,7 +230,7 @@ fn the_lab_path_matched_at_every_hop_and_removed_frames_missing_where_they_were_
     );
     let mut cut_files = files.clone();
     cut_files[7] = cut.clone();
-    let v: Value = serde_json::from_str(&compare(&dir, &cut_files, "--json")).unwrap();
+    let v = report(&dir, &cut_files, &[]);
     let victim_name = victim.display().to_string();
     let cut_name = cut.display().to_string();
     let mut expected_missing = BTreeSet::new();
@@ -284,18 +293,12 @@ fn count_of(hop: &Value, change: &str) -> u64 {
 #[test]
 fn outer_ip_fragments_of_a_too_small_underlay_mtu_are_neither_lost_nor_extra() {
     require_tool("tshark");
-    let dir = target_dir().join("compare-lab-mtu");
-    let _ = std::fs::remove_dir_all(&dir);
     // The node NICs have MTU 1400, flannel.1 keeps 1450: the pods' 1428-byte pings leave in two fragments.
-    run_lab(&dir, "vx13m", &["--underlay-mtu"]);
-    let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
-    let v: Value = serde_json::from_str(&compare(&dir, &files, "--json")).unwrap();
+    let (dir, files) = lab("compare-lab-mtu", "vx13m", &["--underlay-mtu"]);
+    let v = report(&dir, &files, &[]);
     let hops = v["hops"].as_array().unwrap();
     assert_eq!(hops.len(), 20);
-    for h in hops {
-        assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
-        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
-    }
+    assert_lost_only_at(hops, &[]);
     // Each node NIC's capture: the later fragments, and the first fragments, by the outer source (lab-node1
     // sends forward, lab-node2 reverse), as tshark reads the IPv4 headers.
     let later = |capture: &Path, src: &str| {
@@ -356,14 +359,11 @@ fn outer_ip_fragments_of_a_too_small_underlay_mtu_are_neither_lost_nor_extra() {
 #[test]
 fn over_an_ipv6_underlay_nothing_is_lost_and_neighbour_discovery_is_beside_the_path() {
     require_tool("tshark");
-    let dir = target_dir().join("compare-lab-ipv6");
-    let _ = std::fs::remove_dir_all(&dir);
-    run_lab(&dir, "vx13v", &["--ipv6-underlay"]);
-    let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
-    let v: Value = serde_json::from_str(&compare(&dir, &files, "--json")).unwrap();
-    for h in v["hops"].as_array().unwrap() {
-        assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
-        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
+    let (dir, files) = lab("compare-lab-ipv6", "vx13v", &["--ipv6-underlay"]);
+    let v = report(&dir, &files, &[]);
+    let hops = v["hops"].as_array().unwrap();
+    assert_lost_only_at(hops, &[]);
+    for h in hops {
         assert!(h["matched"].as_u64().unwrap() > 0, "{h}");
     }
     // The tunnel runs over IPv6 between the NICs.
@@ -377,11 +377,8 @@ fn over_an_ipv6_underlay_nothing_is_lost_and_neighbour_discovery_is_beside_the_p
 #[test]
 fn a_vni_mismatch_loses_the_packets_exactly_where_the_receiving_node_drops_them() {
     require_tool("tshark");
-    let dir = target_dir().join("compare-lab-vni");
-    let _ = std::fs::remove_dir_all(&dir);
     // lab-node2's flannel.1 has VNI 2, lab-node1's VNI 1: each node drops what the other sends.
-    run_lab(&dir, "vx13n", &["--vni-mismatch"]);
-    let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
+    let (dir, files) = lab("compare-lab-vni", "vx13n", &["--vni-mismatch"]);
     let (nic1, nic2) = (&files[4], &files[6]);
     // What each NIC received from the other node's pod, as tshark reads it.
     let to_pod2 = tshark_frames(
@@ -396,21 +393,11 @@ fn a_vni_mismatch_loses_the_packets_exactly_where_the_receiving_node_drops_them(
         to_pod2.len() >= 4 && to_pod1.len() >= 2,
         "{to_pod2:?} {to_pod1:?}"
     );
-    let v: Value = serde_json::from_str(&compare_with(
-        &dir,
-        &files,
-        &["--json", "--captured-together"],
-    ))
-    .unwrap();
+    let v = report(&dir, &files, &["--captured-together"]);
     let hops = v["hops"].as_array().unwrap();
     // Hop 6: lab-node2's eth0 → flannel.1, forward; hop 16: lab-node1's eth0 → flannel.1, reverse.
-    assert_eq!(list(&hops[6]["only_in_from"]), to_pod2, "{}", hops[6]);
-    assert_eq!(list(&hops[16]["only_in_from"]), to_pod1, "{}", hops[16]);
-    for (i, h) in hops.iter().enumerate() {
-        if i != 6 && i != 16 {
-            assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
-        }
-        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
+    assert_lost_only_at(hops, &[(6, &to_pod2), (16, &to_pod1)]);
+    for h in hops {
         assert_eq!(h["not_compared"], 0, "{h}");
     }
     for packet in hops[6]["only_in_from_packets"].as_array().unwrap() {
@@ -419,7 +406,7 @@ fn a_vni_mismatch_loses_the_packets_exactly_where_the_receiving_node_drops_them(
     }
     // Without --captured-together, lab-node2's flannel.1 capture saw nothing before its first packet (pod2's
     // own pings, later): what it missed before is not compared, and the table says how to count it.
-    let v: Value = serde_json::from_str(&compare(&dir, &files, "--json")).unwrap();
+    let v = report(&dir, &files, &[]);
     let hop = &v["hops"][6];
     assert_eq!(list(&hop["only_in_from"]), BTreeSet::new(), "{hop}");
     assert_eq!(hop["not_compared"], to_pod2.len(), "{hop}");
@@ -433,25 +420,20 @@ fn a_vni_mismatch_loses_the_packets_exactly_where_the_receiving_node_drops_them(
 #[test]
 fn icmp_errors_between_the_nodes_are_matched_on_the_underlay_and_end_beside_the_path_at_the_node() {
     require_tool("tshark");
-    let dir = target_dir().join("compare-lab-port");
-    let _ = std::fs::remove_dir_all(&dir);
     // lab-node2's flannel.1 is down: it answers lab-node1's VXLAN with ICMP port unreachable (and has no
     // flannel.1 capture). The path from lab-node1's flannel.1 to lab-node2's NIC.
-    run_lab(&dir, "vx13p", &["--port-closed"]);
-    let files: Vec<PathBuf> = PATH[3..7].iter().map(|p| dir.join(p)).collect();
+    let (dir, files) = lab("compare-lab-port", "vx13p", &["--port-closed"]);
+    let files = &files[3..7];
     let errors = tshark_frames(&files[1], "icmp.type == 3 && ip.src == 172.20.11.12");
     assert!(
         !errors.is_empty(),
         "no ICMP errors at {}",
         files[1].display()
     );
-    let v: Value = serde_json::from_str(&compare(&dir, &files, "--json")).unwrap();
+    let v = report(&dir, files, &[]);
     let hops = v["hops"].as_array().unwrap();
     assert_eq!(hops.len(), 6);
-    for h in hops {
-        assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
-        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
-    }
+    assert_lost_only_at(hops, &[]);
     // Hop 5: lab-node1's eth0 → flannel.1, reverse. The errors end at lab-node1: beside the path there.
     let beside = list(&hops[5]["local"]["from"]);
     assert!(errors.is_subset(&beside), "{errors:?} {beside:?}");
@@ -464,29 +446,14 @@ fn icmp_errors_between_the_nodes_are_matched_on_the_underlay_and_end_beside_the_
 #[test]
 fn a_stale_vtep_mac_loses_the_packets_where_the_receiving_bridge_drops_them() {
     require_tool("tshark");
-    let dir = target_dir().join("compare-lab-stale");
-    let _ = std::fs::remove_dir_all(&dir);
     // lab-node1's fdb and neighbour entries hold lab-node2's old VTEP MAC: lab-node2's flannel.1 takes the
     // frames in, and its bridge does not pass them on.
-    run_lab(&dir, "vx13s", &["--stale-vtep-mac"]);
-    let files: Vec<PathBuf> = PATH.iter().map(|p| dir.join(p)).collect();
+    let (dir, files) = lab("compare-lab-stale", "vx13s", &["--stale-vtep-mac"]);
     let to_pod2 = tshark_frames(&files[7], "ip.src == 10.244.1.2 && ip.dst == 10.244.2.2");
     assert!(to_pod2.len() >= 4, "{to_pod2:?}");
-    let v: Value = serde_json::from_str(&compare_with(
-        &dir,
-        &files,
-        &["--json", "--captured-together"],
-    ))
-    .unwrap();
-    let hops = v["hops"].as_array().unwrap();
+    let v = report(&dir, &files, &["--captured-together"]);
     // Hop 7: lab-node2's flannel.1 → cni0, forward.
-    assert_eq!(list(&hops[7]["only_in_from"]), to_pod2, "{}", hops[7]);
-    for (i, h) in hops.iter().enumerate() {
-        if i != 7 {
-            assert_eq!(list(&h["only_in_from"]), BTreeSet::new(), "{h}");
-        }
-        assert_eq!(list(&h["only_in_to"]), BTreeSet::new(), "{h}");
-    }
+    assert_lost_only_at(v["hops"].as_array().unwrap(), &[(7, &to_pod2)]);
 }
 
 /// The picture of the healthy path (`--format svg`) is valid XML, names every capture, and shows each hop's

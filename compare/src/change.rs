@@ -286,7 +286,7 @@ pub fn changes_between(first: &Observation, second: &Observation, out: &mut Vec<
         (Some(x), Some(y)) if x != y => out.push(Change::Tunnel { from: x, to: y }),
         _ => {}
     }
-    match (a.fragmented, b.fragmented) {
+    match (first.fragmented(), second.fragmented()) {
         (false, true) => out.push(Change::Fragmented),
         (true, false) => out.push(Change::Reassembled),
         _ => {}

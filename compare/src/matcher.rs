@@ -301,8 +301,8 @@ impl<'d> Comparison<'d> {
         hop.latencies.add(to.ts - from.ts, to.ts);
         changes_between(from, to, &mut self.changes);
         // One side saw the packet in outer IP fragments (this is the first), the other whole.
-        if a.attrs.fragmented != b.attrs.fragmented {
-            let (side, first) = if a.attrs.fragmented { (0, a) } else { (1, b) };
+        if a.fragmented() != b.fragmented() {
+            let (side, first) = if a.fragmented() { (0, a) } else { (1, b) };
             if let Some(f) = first.outer_fragment {
                 self.pairs[pair].split[side].insert(f.datagram, direction, a.ts.max(b.ts));
             }

@@ -149,9 +149,6 @@ pub struct Attributes {
     pub dst_mac: Option<[u8; 6]>,
     /// The outermost VXLAN header, when the packet was seen encapsulated.
     pub tunnel: Option<Tunnel>,
-    /// The packet travels in outer IP fragments (the tunnel's datagram was split on the way, as it is when it
-    /// exceeds an MTU): this frame is the first fragment, which holds the headers the key is read from.
-    pub fragmented: bool,
 }
 
 /// The outer IP datagram a frame is a fragment of, when its outermost IP header is a fragment that carries
@@ -273,6 +270,12 @@ impl<'d> Observer<'d> {
 }
 
 impl Observation {
+    /// Whether the packet travels in outer IP fragments (the tunnel's datagram was split on the way, as it is
+    /// when it exceeds an MTU) and this frame is the first, which holds the headers the key is read from.
+    pub fn fragmented(&self) -> bool {
+        self.outer_fragment.is_some_and(|f| f.first)
+    }
+
     /// The observation of a frame dissected by someone else (a dissection that records at least
     /// [`FIELDS_READ`]).
     pub fn of(frame: FrameRef<'_>, dissection: &Dissection<'_>) -> Observation {
@@ -305,17 +308,27 @@ impl Observation {
 /// tunnel that is not split) is matched fragment by fragment, as its later fragments are: it is none of these.
 fn outer_fragment(d: &Dissection<'_>, inside: bool) -> Option<OuterFragment> {
     use std::hash::BuildHasher;
-    let outer = d.layers().iter().find(|l| {
-        l.scope == Scope::OUTER && !l.scope.is_quoted() && matches!(l.proto, F::Ip | F::Ipv6)
-    })?;
+    let outer = d
+        .layers()
+        .iter()
+        .find(|l| l.scope == Scope::OUTER && matches!(l.proto, F::Ip | F::Ipv6))?;
     let s = Scope::OUTER;
-    let (src, dst, id, offset, more, proto) = if outer.proto == F::Ip {
+    let v4 = outer.proto == F::Ip;
+    // Whether it is a fragment first: most frames are not, and need no more lookups.
+    let (offset, more) = if v4 {
+        (F::IpFragOffset, F::IpFlagMf)
+    } else {
+        (F::Ipv6FragOffset, F::Ipv6FragMore)
+    };
+    let first = d.uint(offset, s).unwrap_or(0) == 0;
+    if first && (d.uint(more, s).unwrap_or(0) == 0 || !inside) {
+        return None;
+    }
+    let (src, dst, id, proto) = if v4 {
         (
             ip_of(d.value(F::IpSrc, s))?,
             ip_of(d.value(F::IpDst, s))?,
             d.uint(F::IpId, s)?,
-            d.uint(F::IpFragOffset, s).unwrap_or(0),
-            d.uint(F::IpFlagMf, s).unwrap_or(0) == 1,
             d.uint(F::IpProto, s).unwrap_or(0),
         )
     } else {
@@ -323,18 +336,9 @@ fn outer_fragment(d: &Dissection<'_>, inside: bool) -> Option<OuterFragment> {
             ip_of(d.value(F::Ipv6Src, s))?,
             ip_of(d.value(F::Ipv6Dst, s))?,
             d.uint(F::Ipv6FragId, s)?,
-            d.uint(F::Ipv6FragOffset, s).unwrap_or(0),
-            d.uint(F::Ipv6FragMore, s).unwrap_or(0) == 1,
             0,
         )
     };
-    if offset == 0 && !more {
-        return None;
-    }
-    let first = offset == 0;
-    if first && !inside {
-        return None;
-    }
     let datagram = rustc_hash::FxBuildHasher.hash_one((src, dst, proto, id));
     Some(OuterFragment { datagram, first })
 }
@@ -383,7 +387,6 @@ pub fn read_key(
     };
     let s = net.scope;
     let fragment = outer_fragment(d, s.depth() > 0);
-    attrs.fragmented = fragment.is_some_and(|f| f.first);
     // The outermost tunnel around it.
     if s.depth() > 0
         && let Some(vni) = uint(F::VxlanVni, Scope::OUTER)
@@ -607,7 +610,7 @@ mod tests {
         let o = observe(&first);
         let f = o.outer_fragment.expect("a first outer fragment");
         assert!(f.first);
-        assert!(o.attrs.fragmented);
+        assert!(o.fragmented());
         assert_eq!(
             o.key,
             observe(&seed()).key,
@@ -625,7 +628,7 @@ mod tests {
                 first: false
             })
         );
-        assert!(!o.attrs.fragmented);
+        assert!(!o.fragmented());
         assert_eq!(o.key.unwrap().src, IpBytes::V4([172, 16, 100, 101]));
         // Another identification: another datagram.
         later[18] ^= 1;
@@ -633,13 +636,13 @@ mod tests {
         // Not a fragment: nothing.
         let whole = observe(&seed());
         assert_eq!(whole.outer_fragment, None);
-        assert!(!whole.attrs.fragmented);
+        assert!(!whole.fragmented());
         // The inner frame alone, a fragment itself: its key is its own, matched fragment by fragment.
         let mut plain = seed()[50..].to_vec();
         plain[14 + 6] = 0x20;
         let o = observe(&plain);
         assert_eq!(o.outer_fragment, None);
-        assert!(!o.attrs.fragmented);
+        assert!(!o.fragmented());
     }
 
     #[test]

@@ -89,16 +89,19 @@ struct Frame {
 }
 
 fn compare(captures: &[Vec<Frame>], window_ns: i64) -> Report {
-    let dissector = Dissector::new(Config::default());
-    let names = (0..captures.len()).map(|i| format!("c{i}.pcap")).collect();
-    let mut cmp = Comparison::new(
-        &dissector,
-        names,
+    compare_with(
+        captures,
         Options {
             window_ns,
             ..Options::default()
         },
-    );
+    )
+}
+
+fn compare_with(captures: &[Vec<Frame>], options: Options) -> Report {
+    let dissector = Dissector::new(Config::default());
+    let names = (0..captures.len()).map(|i| format!("c{i}.pcap")).collect();
+    let mut cmp = Comparison::new(&dissector, names, options);
     let sources: Vec<_> = captures
         .iter()
         .map(|frames| {
@@ -794,39 +797,15 @@ fn captured_together_counts_what_the_next_capture_missed_before_its_first_packet
         .into_iter()
         .filter(|f| f.ts >= 1_000_030_000_000)
         .collect();
+    let captures = [pod, nic];
     let run = |captured_together| {
-        let dissector = Dissector::new(Config::default());
-        let names = vec!["pod.pcap".to_string(), "nic.pcap".to_string()];
-        let mut cmp = Comparison::new(
-            &dissector,
-            names,
+        compare_with(
+            &captures,
             Options {
                 window_ns: 1_000_000_000,
                 captured_together,
             },
-        );
-        let sources: Vec<_> = [&pod, &nic]
-            .iter()
-            .map(|frames| {
-                let mut observer = Observer::new(&dissector);
-                frames
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        Ok(observer.observe(FrameRef {
-                            number: i as u64 + 1,
-                            ts: f.ts,
-                            link_type: LinkType::ETHERNET,
-                            wire_len: f.data.len() as u32,
-                            data: &f.data,
-                        }))
-                    })
-                    .collect::<Vec<_>>()
-                    .into_iter()
-            })
-            .collect();
-        merge(&mut cmp, sources);
-        cmp.finish()
+        )
     };
     // Without it: the pod's 30 requests and 30 replies came before the NIC's first packet: not compared.
     let report = run(false);

@@ -306,6 +306,12 @@ fn node_value(n: &Node) -> Value<'_> {
 }
 
 impl<'d> Annotator<'_, 'd> {
+    /// Whether the value of field `id` is worth looking up: the dissection records it, or the flannel layer,
+    /// which a field with a value makes (and `-Y flannel` looks for whatever is recorded), is not made yet.
+    fn wants(&self, id: F) -> bool {
+        self.layer.is_none() || self.out.records(id)
+    }
+
     fn field(&mut self, scope: Scope, id: F, at: u32, value: Value<'d>) {
         let (layer_scope, layer_at) = self.layer_at;
         let layer = *self.layer.get_or_insert_with(|| {
@@ -346,9 +352,12 @@ impl<'d> Annotator<'_, 'd> {
         // Nothing to say of a packet outside the cluster network that no source names: no flannel layer.
         self.layer = None;
         self.layer_at = (scope, t.at);
-        let src_node = outer.src_ip.and_then(|(ip, _)| topo.node_by_ip(&ip));
+        // The receiver is looked up for the diagnoses; the other nodes only for fields that are recorded.
         let dst_node = outer.dst_ip.and_then(|(ip, _)| topo.node_by_ip(&ip));
-        if let Some((_, at)) = outer.src_ip {
+        if let Some((ip, at)) = outer.src_ip
+            && self.wants(F::FlannelSrcNode)
+        {
+            let src_node = topo.node_by_ip(&ip);
             self.text(
                 scope,
                 F::FlannelSrcNode,
@@ -364,21 +373,16 @@ impl<'d> Annotator<'_, 'd> {
                 dst_node.and_then(|n| n.name.as_deref()),
             );
         }
-        if let Some((mac, at)) = inner.src_mac {
-            self.text(
-                scope,
-                F::FlannelSrcVtepNode,
-                at,
-                topo.node_by_vtep_mac(&mac).and_then(|n| n.name.as_deref()),
-            );
-        }
-        if let Some((mac, at)) = inner.dst_mac {
-            self.text(
-                scope,
-                F::FlannelDstVtepNode,
-                at,
-                topo.node_by_vtep_mac(&mac).and_then(|n| n.name.as_deref()),
-            );
+        for (mac, id) in [
+            (inner.src_mac, F::FlannelSrcVtepNode),
+            (inner.dst_mac, F::FlannelDstVtepNode),
+        ] {
+            if let Some((mac, at)) = mac
+                && self.wants(id)
+            {
+                let node = topo.node_by_vtep_mac(&mac);
+                self.text(scope, id, at, node.and_then(|n| n.name.as_deref()));
+            }
         }
         let ends = [
             (
@@ -411,12 +415,10 @@ impl<'d> Annotator<'_, 'd> {
             if let Some(PodSubnet { net, owner }) = pod_subnet {
                 let owner = owner.map(|i| &topo.nodes[i]);
                 self.field(scope, subnet, at, Value::Net(net));
-                self.field(
-                    scope,
-                    role,
-                    at,
-                    Value::Text(super::role_in(&ip, &net).word()),
-                );
+                if self.wants(role) {
+                    let word = super::role_in(&ip, &net).word();
+                    self.field(scope, role, at, Value::Text(word));
+                }
                 self.text(
                     scope,
                     subnet_node,
@@ -434,7 +436,10 @@ impl<'d> Annotator<'_, 'd> {
                     );
                 }
             }
-            if let Some(p) = topo.pod_by_ip(&ip) {
+            let pod_fields = [pod, namespace, pod_node];
+            if pod_fields.into_iter().any(|id| self.wants(id))
+                && let Some(p) = topo.pod_by_ip(&ip)
+            {
                 self.field(scope, pod, at, Value::Text(&p.name));
                 self.text(scope, namespace, at, p.namespace.as_deref());
                 self.text(scope, pod_node, at, p.node.as_deref());

@@ -162,6 +162,70 @@ fn the_8472_note_quotes_what_tcpdump_prints() {
     assert!(checked >= 8, "{checked} notes checked");
 }
 
+/// The byte offset of a later fragment that tcpdump -v gives on a packet's first line, from its first IP
+/// header: IPv4's `offset N` in the header's parentheses, IPv6's `frag (0xID:N|LEN)`; `None` for offset 0 and
+/// for a packet of neither.
+fn tcpdump_fragment_offset(line: &str) -> Option<u64> {
+    let (_, rest) = line.split_once(' ')?;
+    let number = |s: &str| -> Option<u64> {
+        let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    let offset = if let Some(header) = rest.strip_prefix("IP (") {
+        number(header.split(')').next()?.split("offset ").nth(1)?)?
+    } else if rest.starts_with("IP6 (") {
+        let frag = rest.split(" frag (0x").nth(1)?;
+        number(frag.split(':').nth(1)?)?
+    } else {
+        return None;
+    };
+    Some(offset).filter(|&o| o > 0)
+}
+
+#[test]
+fn later_fragments_say_the_offset_tcpdump_gives() {
+    // A later IP fragment has no transport header: its line says where its bytes go, and the offset is, frame
+    // for frame, the one tcpdump -v prints for the packet's first IP header.
+    require_tool("tcpdump");
+    let (mut captures, mut fragments) = (0, 0);
+    for path in captures_under(&root().join("samples")) {
+        let p = path.display().to_string();
+        let tcpdump = Command::new("tcpdump")
+            .args(["-nn", "-v", "-r", &p])
+            .output()
+            .expect("run tcpdump");
+        if !tcpdump.status.success() {
+            // (tcpdump 4.99 refuses a pcapng file whose interfaces differ in link type.)
+            continue;
+        }
+        let packet_start = |l: &&str| l.as_bytes().get(2) == Some(&b':') && !l.starts_with(' ');
+        let theirs: Vec<Option<u64>> = String::from_utf8_lossy(&tcpdump.stdout)
+            .lines()
+            .filter(packet_start)
+            .map(tcpdump_fragment_offset)
+            .collect();
+        let ours: Vec<Option<u64>> = lines(&["dissect", &p])
+            .iter()
+            .map(|l| {
+                let first = l.split(" | ").next().unwrap();
+                let (_, after) = first.split_once(" fragment offset ")?;
+                after.split(',').next()?.parse().ok()
+            })
+            .collect();
+        assert_eq!(ours.len(), theirs.len(), "{p}: packets");
+        if theirs.iter().any(Option::is_some) {
+            assert_eq!(ours, theirs, "{p}: later fragments' offsets");
+            captures += 1;
+            fragments += theirs.iter().flatten().count();
+        }
+    }
+    // samples/flannel/diagnoses/mtu_exceeded.pcap and the two NIC captures of samples/lab/underlay-mtu/.
+    assert!(
+        captures >= 3 && fragments >= 10,
+        "{captures} captures, {fragments} fragments"
+    );
+}
+
 #[test]
 fn checksums_agree_with_scapy() {
     // scapy recomputes the inner IPv4, UDP, TCP and ICMP checksums; where vxscope says "good", scapy's value

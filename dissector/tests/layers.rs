@@ -246,6 +246,12 @@ fn ipv4_fragments() {
             .2
             .contains("byte offset 64")
     );
+    // The line says where a later fragment's bytes go; the first one's line is its datagram's.
+    assert_eq!(
+        summary(LinkType::IPV4, &later),
+        "172.16.100.101 > 172.16.100.102 UDP fragment offset 64, ttl 64"
+    );
+    assert!(!summary(LinkType::IPV4, &first).contains("fragment"));
 }
 
 #[test]
@@ -358,6 +364,10 @@ fn ipv6_fragment_with_more_to_come() {
     let d = decode(LinkType::IPV6, &ipv6(&src, &dst, 44, 64, &later));
     d.expect("ipv6.fragment.offset", 42, 2, "48");
     assert!(!d.has_layer("udp") && d.has_layer("data"));
+    assert_eq!(
+        summary(LinkType::IPV6, &ipv6(&src, &dst, 44, 64, &later)),
+        "fd00::1 > fd00::2 UDP fragment offset 48, hlim 64"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use crate::dissection::Dissection;
 use crate::fields::{FieldId as F, MAX_DEPTH, Scope};
-use crate::notes::Severity;
+use crate::notes::{NoteCode, Severity};
 use crate::value::{Value, write};
 
 /// The fields the summary reads: a dissection made to be summed up need record no others (see
@@ -257,6 +257,8 @@ fn segment(out: &mut Vec<u8>, d: &Dissection<'_>, frame: &[u8], scope: Scope, tu
             }
             None => num(out, b" ip-proto-", proto),
         }
+        // A later fragment carries no header of its own: say where its bytes go.
+        num(out, b" fragment offset ", later_fragment_offset(d, scope));
     }
     match net.hops {
         Hops::Ttl(ttl) => num(out, b", ttl ", ttl),
@@ -288,6 +290,16 @@ fn tcp_flags(out: &mut Vec<u8>, flags: u64) {
         out.extend_from_slice(b"none");
     }
     out.push(b']');
+}
+
+/// The byte offset of a later IP fragment (the first has its transport header decoded), from the scope's
+/// fragment note (notes are recorded whatever fields are).
+fn later_fragment_offset(d: &Dissection<'_>, scope: Scope) -> Option<u64> {
+    d.notes()
+        .iter()
+        .find(|n| n.code == NoteCode::Fragment && n.scope == scope)
+        .and_then(|n| n.args[1].as_u64())
+        .filter(|&offset| offset > 0)
 }
 
 fn last_next_header(d: &Dissection<'_>, scope: Scope) -> Option<u64> {

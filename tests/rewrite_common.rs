@@ -36,6 +36,17 @@ pub struct Capture {
     pub interfaces: Vec<(u32, Option<String>)>,
 }
 
+/// Writes Ethernet `frames` into a pcap file with the pcap-file crate, frame `i` at `i` milliseconds.
+pub fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
+    use pcap_file::pcap::{PcapPacket, PcapWriter};
+    let mut w = PcapWriter::new(std::fs::File::create(path).unwrap()).unwrap();
+    for (i, f) in frames.iter().enumerate() {
+        let ts = std::time::Duration::from_millis(i as u64);
+        w.write_packet(&PcapPacket::new(ts, f.len() as u32, f.as_slice()).unwrap())
+            .unwrap();
+    }
+}
+
 /// Reads a pcap or pcapng file with the pcap-file crate.
 pub fn read_capture(path: &Path) -> Capture {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -190,9 +201,9 @@ pub struct Expected {
 }
 
 /// The inner frames tshark finds in a capture: the payload after the VXLAN header of each packet whose first
-/// UDP datagram tshark decodes as VXLAN on 4789 or 8472, leaving out what the rewriter documents as damaged
-/// (outer fragments, a UDP length beyond its IP packet, nothing after the header) and datagrams inside ICMP
-/// errors.
+/// UDP datagram tshark decodes as VXLAN on 4789 or 8472 (a datagram in outer IPv4 fragments at its last
+/// fragment, where tshark reassembles it), leaving out what the rewriter documents as damaged (IPv6 outer
+/// fragments, a UDP length beyond its IP packet, nothing after the header) and datagrams inside ICMP errors.
 pub fn tshark_inner_frames(path: &Path) -> Vec<Expected> {
     let rows = tshark_fields(
         path,
@@ -209,8 +220,11 @@ pub fn tshark_inner_frames(path: &Path) -> Vec<Expected> {
             "ip.len",
             "ip.hdr_len",
             "ipv6.plen",
+            "ip.reassembled.length",
         ],
-        &["-d", "udp.port==8472,vxlan"],
+        // tshark puts the outer IPv4 fragments of a datagram back together (its default), and decodes the
+        // datagram at the last of them.
+        &["-o", "ip.defragment:TRUE", "-d", "udp.port==8472,vxlan"],
     );
     let mut out = Vec::new();
     for r in rows {
@@ -240,12 +254,15 @@ pub fn tshark_inner_frames(path: &Path) -> Vec<Expected> {
         } else {
             tokens[..udp].contains(&"ipv6.fraghdr")
         };
-        if fragment {
+        let reassembled: Option<u32> = r[12].parse().ok().filter(|_| over_ipv4);
+        if fragment && reassembled.is_none() {
             continue;
         }
         let udp_len: u32 = r[5].parse().unwrap_or(0);
         // A UDP length beyond the IP packet.
-        let ip_payload = if over_ipv4 {
+        let ip_payload = if let Some(len) = reassembled {
+            Some(len)
+        } else if over_ipv4 {
             match (r[9].parse::<u32>(), r[10].parse::<u32>()) {
                 (Ok(len), Ok(hdr)) if len > hdr => Some(len - hdr),
                 _ => None,

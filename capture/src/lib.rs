@@ -13,7 +13,7 @@ mod read;
 mod write;
 
 pub use compressed::{Compression, MAX_ZSTD_WINDOW};
-pub use read::{CaptureReader, Packet};
+pub use read::{CaptureReader, OwnedPacket, Packet};
 pub use write::{CaptureWriter, OutputFormat};
 
 use vxscope_dissector::LinkType;

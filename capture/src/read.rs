@@ -49,6 +49,90 @@ impl<'a> Packet<'a> {
             .filter(|(code, _)| *code == fmt::OPT_COMMENT)
             .map(|(_, v)| v)
     }
+
+    /// A copy of the packet that outlives the reader's next read (its buffers reused: `into` is cleared
+    /// first).
+    pub fn copy_into(&self, into: &mut OwnedPacket) {
+        into.number = self.number;
+        into.offset = self.offset;
+        into.section = self.section;
+        into.interface = self.interface;
+        into.iface.clone_from(self.iface);
+        into.link_type = self.link_type;
+        into.ts = self.ts;
+        into.ts_digits = self.ts_digits;
+        into.orig_len = self.orig_len;
+        into.data.clear();
+        into.data.extend_from_slice(self.data);
+        into.options.clear();
+        into.options.extend_from_slice(self.options);
+        into.endian = self.endian;
+    }
+}
+
+/// A [`Packet`] with bytes of its own, kept while later packets are read.
+#[derive(Clone, Debug)]
+pub struct OwnedPacket {
+    pub number: u64,
+    pub offset: u64,
+    pub section: u32,
+    pub interface: u32,
+    pub iface: Interface,
+    pub link_type: LinkType,
+    pub ts: Timestamp,
+    pub ts_digits: u8,
+    /// Length on the wire (never less than the captured length).
+    pub orig_len: u32,
+    /// The captured bytes.
+    pub data: Vec<u8>,
+    options: Vec<u8>,
+    endian: Endianness,
+}
+
+impl Default for OwnedPacket {
+    fn default() -> Self {
+        OwnedPacket {
+            number: 0,
+            offset: 0,
+            section: 0,
+            interface: 0,
+            iface: Interface {
+                link_type: LinkType::ETHERNET,
+                snaplen: 0,
+                ts_resolution: TsResolution::MICROS,
+                ts_offset: 0,
+                fcs_len: None,
+                name: None,
+            },
+            link_type: LinkType::ETHERNET,
+            ts: Timestamp::default(),
+            ts_digits: 6,
+            orig_len: 0,
+            data: Vec::new(),
+            options: Vec::new(),
+            endian: Endianness::Little,
+        }
+    }
+}
+
+impl OwnedPacket {
+    /// The packet as the reader gave it.
+    pub fn packet(&self) -> Packet<'_> {
+        Packet {
+            number: self.number,
+            offset: self.offset,
+            section: self.section,
+            interface: self.interface,
+            iface: &self.iface,
+            link_type: self.link_type,
+            ts: self.ts,
+            ts_digits: self.ts_digits,
+            orig_len: self.orig_len.max(self.data.len() as u32),
+            data: &self.data,
+            options: &self.options,
+            endian: self.endian,
+        }
+    }
 }
 
 /// Where the reader's bytes are.

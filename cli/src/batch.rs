@@ -272,6 +272,9 @@ impl Rewrite for WatchRewrite<'_, '_, '_> {
     fn notes(&self) -> Vec<String> {
         self.inner.notes()
     }
+    fn reassembles_outer_fragments(&self) -> bool {
+        self.inner.reassembles_outer_fragments()
+    }
 }
 
 /// Runs `write` into the job's output: its standard output, or its file, created under a temporary name

@@ -544,6 +544,9 @@ fn counts(command: &str, verb: &'static str, r: &Report) -> Vec<(&'static str, u
     }
     counts.push(("kept", r.kept));
     counts.push(("dropped", r.dropped));
+    if command == "strip" {
+        counts.push(("fragments joined", r.reassembled.count));
+    }
     counts
 }
 
@@ -572,6 +575,15 @@ fn report_text(
         OtherArg::Keep => "written as they were",
         OtherArg::Drop => "dropped",
     };
+    if r.reassembled.count > 0 {
+        text += &format!(
+            "  reassembled: {} outer IP fragments (first: frame {}) into {} datagram{}, each {verb} at the place and time of its last fragment\n",
+            r.reassembled.count,
+            r.reassembled.first_frame,
+            r.datagrams,
+            if r.datagrams == 1 { "" } else { "s" }
+        );
+    }
     for damage in Damage::ALL {
         let t = r.damage[damage.index()];
         if t.count > 0 {

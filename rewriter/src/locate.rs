@@ -67,7 +67,9 @@ impl Damage {
         match self {
             Damage::Truncated => "VXLAN header cut short by the capture",
             Damage::BadLength => "UDP length inconsistent with the IP packet",
-            Damage::Fragment => "outer IP fragment (not reassembled)",
+            Damage::Fragment => {
+                "outer IP fragment not reassembled (IPv6, cut by the capture, or its datagram's fragments not all captured one after another)"
+            }
             Damage::NoInnerFrame => "VXLAN header without a frame",
             Damage::TooLarge => "frame too large for one UDP datagram",
         }

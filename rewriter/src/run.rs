@@ -10,6 +10,7 @@ use std::io::{self, Read, Write};
 
 use vxscope_dissector::{Dissection, LinkType};
 
+use crate::defrag::{self, Offer, Reassembly};
 use crate::link;
 use crate::locate::Damage;
 use vxscope_capture::{
@@ -74,6 +75,12 @@ pub trait Rewrite {
     /// Lines for the report beyond the counts (what the rewrite noticed on the way).
     fn notes(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Whether the outer IPv4 fragments of a datagram are put back together and the datagram rewritten
+    /// ([`crate::defrag`]): strip.
+    fn reassembles_outer_fragments(&self) -> bool {
+        false
     }
 }
 
@@ -146,6 +153,10 @@ pub struct Report {
     /// Packets the rewrite concerned but could not rewrite (written as they were with `--other keep`).
     pub damaged: u64,
     pub damage: [Tally; Damage::ALL.len()],
+    /// Outer IP fragments put back together into datagrams that were rewritten (counted once, among the
+    /// rewritten packets, each at its last fragment), and how many datagrams they made.
+    pub reassembled: Tally,
+    pub datagrams: u64,
     /// Packets left out because the pcap output's link type is another one and they cannot be converted.
     pub unconvertible: Tally,
     /// Packets converted to Ethernet for the pcap output.
@@ -196,6 +207,9 @@ pub fn run<R: Read, W: Write>(
     let mut rewritten = Rewritten::default();
     let mut converted = Vec::new();
     let keep_others = options.other == OtherPolicy::Keep;
+    let mut reassembly = rewrite
+        .reassembles_outer_fragments()
+        .then(Reassembly::default);
     let result = loop {
         let packet = match reader.next_packet() {
             Ok(Some(p)) => p,
@@ -203,8 +217,136 @@ pub fn run<R: Read, W: Write>(
             Err(e) => break Err(RunError::Input(e)),
         };
         report.read += 1;
-        rewritten.input_range = None;
-        let verdict = rewrite.rewrite(&packet, &mut rewritten);
+        let mut out = Output {
+            sink: &mut sink,
+            report: &mut report,
+            rewritten: &mut rewritten,
+            converted: &mut converted,
+            keep_others,
+        };
+        let Some(reassembly) = reassembly.as_mut() else {
+            if let Err(e) = out.rewrite_and_write(rewrite, &packet) {
+                break Err(e);
+            }
+            continue;
+        };
+        out.rewritten.input_range = None;
+        let verdict = rewrite.rewrite(&packet, out.rewritten);
+        let fragment = defrag::outer_fragment(rewrite.dissection(), &packet);
+        let mut written = Ok(());
+        let mut redo = false;
+        if reassembly.is_keeping() && !reassembly.continues(fragment.as_ref()) {
+            // The fragments kept make no datagram: written as they were, before this packet.
+            written = out.write_kept(rewrite, reassembly);
+            redo = true;
+        }
+        let step = match written {
+            Ok(()) => reassembly.offer(&packet, fragment),
+            Err(e) => break Err(e),
+        };
+        let written = match step {
+            Offer::Kept => Ok(()),
+            Offer::Whole => out.write_datagram(rewrite, reassembly),
+            // (Writing the kept fragments rewrote them after this packet: it is rewritten again.)
+            Offer::NotKept if redo => out.rewrite_and_write(rewrite, &packet),
+            Offer::NotKept => out.write(rewrite, &packet, verdict),
+        };
+        if let Err(e) = written {
+            break Err(e);
+        }
+    };
+    // Fragments kept at the end of the input (or before its damage) are written as they were.
+    let mut result = result;
+    if let Some(r) = reassembly.as_mut()
+        && r.is_keeping()
+        && !matches!(result, Err(RunError::Output(_)))
+    {
+        let mut out = Output {
+            sink: &mut sink,
+            report: &mut report,
+            rewritten: &mut rewritten,
+            converted: &mut converted,
+            keep_others,
+        };
+        if let Err(e) = out.write_kept(rewrite, r) {
+            result = Err(e);
+        }
+    }
+    let fallback_link = reader.interfaces().first().map(|i| i.link_type);
+    let finished = sink.finish(fallback_link);
+    report.output_link_type = sink.link_type;
+    match (result, finished) {
+        (Ok(()), Ok(())) => Ok(report),
+        (Err(error), _) | (Ok(()), Err(error)) => Err(Box::new(Failure { report, error })),
+    }
+}
+
+/// Where a run writes its packets, and what it counts of them.
+struct Output<'o, W: Write> {
+    sink: &'o mut Sink<W>,
+    report: &'o mut Report,
+    rewritten: &'o mut Rewritten,
+    converted: &'o mut Vec<u8>,
+    keep_others: bool,
+}
+
+impl<W: Write> Output<'_, W> {
+    /// Rewrites `packet` and writes what becomes of it.
+    fn rewrite_and_write(
+        &mut self,
+        rewrite: &mut dyn Rewrite,
+        packet: &Packet<'_>,
+    ) -> Result<(), RunError> {
+        self.rewritten.input_range = None;
+        let verdict = rewrite.rewrite(packet, self.rewritten);
+        self.write(rewrite, packet, verdict)
+    }
+
+    /// Writes the fragments `reassembly` kept as they were (each rewritten again, as read), and forgets them.
+    fn write_kept(
+        &mut self,
+        rewrite: &mut dyn Rewrite,
+        reassembly: &mut Reassembly,
+    ) -> Result<(), RunError> {
+        let written = reassembly
+            .kept()
+            .try_for_each(|p| self.rewrite_and_write(rewrite, &p));
+        reassembly.clear();
+        written
+    }
+
+    /// Writes the datagram `reassembly` made whole, rewritten in place of its fragments; when the rewrite does
+    /// not rewrite it, its fragments as they were.
+    fn write_datagram(
+        &mut self,
+        rewrite: &mut dyn Rewrite,
+        reassembly: &mut Reassembly,
+    ) -> Result<(), RunError> {
+        let datagram = reassembly.datagram();
+        self.rewritten.input_range = None;
+        if rewrite.rewrite(&datagram, self.rewritten) != Verdict::Rewritten {
+            return self.write_kept(rewrite, reassembly);
+        }
+        self.write(rewrite, &datagram, Verdict::Rewritten)?;
+        let first = reassembly.kept().next().map_or(0, |p| p.number);
+        for _ in 0..reassembly.kept_count() {
+            self.report.reassembled.add(first);
+        }
+        self.report.datagrams += 1;
+        reassembly.clear();
+        Ok(())
+    }
+
+    /// Writes `packet` as `verdict` (the rewrite's of it, whose output is in `rewritten`) and the `--other`
+    /// policy say, converted to the output's link type where a pcap output needs it, and counts it.
+    fn write(
+        &mut self,
+        rewrite: &dyn Rewrite,
+        packet: &Packet<'_>,
+        verdict: Verdict,
+    ) -> Result<(), RunError> {
+        let report = &mut *self.report;
+        let keep_others = self.keep_others;
         let write_it = match verdict {
             Verdict::Rewritten | Verdict::Unchanged => true,
             Verdict::Other => keep_others,
@@ -218,8 +360,9 @@ pub fn run<R: Read, W: Write>(
             if verdict == Verdict::Other {
                 report.dropped += 1;
             }
-            continue;
+            return Ok(());
         }
+        let rewritten = &*self.rewritten;
         let (link_type, is_rewritten, orig_len, data, comment) = if verdict == Verdict::Rewritten {
             (
                 rewritten.link_type,
@@ -237,20 +380,22 @@ pub fn run<R: Read, W: Write>(
                 &[][..],
             )
         };
+        let sink = &mut *self.sink;
+        let converted = &mut *self.converted;
         let written = match sink.needs_conversion(link_type) {
             Conversion::None => sink
-                .write(&packet, link_type, is_rewritten, orig_len, data, comment)
+                .write(packet, link_type, is_rewritten, orig_len, data, comment)
                 .map(|()| true),
             Conversion::ToEthernet => {
-                match link::to_ethernet(rewrite.dissection(), data, orig_len, &mut converted) {
+                match link::to_ethernet(rewrite.dissection(), data, orig_len, converted) {
                     Some((wire, _)) => {
                         report.converted += 1;
                         sink.write(
-                            &packet,
+                            packet,
                             LinkType::ETHERNET,
                             is_rewritten,
                             wire,
-                            &converted,
+                            converted,
                             comment,
                         )
                         .map(|()| true)
@@ -261,7 +406,7 @@ pub fn run<R: Read, W: Write>(
             Conversion::Impossible => Ok(false),
         };
         match written {
-            Err(e) => break Err(RunError::Output(e)),
+            Err(e) => return Err(RunError::Output(e)),
             Ok(true) => match verdict {
                 Verdict::Rewritten => report.rewritten += 1,
                 Verdict::Unchanged => report.unchanged += 1,
@@ -275,13 +420,7 @@ pub fn run<R: Read, W: Write>(
                 }
             }
         }
-    };
-    let fallback_link = reader.interfaces().first().map(|i| i.link_type);
-    let finished = sink.finish(fallback_link);
-    report.output_link_type = sink.link_type;
-    match (result, finished) {
-        (Ok(()), Ok(())) => Ok(report),
-        (Err(error), _) | (Ok(()), Err(error)) => Err(Box::new(Failure { report, error })),
+        Ok(())
     }
 }
 

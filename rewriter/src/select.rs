@@ -75,4 +75,8 @@ impl<R: Rewrite> Rewrite for Selected<'_, R> {
     fn notes(&self) -> Vec<String> {
         self.rewrite.notes()
     }
+
+    fn reassembles_outer_fragments(&self) -> bool {
+        self.rewrite.reassembles_outer_fragments()
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! The frame is the bytes after the VXLAN header up to the end of the UDP datagram (Ethernet padding or a
 //! frame check sequence after the datagram belongs to the outer frame). A packet the capture cut keeps what was
-//! captured of the frame; its length on the wire is the frame's, from the UDP length.
+//! captured of the frame; its length on the wire is the frame's, from the UDP length. A datagram the underlay
+//! split into outer IPv4 fragments is stripped once [`crate::defrag`] has put it back together.
 
 use vxscope_dissector::{Dissection, Dissector, LinkType};
 
@@ -75,5 +76,9 @@ impl Rewrite for Strip<'_> {
 
     fn output_link_type(&self) -> Option<LinkType> {
         Some(LinkType::ETHERNET)
+    }
+
+    fn reassembles_outer_fragments(&self) -> bool {
+        true
     }
 }

@@ -58,6 +58,7 @@ pub struct OuterFragment {
 
 /// The outer IPv4 fragment `packet` is, from its dissection `d`; `None` for any other packet, and for a
 /// fragment the capture cut (its bytes cannot be put back).
+#[inline]
 pub fn outer_fragment(d: &Dissection<'_>, packet: &Packet<'_>) -> Option<OuterFragment> {
     let note = d
         .notes()

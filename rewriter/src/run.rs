@@ -206,24 +206,23 @@ pub fn run<R: Read, W: Write>(
     };
     let mut rewritten = Rewritten::default();
     let mut converted = Vec::new();
-    let keep_others = options.other == OtherPolicy::Keep;
+    let mut out = Output {
+        sink: &mut sink,
+        report: &mut report,
+        rewritten: &mut rewritten,
+        converted: &mut converted,
+        keep_others: options.other == OtherPolicy::Keep,
+    };
     let mut reassembly = rewrite
         .reassembles_outer_fragments()
         .then(Reassembly::default);
-    let result = loop {
+    let mut result = loop {
         let packet = match reader.next_packet() {
             Ok(Some(p)) => p,
             Ok(None) => break Ok(()),
             Err(e) => break Err(RunError::Input(e)),
         };
-        report.read += 1;
-        let mut out = Output {
-            sink: &mut sink,
-            report: &mut report,
-            rewritten: &mut rewritten,
-            converted: &mut converted,
-            keep_others,
-        };
+        out.report.read += 1;
         let Some(reassembly) = reassembly.as_mut() else {
             if let Err(e) = out.rewrite_and_write(rewrite, &packet) {
                 break Err(e);
@@ -233,18 +232,21 @@ pub fn run<R: Read, W: Write>(
         out.rewritten.input_range = None;
         let verdict = rewrite.rewrite(&packet, out.rewritten);
         let fragment = defrag::outer_fragment(rewrite.dissection(), &packet);
-        let mut written = Ok(());
+        if fragment.is_none() && !reassembly.is_keeping() {
+            if let Err(e) = out.write(rewrite, &packet, verdict) {
+                break Err(e);
+            }
+            continue;
+        }
         let mut redo = false;
         if reassembly.is_keeping() && !reassembly.continues(fragment.as_ref()) {
             // The fragments kept make no datagram: written as they were, before this packet.
-            written = out.write_kept(rewrite, reassembly);
+            if let Err(e) = out.write_kept(rewrite, reassembly) {
+                break Err(e);
+            }
             redo = true;
         }
-        let step = match written {
-            Ok(()) => reassembly.offer(&packet, fragment),
-            Err(e) => break Err(e),
-        };
-        let written = match step {
+        let written = match reassembly.offer(&packet, fragment) {
             Offer::Kept => Ok(()),
             Offer::Whole => out.write_datagram(rewrite, reassembly),
             // (Writing the kept fragments rewrote them after this packet: it is rewritten again.)
@@ -256,21 +258,12 @@ pub fn run<R: Read, W: Write>(
         }
     };
     // Fragments kept at the end of the input (or before its damage) are written as they were.
-    let mut result = result;
     if let Some(r) = reassembly.as_mut()
         && r.is_keeping()
         && !matches!(result, Err(RunError::Output(_)))
+        && let Err(e) = out.write_kept(rewrite, r)
     {
-        let mut out = Output {
-            sink: &mut sink,
-            report: &mut report,
-            rewritten: &mut rewritten,
-            converted: &mut converted,
-            keep_others,
-        };
-        if let Err(e) = out.write_kept(rewrite, r) {
-            result = Err(e);
-        }
+        result = Err(e);
     }
     let fallback_link = reader.interfaces().first().map(|i| i.link_type);
     let finished = sink.finish(fallback_link);
@@ -339,6 +332,7 @@ impl<W: Write> Output<'_, W> {
 
     /// Writes `packet` as `verdict` (the rewrite's of it, whose output is in `rewritten`) and the `--other`
     /// policy say, converted to the output's link type where a pcap output needs it, and counts it.
+    #[inline(always)]
     fn write(
         &mut self,
         rewrite: &dyn Rewrite,

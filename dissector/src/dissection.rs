@@ -63,6 +63,15 @@ impl Note<'_> {
     pub fn severity(&self) -> Severity {
         self.code.def().severity
     }
+
+    /// For an `ip.fragment` note (IPv4 or IPv6): the fragment's byte offset in its datagram and whether more
+    /// fragments follow, as the layers give them (`{1}` and `{2}` of its message).
+    pub fn fragment(&self) -> Option<(u64, bool)> {
+        match (self.code, self.args[1], self.args[2]) {
+            (NoteCode::Fragment, Value::UInt(offset), Value::Bool(more)) => Some((offset, more)),
+            _ => None,
+        }
+    }
 }
 
 /// Layers, fields and notes of one frame.

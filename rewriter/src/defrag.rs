@@ -11,7 +11,7 @@
 //! order: no packet is lost or moved.
 //!
 //! The fragments are found from the dissection the rewrite made of each packet: its outer `ip.fragment` note
-//! (byte offset, more fragments) and the IPv4 layer that note belongs to, whose header is read at the offsets
+//! (byte offset, more fragments: `Note::fragment`) and the IPv4 layer that note belongs to, whose header is read at the offsets
 //! of the dissector's layout (`layers::ipv4::field`). IPv6 fragments are left as they are.
 
 use std::ops::Range;
@@ -19,8 +19,6 @@ use std::ops::Range;
 use vxscope_capture::{OwnedPacket, Packet};
 use vxscope_dissector::fields::{FieldId as F, Scope};
 use vxscope_dissector::layers::ipv4::field as ip;
-use vxscope_dissector::notes::NoteCode;
-use vxscope_dissector::value::Value;
 use vxscope_dissector::{Dissection, LinkType, checksum};
 
 /// The largest IPv4 packet (its total length is 16 bits).
@@ -60,13 +58,11 @@ pub struct OuterFragment {
 /// fragment the capture cut (its bytes cannot be put back).
 #[inline]
 pub fn outer_fragment(d: &Dissection<'_>, packet: &Packet<'_>) -> Option<OuterFragment> {
-    let note = d
+    let (note, (offset, more)) = d
         .notes()
         .iter()
-        .find(|n| n.code == NoteCode::Fragment && n.scope == Scope::OUTER)?;
-    let (Value::UInt(offset), Value::Bool(more)) = (note.args[1], note.args[2]) else {
-        return None;
-    };
+        .filter(|n| n.scope == Scope::OUTER)
+        .find_map(|n| Some((n, n.fragment()?)))?;
     let layer = d.layers().iter().find(|l| {
         l.proto == F::Ip
             && l.scope == Scope::OUTER
@@ -76,10 +72,8 @@ pub fn outer_fragment(d: &Dissection<'_>, packet: &Packet<'_>) -> Option<OuterFr
     let header_len = layer.len as usize;
     let frame = packet.data;
     let header = frame.get(at..at + header_len.max(ip::HEADER_LEN))?;
-    let total_len = usize::from(u16::from_be_bytes([
-        header[ip::LENGTH.start],
-        header[ip::LENGTH.start + 1],
-    ]));
+    let word = |r: Range<usize>| u16::from_be_bytes([header[r.start], header[r.start + 1]]);
+    let total_len = usize::from(word(ip::LENGTH));
     if header_len < ip::HEADER_LEN || total_len < header_len || at + total_len > frame.len() {
         return None;
     }
@@ -89,7 +83,7 @@ pub fn outer_fragment(d: &Dissection<'_>, packet: &Packet<'_>) -> Option<OuterFr
             src: addr(ip::SRC),
             dst: addr(ip::DST),
             proto: header[ip::PROTOCOL.start],
-            id: u16::from_be_bytes([header[ip::IDENT.start], header[ip::IDENT.start + 1]]),
+            id: word(ip::IDENT),
             section: packet.section,
             interface: packet.interface,
             link_type: packet.link_type,

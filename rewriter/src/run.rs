@@ -132,10 +132,15 @@ pub struct Tally {
 
 impl Tally {
     fn add(&mut self, frame: u64) {
-        if self.count == 0 {
+        self.add_many(frame, 1);
+    }
+
+    /// Counts `n` more, the first of them at `frame`.
+    fn add_many(&mut self, frame: u64, n: u64) {
+        if self.count == 0 && n > 0 {
             self.first_frame = frame;
         }
-        self.count += 1;
+        self.count += n;
     }
 }
 
@@ -322,9 +327,9 @@ impl<W: Write> Output<'_, W> {
         }
         self.write(rewrite, &datagram, Verdict::Rewritten)?;
         let first = reassembly.kept().next().map_or(0, |p| p.number);
-        for _ in 0..reassembly.kept_count() {
-            self.report.reassembled.add(first);
-        }
+        self.report
+            .reassembled
+            .add_many(first, reassembly.kept_count() as u64);
         self.report.datagrams += 1;
         reassembly.clear();
         Ok(())

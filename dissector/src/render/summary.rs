@@ -6,7 +6,7 @@
 
 use crate::dissection::Dissection;
 use crate::fields::{FieldId as F, MAX_DEPTH, Scope};
-use crate::notes::{NoteCode, Severity};
+use crate::notes::Severity;
 use crate::value::{Value, write};
 
 /// The fields the summary reads: a dissection made to be summed up need record no others (see
@@ -297,8 +297,9 @@ fn tcp_flags(out: &mut Vec<u8>, flags: u64) {
 fn later_fragment_offset(d: &Dissection<'_>, scope: Scope) -> Option<u64> {
     d.notes()
         .iter()
-        .find(|n| n.code == NoteCode::Fragment && n.scope == scope)
-        .and_then(|n| n.args[1].as_u64())
+        .filter(|n| n.scope == scope)
+        .find_map(|n| n.fragment())
+        .map(|(offset, _)| offset)
         .filter(|&offset| offset > 0)
 }
 
